@@ -1,0 +1,42 @@
+/**
+ * The seam between the agent's base runtime (lifecycle, sampling, counters, messages) and its
+ * shared-memory part (src/agent/shared/: races, Atomics, locks, watchdog). The base calls these
+ * hooks; the shared part never patches postMessage or Worker itself.
+ */
+import type { AgentOptions, AgentRecord } from '../protocol/events';
+
+/** What the base runtime offers every part of the agent in a thread. */
+export interface AgentContext {
+  options: AgentOptions;
+  pid: number;
+  tid: number;
+  isMain: boolean;
+  /** µs on the monotonic clock shared by all threads. */
+  now(): number;
+  /** Buffered append of one record to this thread's event file. */
+  write(record: AgentRecord): void;
+  /** Synchronously write everything buffered (used before blocking and at exit). */
+  flush(): void;
+  /** Site id from (module fid, local site index). */
+  siteId(fid: number, local: number): number;
+  /** Current stack, innermost first, frames "name (file:line:col)", agent frames removed. */
+  captureStack(skip?: number): string[];
+}
+
+/** Hooks the shared-memory part implements; the base calls them at the right moments. */
+export interface AgentExtension {
+  /** Before a message is posted: returns JSON/structured-cloneable metadata to carry in the tag. */
+  beforeSend(value: unknown): unknown;
+  /** A tagged message arrived (before user handlers run): meta is what beforeSend returned. */
+  afterReceive(meta: unknown, value: unknown): void;
+  /** In the parent, right before `new Worker(...)`: data to hand to the child (structured-cloneable, may hold SharedArrayBuffers). */
+  beforeSpawn(workerData: unknown): unknown;
+  /** In the parent, right after the Worker object exists. */
+  afterSpawn(childTid: number): void;
+  /** In a new thread, before user code: what the parent's beforeSpawn returned (undefined in a main thread) and the thread's workerData. */
+  threadStart(spawnData: unknown, workerData: unknown): void;
+  /** In the parent, when a worker's 'exit' is observed (join edge). */
+  onJoin(childTid: number): void;
+  /** Write buffered records via ctx.write (final = last flush of this thread). */
+  flush(final: boolean): void;
+}
