@@ -39,4 +39,22 @@ export interface AgentExtension {
   onJoin(childTid: number): void;
   /** Write buffered records via ctx.write (final = last flush of this thread). */
   flush(final: boolean): void;
+  /**
+   * Optional: the prototype of every module runtime object (`__ppM`, see ModuleRuntime). The
+   * methods the shared-access transform emits (e.g. `__ppM.r(a, i, 7)`) live here; they read
+   * `this.fid` to turn a local site index into a site id (fid * SITE_FID_SCALE + j).
+   */
+  moduleProto?: object;
+}
+
+/** What `globalThis.__pp.m(url, funcs, names, sites)` returns: one per transformed module. */
+export interface ModuleRuntime {
+  /** ncalls per function index. */
+  c: Uint32Array;
+  /** Primitive calls per function index (only maintained for directly recursive ones). */
+  p: Uint32Array;
+  /** Current recursion depth per function index. */
+  d: Uint32Array;
+  /** Module id in this thread (ModuleRecord.fid). */
+  fid: number;
 }
