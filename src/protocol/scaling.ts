@@ -23,6 +23,8 @@ export interface ScalingRequest {
   /** Program arguments (the `arg` template, if any, is appended after them). */
   args: string[];
   cwd?: string;
+  /** Extra environment variables for every run. */
+  env?: Record<string, string>;
   /** Worker counts, ascending; default 1, 2, 4, … up to os.availableParallelism(). */
   workers?: number[];
   variable: WorkerVariable;
