@@ -218,6 +218,23 @@ export interface EfficiencyTree {
   slowestThreadId: number | null;
   fastestThreadId: number | null;
   explanations: string[];
+  /** The threads the factors compare (workers; the main thread too when it computes beside them). */
+  threadIds?: number[];
+  /** Share of wall time with at most one busy thread, and the Amdahl ceiling 1/f it implies. */
+  observedSerialFraction?: number | null;
+  amdahlCeiling?: number | null;
+  /** Every factor in tree order (parent before children) with its one-sentence explanation. */
+  factors?: EfficiencyFactor[];
+}
+
+/** One node of the efficiency tree: a value in [0, 1] (a share for gc/profiler) and why. */
+export interface EfficiencyFactor {
+  key: 'parallelEfficiency' | 'loadBalance' | 'communicationEfficiency' | 'serialisation' | 'transfer' | 'serialFraction' | 'gc' | 'profiler';
+  label: string;
+  value: number | null;
+  /** Key of the factor this one multiplies into, or null for the root and the side notes. */
+  parent: string | null;
+  sentence: string;
 }
 
 /** Data parallel / task parallel / pipeline, with the evidence. */
