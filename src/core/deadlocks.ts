@@ -1,0 +1,219 @@
+/**
+ * Deadlocks that happened (the watchdog's `deadlock` records → wait-for cycle) and deadlocks
+ * that could happen (lock-order inversion: two locks nested in opposite orders by different
+ * threads, unless a common outer "gate" lock serialises both orders).
+ */
+import { basename } from 'node:path';
+import type { DeadlockReport } from '../protocol/report';
+import type { LoadedRun, LoadedThread, ResolvedSite } from './runData';
+import type { RunIndex } from './hbSites';
+
+/** An acquire or release of a recognised mutual-exclusion lock, in a thread's own order. */
+export interface HoldEvent {
+  thread: LoadedThread;
+  seq: number;
+  us: number;
+  lock: string;
+  acquire: boolean;
+  site: number;
+}
+
+type Site = DeadlockReport['sites'][number];
+
+function where(s: ResolvedSite | null): string {
+  return s ? `${basename(s.file)}:${s.line}` : 'an uninstrumented line';
+}
+
+function siteRow(threadId: number, s: ResolvedSite | null, role: string): Site | null {
+  return s ? { threadId, file: s.file, line: s.line, role } : null;
+}
+
+/** Deadlocks the watchdog saw: the cycle of the wait-for graph, or every blocked thread. */
+export function cycleDeadlocks(run: LoadedRun, index: RunIndex): DeadlockReport[] {
+  const out: DeadlockReport[] = [];
+  const seen = new Set<string>();
+  for (const writer of run.threads) {
+    for (const rec of writer.deadlocks) {
+      const sig = rec.threads
+        .map((x) => `${x.tid}:${x.waiting ? `${x.waiting.buf}:${x.waiting.off}` : '-'}`)
+        .sort()
+        .join(',');
+      if (seen.has(`${writer.pid}|${sig}`)) continue;
+      seen.add(`${writer.pid}|${sig}`);
+      const r = oneCycle(writer.pid, rec.threads, index);
+      if (r) out.push(r);
+    }
+  }
+  return out;
+}
+
+function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threads'], index: RunIndex): DeadlockReport | null {
+  const owner = new Map<string, number>();
+  for (const t of threads) for (const h of t.holds) owner.set(`${h.buf}:${h.off}`, t.tid);
+  const byTid = new Map(threads.map((t) => [t.tid, t]));
+  const waitsFor = (tid: number): string | undefined => {
+    const w = byTid.get(tid)?.waiting;
+    return w ? `${w.buf}:${w.off}` : undefined;
+  };
+  const next = (tid: number): number | undefined => {
+    const lock = waitsFor(tid);
+    return lock === undefined ? undefined : owner.get(lock);
+  };
+  // Follow wait-for edges from each blocked thread; the first repeat closes a cycle.
+  let cycle: number[] = [];
+  for (const start of [...byTid.keys()].sort((a, b) => a - b)) {
+    const path: number[] = [];
+    let cur: number | undefined = start;
+    while (cur !== undefined && !path.includes(cur)) {
+      path.push(cur);
+      cur = next(cur);
+    }
+    if (cur !== undefined) {
+      cycle = path.slice(path.indexOf(cur));
+      break;
+    }
+  }
+  const id = (tid: number): number => index.thread(pid, tid)?.id ?? tid;
+  const sites: Site[] = [];
+  const parts: string[] = [];
+  const locks: string[] = [];
+  const members = cycle.length ? cycle : threads.filter((t) => t.waiting).map((t) => t.tid);
+  if (members.length === 0) return null;
+  for (const tid of members) {
+    const t = byTid.get(tid)!;
+    const thread = index.thread(pid, tid);
+    const w = t.waiting!;
+    const lock = `${w.buf}:${w.off}`;
+    locks.push(lock);
+    const waitSite = thread ? index.site(thread, w.site) : null;
+    const row = siteRow(id(tid), waitSite, 'waits');
+    if (row) sites.push(row);
+    const held = t.holds.map((h) => ({ lock: `${h.buf}:${h.off}`, site: thread ? index.site(thread, h.site) : null }));
+    for (const h of held) {
+      const r = siteRow(id(tid), h.site, `holds ${h.lock}`);
+      if (r) sites.push(r);
+    }
+    const holder = owner.get(lock);
+    const mine = held.find((h) => members.some((m) => m !== tid && waitsFor(m) === h.lock));
+    parts.push(
+      `thread ${id(tid)} waits at ${where(waitSite)} for lock ${lock}` +
+        (holder !== undefined ? ` held by thread ${id(holder)}` : '') +
+        (mine ? ` while holding ${mine.lock} (taken at ${where(mine.site)})` : ''),
+    );
+  }
+  const message = cycle.length
+    ? `Deadlock: ${parts.join('; ')}. The watchdog ended the program.`
+    : `Every live thread was blocked and no thread holds what another waits for (a lost or missing Atomics.notify?): ${parts.join('; ')}. The watchdog ended the program.`;
+  return { kind: 'cycle', threadIds: members.map(id), locks, message, sites };
+}
+
+/** One nesting "holding A, thread t acquired B". */
+interface OrderEdge {
+  thread: LoadedThread;
+  siteA: number;
+  siteB: number;
+  gates: string[];
+}
+
+/** Lock-order inversions: cycles of the lock-order graph over different threads, gate locks filtered. */
+export function lockOrderInversions(events: HoldEvent[], index: RunIndex): DeadlockReport[] {
+  const edges = new Map<string, Map<string, OrderEdge[]>>();
+  const byThread = new Map<LoadedThread, HoldEvent[]>();
+  for (const e of events) (byThread.get(e.thread) ?? byThread.set(e.thread, []).get(e.thread)!).push(e);
+  for (const [thread, list] of byThread) {
+    list.sort((a, b) => a.seq - b.seq);
+    const held: { lock: string; site: number }[] = [];
+    const dedupe = new Set<string>();
+    for (const e of list) {
+      if (!e.acquire) {
+        const k = held.map((h) => h.lock).lastIndexOf(e.lock);
+        if (k >= 0) held.splice(k, 1);
+        continue;
+      }
+      for (const h of held) {
+        if (h.lock === e.lock) continue;
+        const gates = held.filter((g) => g.lock !== h.lock && g.lock !== e.lock).map((g) => g.lock).sort();
+        const key = `${h.lock}|${e.lock}|${h.site}|${e.site}|${gates.join(',')}`;
+        if (dedupe.has(key)) continue;
+        dedupe.add(key);
+        const from = edges.get(h.lock) ?? edges.set(h.lock, new Map()).get(h.lock)!;
+        (from.get(e.lock) ?? from.set(e.lock, []).get(e.lock)!).push({ thread, siteA: h.site, siteB: e.site, gates });
+      }
+      held.push({ lock: e.lock, site: e.site });
+    }
+  }
+  const out: DeadlockReport[] = [];
+  for (const cycle of simpleCycles(edges, 4)) {
+    const chosen = chooseInstances(cycle, edges);
+    if (chosen) out.push(orderReport(cycle, chosen, index));
+  }
+  return out;
+}
+
+/** Simple cycles up to maxLen locks, each listed once starting from its smallest lock id. */
+function simpleCycles(edges: Map<string, Map<string, OrderEdge[]>>, maxLen: number): string[][] {
+  const out: string[][] = [];
+  const nodes = [...edges.keys()].sort();
+  for (const start of nodes) {
+    const path = [start];
+    const dfs = (node: string): void => {
+      for (const nxt of [...(edges.get(node)?.keys() ?? [])].sort()) {
+        if (nxt === start && path.length >= 2) out.push([...path]);
+        else if (nxt > start && !path.includes(nxt) && path.length < maxLen && out.length < 100) {
+          path.push(nxt);
+          dfs(nxt);
+          path.pop();
+        }
+      }
+    };
+    dfs(start);
+  }
+  return out;
+}
+
+/** One nesting per edge such that two threads differ and no gate lock is common to all. */
+function chooseInstances(cycle: string[], edges: Map<string, Map<string, OrderEdge[]>>): OrderEdge[] | null {
+  const options = cycle.map((a, i) => edges.get(a)!.get(cycle[(i + 1) % cycle.length]!)!);
+  const pick: OrderEdge[] = [];
+  let budget = 10000;
+  const ok = (): boolean => {
+    if (new Set(pick.map((p) => p.thread)).size < 2) return false;
+    const common = pick.slice(1).reduce((acc, p) => acc.filter((g) => p.gates.includes(g)), pick[0]!.gates);
+    return common.length === 0;
+  };
+  const search = (i: number): boolean => {
+    if (budget-- <= 0) return false;
+    if (i === options.length) return ok();
+    for (const o of options[i]!) {
+      pick.push(o);
+      if (search(i + 1)) return true;
+      pick.pop();
+    }
+    return false;
+  };
+  return search(0) ? pick : null;
+}
+
+function orderReport(cycle: string[], chosen: OrderEdge[], index: RunIndex): DeadlockReport {
+  const sites: Site[] = [];
+  const parts: string[] = [];
+  chosen.forEach((e, i) => {
+    const a = cycle[i]!;
+    const b = cycle[(i + 1) % cycle.length]!;
+    const sa = index.site(e.thread, e.siteA);
+    const sb = index.site(e.thread, e.siteB);
+    const ra = siteRow(e.thread.id, sa, `holds ${a}`);
+    const rb = siteRow(e.thread.id, sb, `acquires ${b}`);
+    if (ra) sites.push(ra);
+    if (rb) sites.push(rb);
+    parts.push(`thread ${e.thread.id} takes ${a} (${where(sa)}) then ${b} (${where(sb)})`);
+  });
+  const threadIds = [...new Set(chosen.map((e) => e.thread.id))].sort((x, y) => x - y);
+  return {
+    kind: 'lock-order',
+    threadIds,
+    locks: cycle,
+    message: `Lock-order inversion: ${parts.join('; ')}. Scheduled differently, these threads deadlock; take the locks in one global order.`,
+    sites,
+  };
+}

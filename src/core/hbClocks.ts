@@ -1,0 +1,59 @@
+/**
+ * The vector clocks of every segment of one process, addressable by a global segment index,
+ * so happens-before between two runs is two array reads.
+ */
+import type { LoadedThread } from './runData';
+
+/** Dense (or, past a size cap, sparse) table of segment vector clocks of one process. */
+export class ProcessClocks {
+  private readonly base = new Map<LoadedThread, number>();
+  private readonly slots = new Map<LoadedThread, number>();
+  private readonly width: number;
+  private readonly dense: Uint32Array | null;
+  private readonly sparse: number[][] = [];
+
+  constructor(threads: LoadedThread[]) {
+    let total = 0;
+    let maxSlot = 0;
+    for (const t of threads) {
+      this.base.set(t, total);
+      total += t.segs.length;
+      const slot = t.tidx ?? t.segs[0]?.self ?? 0;
+      this.slots.set(t, slot);
+      maxSlot = Math.max(maxSlot, slot);
+      for (const seg of t.segs) for (let k = 0; k < seg.vc.length; k += 2) maxSlot = Math.max(maxSlot, seg.vc[k]!);
+    }
+    this.width = maxSlot + 1;
+    // 32 M entries (128 MiB) is the most we lay out densely; beyond, each lookup scans the flat vc.
+    this.dense = total * this.width <= 32 * 1024 * 1024 ? new Uint32Array(total * this.width) : null;
+    for (const t of threads) {
+      const b = this.base.get(t)!;
+      t.segs.forEach((seg, s) => {
+        if (this.dense) {
+          const row = (b + s) * this.width;
+          for (let k = 0; k < seg.vc.length; k += 2) this.dense[row + seg.vc[k]!] = seg.vc[k + 1]!;
+        } else {
+          this.sparse[b + s] = seg.vc;
+        }
+      });
+    }
+  }
+
+  /** Vector-clock slot of a thread. */
+  slotOf(t: LoadedThread): number {
+    return this.slots.get(t) ?? 0;
+  }
+
+  /** Global index of segment s of thread t. */
+  segmentIndex(t: LoadedThread, s: number): number {
+    return this.base.get(t)! + s;
+  }
+
+  /** Entry `slot` of the vector clock of global segment g (0 when absent). */
+  clock(g: number, slot: number): number {
+    if (this.dense) return slot < this.width ? this.dense[g * this.width + slot]! : 0;
+    const vc = this.sparse[g]!;
+    for (let k = 0; k < vc.length; k += 2) if (vc[k] === slot) return vc[k + 1]!;
+    return 0;
+  }
+}

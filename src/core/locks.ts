@@ -1,0 +1,409 @@
+/**
+ * Locks built from Atomics, recognised per (buffer, byte offset) from the threads' `atom`
+ * records: spin locks, futex mutexes (0/1/2), ticket locks and semaphores. Per lock:
+ * acquisitions, contended acquisitions, time blocked in Atomics.wait, spin time, hold time,
+ * and the sites that acquire, wait and release — the releaser is charged the delay of the
+ * acquisition it let in, as Go's mutex profile does. Also the notify → wait wake-up arrows.
+ */
+import { AtomOp, WaitResult } from '../protocol/events';
+import type { DeadlockReport, LockReport, LockSite, TimelineData } from '../protocol/report';
+import type { LoadedRun, LoadedThread } from './runData';
+import { RunIndex } from './hbSites';
+import { cycleDeadlocks, lockOrderInversions, type HoldEvent } from './deadlocks';
+
+/** One Atomics operation of one thread, flattened from the columnar records. */
+export interface AtomicOp {
+  thread: LoadedThread;
+  lane: number;
+  /** Position in the thread's own stream (orders a thread's operations exactly). */
+  seq: number;
+  us: number;
+  op: number;
+  val: number;
+  res: number;
+  dur: number;
+  site: number;
+}
+
+/** Ops of one (buffer, offset), in time order. */
+interface Location {
+  id: string;
+  buffer: string;
+  off: number;
+  ops: AtomicOp[];
+}
+
+/** What one op means for the lock: acquire, release, failed attempt, wait, or nothing. */
+type Role = 'acq' | 'rel' | 'try' | 'wait' | null;
+
+/** Per-thread state while replaying one lock. */
+interface ThreadState {
+  held: number[];
+  firstTryUs: number | null;
+  waitUs: number;
+  undo: boolean;
+}
+
+/** Accumulates one lock's numbers and sites. */
+class LockStats {
+  acquisitions = 0;
+  contended = 0;
+  waitUs = 0;
+  spinUs = 0;
+  holdUs = 0;
+  releases: { us: number; op: AtomicOp }[] = [];
+  delays: { us: number; delay: number; thread: LoadedThread }[] = [];
+  private readonly sites = new Map<string, LockSite>();
+
+  constructor(private readonly index: RunIndex) {}
+
+  site(op: AtomicOp, role: LockSite['role'], waitUs: number): void {
+    const s = this.index.site(op.thread, op.site);
+    const key = `${op.thread.id}|${role}|${s?.file}|${s?.line}`;
+    let row = this.sites.get(key);
+    if (!row) {
+      row = { threadId: op.thread.id, role, file: s?.file ?? '<unknown>', line: s?.line ?? 0, count: 0, waitMs: 0 };
+      this.sites.set(key, row);
+    }
+    row.count++;
+    row.waitMs += waitUs / 1000;
+  }
+
+  /** Charges each contended acquisition's delay to the release that let it in (Go-style). */
+  chargeReleasers(): void {
+    const rel = this.releases.sort((a, b) => a.us - b.us);
+    for (const d of this.delays) {
+      let lo = 0;
+      let hi = rel.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (rel[mid]!.us <= d.us) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo - 1; k >= 0; k--) {
+        if (rel[k]!.op.thread === d.thread) continue;
+        const s = this.index.site(rel[k]!.op.thread, rel[k]!.op.site);
+        const row = this.sites.get(`${rel[k]!.op.thread.id}|release|${s?.file}|${s?.line}`);
+        if (row) row.waitMs += d.delay / 1000;
+        break;
+      }
+    }
+  }
+
+  siteRows(): LockSite[] {
+    const order = { acquire: 0, wait: 1, release: 2 };
+    return [...this.sites.values()]
+      .map((s) => ({ ...s, waitMs: round(s.waitMs) }))
+      .sort((a, b) => order[a.role] - order[b.role] || b.waitMs - a.waitMs || b.count - a.count || a.file.localeCompare(b.file) || a.line - b.line || a.threadId - b.threadId);
+  }
+}
+
+/** Locks, deadlocks and wake-up arrows (fromThread/toThread = index into run.threads, times ms since run.originUs). */
+export function analyseLocks(run: LoadedRun): { locks: LockReport[]; deadlocks: DeadlockReport[]; wakeups: TimelineData['wakeups'] } {
+  const index = new RunIndex(run);
+  const locations = collect(run, index);
+  const locks: LockReport[] = [];
+  const holds: HoldEvent[] = [];
+  for (const loc of locations) {
+    const r = analyseLocation(loc, locations, index, holds);
+    if (r) locks.push(r);
+  }
+  locks.sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs) || b.contended - a.contended || a.id.localeCompare(b.id));
+  const cycles = cycleDeadlocks(run, index);
+  const seen = new Set(cycles.map((c) => [...c.locks].sort().join('|')));
+  const orders = lockOrderInversions(holds, index).filter((d) => !seen.has([...d.locks].sort().join('|')));
+  return { locks, deadlocks: [...cycles, ...orders], wakeups: wakeups(locations, run.originUs) };
+}
+
+/** Lock id of a location: the same "buffer:offset" label the timeline gives blocked slices. */
+export function lockId(buffer: string, off: number): string {
+  return `${buffer}:${off}`;
+}
+
+function collect(run: LoadedRun, index: RunIndex): Location[] {
+  const byId = new Map<string, Location>();
+  run.threads.forEach((t, lane) => {
+    let seq = 0;
+    for (const a of t.atoms) {
+      for (let i = 0; i < a.us.length; i++) {
+        const buffer = index.bufferId(t, a.buf[i]!);
+        const off = a.off[i]!;
+        const id = lockId(buffer, off);
+        let loc = byId.get(id);
+        if (!loc) byId.set(id, (loc = { id, buffer, off, ops: [] }));
+        loc.ops.push({ thread: t, lane, seq: seq++, us: a.us[i]!, op: a.op[i]!, val: a.val[i]!, res: a.res[i]!, dur: a.dur[i]!, site: a.site[i]! });
+      }
+    }
+  });
+  const out = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  for (const loc of out) loc.ops.sort((a, b) => a.us - b.us || a.lane - b.lane || a.seq - b.seq);
+  return out;
+}
+
+const count = (ops: AtomicOp[], pred: (o: AtomicOp) => boolean): number => ops.reduce((n, o) => n + (pred(o) ? 1 : 0), 0);
+
+/** Value after an RMW op applied to `old` with operand `val`, or null for non-RMW ops. */
+function after(op: number, old: number, val: number): number | null {
+  switch (op) {
+    case AtomOp.Add:
+      return old + val;
+    case AtomOp.Sub:
+      return old - val;
+    case AtomOp.And:
+      return old & val;
+    case AtomOp.Or:
+      return old | val;
+    case AtomOp.Xor:
+      return old ^ val;
+    default:
+      return null;
+  }
+}
+
+/** Recognises the lock shape of one location and replays it; null when it is not a lock. */
+function analyseLocation(loc: Location, all: Location[], index: RunIndex, holds: HoldEvent[]): LockReport | null {
+  const ops = loc.ops;
+  const casOk = ops.filter((o) => o.op === AtomOp.CasOk);
+  const hasWait = ops.some((o) => o.op === AtomOp.Wait || o.op === AtomOp.WaitAsync);
+  const xchg = count(ops, (o) => o.op === AtomOp.Exchange);
+  let shape: string;
+  let classify: (o: AtomicOp, st: ThreadState) => Role;
+  const decrementing = count(casOk, (o) => o.res > 0 && o.val === o.res - 1);
+  const subAcquires = count(ops, (o) => o.op === AtomOp.Sub && o.res - o.val >= 0);
+  const adds = count(ops, (o) => o.op === AtomOp.Add && o.val > 0);
+  if (casOk.length > 0 && decrementing * 2 > casOk.length && (adds > 0 || casOk.some((o) => o.res > 1))) {
+    shape = 'semaphore';
+    classify = semaphoreRole;
+  } else if (casOk.length > 0 || xchg > 0) {
+    const free = mode(casOk.map((o) => o.res)) ?? 0;
+    if (casOk.length > 0 && count(casOk, (o) => o.res === free) * 2 < casOk.length) return null; // a CAS counter, not a lock
+    shape = hasWait ? 'mutex' : 'spinlock';
+    classify = (o) => mutexRole(o, free);
+  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === AtomOp.Sub && o.val !== 1)) {
+    shape = 'semaphore';
+    classify = semaphoreRole;
+  } else {
+    return ticketLock(loc, all, index, holds);
+  }
+  const stats = new LockStats(index);
+  const states = new Map<LoadedThread, ThreadState>();
+  for (const o of ops) {
+    let st = states.get(o.thread);
+    if (!st) states.set(o.thread, (st = { held: [], firstTryUs: null, waitUs: 0, undo: false }));
+    const role = classify(o, st);
+    if (role === 'wait') {
+      stats.site(o, 'wait', o.op === AtomOp.Wait ? o.dur : 0);
+      if (o.op === AtomOp.Wait) {
+        stats.waitUs += o.dur;
+        st.waitUs += o.dur;
+      }
+      st.firstTryUs ??= o.us;
+    } else if (role === 'try') {
+      st.firstTryUs ??= o.us;
+    } else if (role === 'acq') {
+      acquire(stats, st, o, loc, holds);
+    } else if (role === 'rel') {
+      // A mutex "released" by a thread that does not hold it is an initialising store; a
+      // semaphore is often posted by a thread that never waited on it (producer → consumer).
+      if (st.held.length === 0 && shape !== 'semaphore') continue;
+      const since = shape === 'semaphore' ? st.held.shift() : st.held.pop();
+      if (since !== undefined) stats.holdUs += o.us - since;
+      stats.site(o, 'release', 0);
+      stats.releases.push({ us: o.us, op: o });
+      if (shape !== 'semaphore') holds.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: false, site: o.site });
+    }
+  }
+  if (stats.acquisitions === 0) return null;
+  stats.chargeReleasers();
+  return report(loc, shape, stats);
+}
+
+/** Records an acquisition, contended when the thread failed or waited since its last one. */
+function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, holds: HoldEvent[] | null): void {
+  stats.acquisitions++;
+  let delay = 0;
+  if (st.firstTryUs !== null) {
+    stats.contended++;
+    delay = Math.max(0, o.us - st.firstTryUs);
+    stats.spinUs += Math.max(0, delay - st.waitUs);
+    stats.delays.push({ us: o.us, delay, thread: o.thread });
+  }
+  stats.site(o, 'acquire', delay);
+  st.firstTryUs = null;
+  st.waitUs = 0;
+  st.held.push(o.us);
+  holds?.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: true, site: o.site });
+}
+
+function mutexRole(o: AtomicOp, free: number): Role {
+  switch (o.op) {
+    case AtomOp.CasOk:
+      return o.res === free && o.val !== free ? 'acq' : 'try';
+    case AtomOp.CasFail:
+      return 'try';
+    case AtomOp.Exchange:
+      if (o.res === free && o.val !== free) return 'acq';
+      if (o.val === free && o.res !== free) return 'rel';
+      return o.val !== free ? 'try' : null;
+    case AtomOp.Store:
+      return o.val === free ? 'rel' : null;
+    case AtomOp.Load:
+      return o.res !== free ? 'try' : null; // test-and-test-and-set spinning on a held lock
+    case AtomOp.Wait:
+    case AtomOp.WaitAsync:
+      return 'wait';
+    default: {
+      const v = after(o.op, o.res, o.val);
+      return v === free && o.res !== free ? 'rel' : null;
+    }
+  }
+}
+
+function semaphoreRole(o: AtomicOp, st: ThreadState): Role {
+  switch (o.op) {
+    case AtomOp.CasOk:
+      return o.val < o.res ? 'acq' : o.val > o.res ? 'rel' : null;
+    case AtomOp.CasFail:
+      return 'try';
+    case AtomOp.Sub:
+      if (o.res - o.val >= 0) return 'acq';
+      st.undo = true; // went negative: the thread adds it back and waits
+      return 'try';
+    case AtomOp.Add:
+      if (st.undo) {
+        st.undo = false;
+        return null;
+      }
+      return o.val > 0 ? 'rel' : null;
+    case AtomOp.Wait:
+    case AtomOp.WaitAsync:
+      return 'wait';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Ticket lock on its "now serving" word: a thread took ticket v by fetch-add on another word
+ * of the buffer, spun or waited until a load here returned v (acquire), and later released
+ * by fetch-add here returning v.
+ */
+function ticketLock(loc: Location, all: Location[], index: RunIndex, holds: HoldEvent[]): LockReport | null {
+  const ops = loc.ops;
+  if (!ops.some((o) => o.op === AtomOp.Add) || !ops.some((o) => o.op === AtomOp.Load)) return null;
+  const tickets = new Map<LoadedThread, AtomicOp[]>();
+  for (const other of all) {
+    if (other.buffer !== loc.buffer || other.off === loc.off) continue;
+    for (const o of other.ops) if (o.op === AtomOp.Add && o.val > 0) (tickets.get(o.thread) ?? tickets.set(o.thread, []).get(o.thread)!).push(o);
+  }
+  const stats = new LockStats(index);
+  const byThread = new Map<LoadedThread, AtomicOp[]>();
+  for (const o of ops) (byThread.get(o.thread) ?? byThread.set(o.thread, []).get(o.thread)!).push(o);
+  for (const [thread, list] of byThread) {
+    list.sort((a, b) => a.seq - b.seq);
+    const mine = tickets.get(thread) ?? [];
+    let from = 0;
+    for (let k = 0; k < list.length; k++) {
+      const rel = list[k]!;
+      if (rel.op !== AtomOp.Add || rel.val <= 0) continue;
+      const v = rel.res;
+      let acqAt = -1;
+      for (let q = k - 1; q >= from && acqAt < 0; q--) if (list[q]!.op === AtomOp.Load && list[q]!.res === v) acqAt = q;
+      const took = mine.some((t) => t.res === v && t.seq < rel.seq);
+      if (acqAt < 0 || !took) {
+        from = k + 1;
+        continue;
+      }
+      const st: ThreadState = { held: [], firstTryUs: null, waitUs: 0, undo: false };
+      for (let q = from; q < acqAt; q++) {
+        const o = list[q]!;
+        if (o.op === AtomOp.Wait || o.op === AtomOp.WaitAsync) {
+          stats.site(o, 'wait', o.op === AtomOp.Wait ? o.dur : 0);
+          if (o.op === AtomOp.Wait) {
+            stats.waitUs += o.dur;
+            st.waitUs += o.dur;
+          }
+          st.firstTryUs ??= o.us;
+        } else if (o.op === AtomOp.Load && o.res !== v) st.firstTryUs ??= o.us;
+      }
+      acquire(stats, st, list[acqAt]!, loc, holds);
+      stats.holdUs += rel.us - list[acqAt]!.us;
+      stats.site(rel, 'release', 0);
+      stats.releases.push({ us: rel.us, op: rel });
+      holds.push({ thread, seq: rel.seq, us: rel.us, lock: loc.id, acquire: false, site: rel.site });
+      from = k + 1;
+    }
+  }
+  if (stats.acquisitions === 0) return null;
+  stats.chargeReleasers();
+  return report(loc, 'ticket', stats);
+}
+
+function report(loc: Location, shape: string, s: LockStats): LockReport {
+  return {
+    id: loc.id,
+    buffer: loc.buffer,
+    byteOffset: loc.off,
+    shape,
+    acquisitions: s.acquisitions,
+    contended: s.contended,
+    waitMs: round(s.waitUs / 1000),
+    spinMs: round(s.spinUs / 1000),
+    holdMs: round(s.holdUs / 1000),
+    sites: s.siteRows(),
+  };
+}
+
+function mode(values: number[]): number | null {
+  const n = new Map<number, number>();
+  let best: number | null = null;
+  let bestN = 0;
+  for (const v of values) {
+    const c = (n.get(v) ?? 0) + 1;
+    n.set(v, c);
+    if (c > bestN || (c === bestN && best !== null && v < best)) {
+      best = v;
+      bestN = c;
+    }
+  }
+  return best;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Wake-up arrows: each notify is paired with the waits it woke — waits on the same location
+ * by other threads, in progress at the notify and ending 'ok' after it, nearest end first,
+ * at most as many as the notify reported woken.
+ */
+function wakeups(locations: Location[], originUs: number): TimelineData['wakeups'] {
+  const out: TimelineData['wakeups'] = [];
+  for (const loc of locations) {
+    const waits = loc.ops
+      .filter((o) => (o.op === AtomOp.Wait || o.op === AtomOp.WaitAsync) && o.res === WaitResult.Ok)
+      .sort((a, b) => a.us + a.dur - (b.us + b.dur) || a.lane - b.lane);
+    if (waits.length === 0) continue;
+    const used = new Uint8Array(waits.length);
+    for (const n of loc.ops) {
+      if (n.op !== AtomOp.Notify || !(n.res > 0)) continue;
+      let lo = 0;
+      let hi = waits.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (waits[mid]!.us + waits[mid]!.dur < n.us) lo = mid + 1;
+        else hi = mid;
+      }
+      let woken = 0;
+      for (let k = lo; k < waits.length && woken < n.res; k++) {
+        const w = waits[k]!;
+        if (used[k] || w.thread === n.thread || w.us > n.us) continue;
+        used[k] = 1;
+        woken++;
+        out.push({ fromThread: n.lane, fromMs: (n.us - originUs) / 1000, toThread: w.lane, toMs: (w.us + w.dur - originUs) / 1000, lock: loc.id });
+      }
+    }
+  }
+  return out.sort((a, b) => a.fromMs - b.fromMs || a.fromThread - b.fromThread || a.toThread - b.toThread);
+}

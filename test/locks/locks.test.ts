@@ -1,0 +1,248 @@
+/** Unit tests of lock recognition, wake-ups and deadlock analysis on hand-built runs. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyseLocks } from '../../src/core/locks';
+import { atoms, run, shareBuffer, site, thread } from '../races/runBuilder';
+
+// AtomOp codes (src/protocol/events.ts).
+const LOAD = 0;
+const STORE = 1;
+const ADD = 2;
+const SUB = 3;
+const XCHG = 7;
+const CAS_OK = 8;
+const CAS_FAIL = 9;
+const WAIT = 10;
+const NOTIFY = 11;
+const OK = 0;
+
+function threads(n: number) {
+  const list = Array.from({ length: n }, (_, tid) => thread(tid));
+  for (const t of list) shareBuffer(t, 'B', 0, 64, t.tid === 0);
+  return list;
+}
+
+test('futex mutex 0/1/2: acquisitions, contention, wait, spin, hold, sites and the wake-up arrow', () => {
+  const [main, w1, w2] = threads(3);
+  atoms(w1!, [
+    [10, CAS_OK, 0, 1, 0, 0, 10],
+    [50, SUB, 0, 1, 2, 0, 20],
+    [51, STORE, 0, 0, 0, 0, 21],
+    [52, NOTIFY, 0, 1, 1, 0, 22],
+  ]);
+  atoms(w2!, [
+    [20, CAS_FAIL, 0, 1, 1, 0, 10],
+    [21, XCHG, 0, 2, 1, 0, 12],
+    [22, WAIT, 0, 2, OK, 31, 13],
+    [54, XCHG, 0, 2, 0, 0, 12],
+    [60, SUB, 0, 1, 2, 0, 20],
+    [61, STORE, 0, 0, 0, 0, 21],
+  ]);
+  const { locks, deadlocks, wakeups } = analyseLocks(run(main!, w1!, w2!));
+  assert.equal(locks.length, 1);
+  const l = locks[0]!;
+  assert.equal(l.id, 'B:0');
+  assert.equal(l.shape, 'mutex');
+  assert.equal(l.acquisitions, 2);
+  assert.equal(l.contended, 1);
+  assert.equal(l.waitMs, 0.031);
+  assert.equal(l.spinMs, 0.003);
+  assert.equal(l.holdMs, 0.048);
+  const rows = l.sites.map((s) => [s.role, s.threadId, s.line, s.count, s.waitMs]);
+  assert.deepEqual(rows, [
+    ['acquire', 2, 12, 1, 0.034],
+    ['acquire', 1, 10, 1, 0],
+    ['wait', 2, 13, 1, 0.031],
+    // The releaser that let thread 2 in is charged its 34 µs delay (Go's mutex profile).
+    ['release', 1, 21, 1, 0.034],
+    ['release', 2, 21, 1, 0],
+  ]);
+  assert.deepEqual(deadlocks, []);
+  assert.deepEqual(wakeups, [{ fromThread: 1, fromMs: 0.052, toThread: 2, toMs: 0.053, lock: 'B:0' }]);
+});
+
+test('spin lock by exchange: contention is spin time only', () => {
+  const [main, w1, w2] = threads(3);
+  atoms(w1!, [
+    [0, XCHG, 8, 1, 0, 0, 5],
+    [100, STORE, 8, 0, 0, 0, 7],
+  ]);
+  atoms(w2!, [
+    [10, XCHG, 8, 1, 1, 0, 5],
+    [40, XCHG, 8, 1, 1, 0, 5],
+    [101, XCHG, 8, 1, 0, 0, 5],
+    [150, STORE, 8, 0, 0, 0, 7],
+  ]);
+  const [l] = analyseLocks(run(main!, w1!, w2!)).locks;
+  assert.equal(l?.shape, 'spinlock');
+  assert.equal(l?.acquisitions, 2);
+  assert.equal(l?.contended, 1);
+  assert.equal(l?.waitMs, 0);
+  assert.equal(l?.spinMs, 0.091);
+  assert.equal(l?.holdMs, 0.149);
+});
+
+test('an initialising store by the main thread is not a release', () => {
+  const [main, w1] = threads(2);
+  atoms(main!, [[0, STORE, 0, 0, 0, 0, 3]]);
+  atoms(w1!, [
+    [5, CAS_OK, 0, 1, 0, 0, 10],
+    [9, STORE, 0, 0, 1, 0, 11],
+  ]);
+  const [l] = analyseLocks(run(main!, w1!)).locks;
+  assert.equal(l?.acquisitions, 1);
+  assert.deepEqual(
+    l?.sites.filter((s) => s.role === 'release').map((s) => s.threadId),
+    [1],
+  );
+});
+
+test('counting semaphore by CAS decrement and add + notify', () => {
+  const [main, w1, w2, w3] = threads(4);
+  atoms(main!, [[0, STORE, 0, 2, 0, 0, 2]]);
+  atoms(w1!, [
+    [10, LOAD, 0, 0, 2, 0, 20],
+    [11, CAS_OK, 0, 1, 2, 0, 21],
+    [50, ADD, 0, 1, 0, 0, 30],
+    [51, NOTIFY, 0, 1, 1, 0, 31],
+  ]);
+  atoms(w2!, [
+    [12, LOAD, 0, 0, 1, 0, 20],
+    [13, CAS_OK, 0, 0, 1, 0, 21],
+    [70, ADD, 0, 1, 0, 0, 30],
+  ]);
+  atoms(w3!, [
+    [14, LOAD, 0, 0, 0, 0, 20],
+    [15, WAIT, 0, 0, OK, 37, 22],
+    [52, LOAD, 0, 0, 1, 0, 20],
+    [53, CAS_OK, 0, 0, 1, 0, 21],
+    [60, ADD, 0, 1, 0, 0, 30],
+  ]);
+  const { locks, wakeups } = analyseLocks(run(main!, w1!, w2!, w3!));
+  const l = locks[0]!;
+  assert.equal(l.shape, 'semaphore');
+  assert.equal(l.acquisitions, 3);
+  assert.equal(l.contended, 1);
+  assert.equal(l.waitMs, 0.037);
+  assert.equal(l.holdMs, 0.103); // 39 + 57 + 7 µs
+  assert.deepEqual(
+    wakeups.map((w) => [w.fromThread, w.toThread]),
+    [[1, 3]],
+  );
+});
+
+test('ticket lock: fetch-add a ticket, wait on the serving counter, release by fetch-add', () => {
+  const [main, w1, w2] = threads(3);
+  atoms(w1!, [
+    [1, ADD, 0, 1, 0, 0, 10],
+    [2, LOAD, 4, 0, 0, 0, 11],
+    [10, ADD, 4, 1, 0, 0, 14],
+    [11, NOTIFY, 4, 99, 1, 0, 15],
+  ]);
+  atoms(w2!, [
+    [3, ADD, 0, 1, 1, 0, 10],
+    [4, LOAD, 4, 0, 0, 0, 11],
+    [5, WAIT, 4, 0, OK, 7, 12],
+    [12, LOAD, 4, 0, 1, 0, 11],
+    [20, ADD, 4, 1, 1, 0, 14],
+  ]);
+  const { locks, wakeups } = analyseLocks(run(main!, w1!, w2!));
+  assert.equal(locks.length, 1, 'the ticket dispenser itself is not a lock');
+  const l = locks[0]!;
+  assert.equal(l.id, 'B:4');
+  assert.equal(l.shape, 'ticket');
+  assert.equal(l.acquisitions, 2);
+  assert.equal(l.contended, 1);
+  assert.equal(l.waitMs, 0.007);
+  assert.equal(l.spinMs, 0.001);
+  assert.equal(l.holdMs, 0.016);
+  assert.equal(wakeups.length, 1);
+});
+
+test('a CAS-claimed work counter is not a lock', () => {
+  const [main, w1, w2] = threads(3);
+  const ops: [number, number, number, number, number, number, number][] = [];
+  for (let i = 0; i < 10; i++) ops.push([i * 2, CAS_OK, 0, i + 1, i, 0, 9]);
+  atoms(w1!, ops.filter((_, k) => k % 2 === 0));
+  atoms(w2!, ops.filter((_, k) => k % 2 === 1));
+  assert.deepEqual(analyseLocks(run(main!, w1!, w2!)).locks, []);
+});
+
+/** Thread acquires lock at offset a then b (CAS 0→1), then releases both. */
+function nested(t: ReturnType<typeof thread>, us: number, offs: number[], line: number) {
+  const ops: [number, number, number, number, number, number, number][] = [];
+  offs.forEach((off, k) => ops.push([us + k, CAS_OK, off, 1, 0, 0, line + k]));
+  [...offs].reverse().forEach((off, k) => ops.push([us + 10 + k, STORE, off, 0, 1, 0, line + 5 + k]));
+  atoms(t, ops);
+}
+
+test('lock-order inversion across two threads is reported even though the run did not hang', () => {
+  const [main, w1, w2] = threads(3);
+  nested(w1!, 0, [0, 4], 30);
+  nested(w2!, 100, [4, 0], 40);
+  const { deadlocks } = analyseLocks(run(main!, w1!, w2!));
+  assert.equal(deadlocks.length, 1);
+  const d = deadlocks[0]!;
+  assert.equal(d.kind, 'lock-order');
+  assert.deepEqual(d.threadIds, [1, 2]);
+  assert.deepEqual(d.locks, ['B:0', 'B:4']);
+  assert.deepEqual(
+    d.sites.map((s) => [s.threadId, s.line, s.role]),
+    [
+      [1, 30, 'holds B:0'],
+      [1, 31, 'acquires B:4'],
+      [2, 40, 'holds B:4'],
+      [2, 41, 'acquires B:0'],
+    ],
+  );
+  assert.match(d.message, /thread 1 takes B:0 \(main\.js:30\) then B:4 \(main\.js:31\)/);
+});
+
+test('opposite orders under a common gate lock, or in one thread, are not reported', () => {
+  const [main, w1, w2] = threads(3);
+  nested(w1!, 0, [8, 0, 4], 30);
+  nested(w2!, 100, [8, 4, 0], 40);
+  assert.deepEqual(analyseLocks(run(main!, w1!, w2!)).deadlocks, []);
+  const [m2, x1] = threads(2);
+  nested(x1!, 0, [0, 4], 30);
+  nested(x1!, 100, [4, 0], 40);
+  assert.deepEqual(analyseLocks(run(m2!, x1!)).deadlocks, []);
+});
+
+test('a watchdog deadlock record becomes a cycle report with waiting and holding sites', () => {
+  const [main, w1, w2] = threads(3);
+  for (const [t, line] of [
+    [w1!, 50],
+    [w2!, 60],
+  ] as const) {
+    t.modules.get(1)!.sites[3 * (line * 1000 + 1)] = line;
+    t.modules.get(1)!.sites[3 * (line * 1000 + 1) + 1] = 1;
+    t.modules.get(1)!.sites[3 * ((line + 1) * 1000 + 1)] = line + 1;
+    t.modules.get(1)!.sites[3 * ((line + 1) * 1000 + 1) + 1] = 1;
+  }
+  main!.deadlocks.push({
+    k: 'deadlock',
+    us: 1000,
+    threads: [
+      { tid: 0, waiting: null, holds: [], idle: true },
+      { tid: 1, waiting: { buf: 'B', off: 4, site: site(51), sinceUs: 10 }, holds: [{ buf: 'B', off: 0, site: site(50) }], idle: false },
+      { tid: 2, waiting: { buf: 'B', off: 0, site: site(61), sinceUs: 11 }, holds: [{ buf: 'B', off: 4, site: site(60) }], idle: false },
+    ],
+  });
+  const { deadlocks } = analyseLocks(run(main!, w1!, w2!));
+  assert.equal(deadlocks.length, 1);
+  const d = deadlocks[0]!;
+  assert.equal(d.kind, 'cycle');
+  assert.deepEqual(d.threadIds, [1, 2]);
+  assert.deepEqual(d.locks, ['B:4', 'B:0']);
+  assert.deepEqual(
+    d.sites.map((s) => [s.threadId, s.line, s.role]),
+    [
+      [1, 51, 'waits'],
+      [1, 50, 'holds B:0'],
+      [2, 61, 'waits'],
+      [2, 60, 'holds B:4'],
+    ],
+  );
+  assert.match(d.message, /thread 1 waits at main\.js:51 for lock B:4 held by thread 2 while holding B:0 \(taken at main\.js:50\)/);
+});
