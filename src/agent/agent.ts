@@ -1,0 +1,227 @@
+/**
+ * The base runtime of one thread: event file, CPU sampling, module hooks, call counters,
+ * thread/message tracking, and every path to a last flush (exit, process.exit, uncaught
+ * exception, SIGINT/SIGTERM, terminate(), periodically).
+ */
+import { writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as wt from 'node:worker_threads';
+import { SITE_FID_SCALE, type AgentOptions, type ExitRecord } from '../protocol/events';
+import { installCjsHook } from './cjsHook';
+import type { AgentContext, AgentExtension } from './extension';
+import { GcTracker } from './gc';
+import { MessageTracker } from './messages';
+import { ModuleRegistry } from './runtime';
+import { startSampler } from './sampler';
+import { createSharedExtension } from './shared/index';
+import { ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
+import { flushAllThreads, installThreadHooks, listenForFlushRequests } from './threads';
+import { EventWriter, nowUs } from './writer';
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
+  try {
+    return String(e);
+  } catch {
+    return 'non-printable error';
+  }
+}
+
+/** Start profiling this thread with `options` (JSON text kept for forked children). */
+export function startAgent(options: AgentOptions, optionsJson: string, agentFile: string): void {
+  const startUs = nowUs();
+  const agentDir = dirname(agentFile);
+  const pid = process.pid;
+  const tid = wt.threadId;
+  const isMain = wt.isMainThread;
+  const spawn = isMain ? null : ((wt.getEnvironmentData(ENV_SPAWN) as SpawnData | undefined) ?? null);
+  if (isMain) wt.setEnvironmentData(ENV_OPTIONS, optionsJson);
+
+  let processCtl = wt.getEnvironmentData(ENV_CTL) as SharedArrayBuffer | undefined;
+  if (isMain || !processCtl) {
+    processCtl = new SharedArrayBuffer(16);
+    wt.setEnvironmentData(ENV_CTL, processCtl as any);
+  }
+  const pctl = new Int32Array(processCtl);
+  Atomics.add(pctl, PCTL_LIVE, 1);
+
+  const writer = new EventWriter(join(options.runDir, `t-${pid}-${tid}.jsonl`));
+  const ctx: AgentContext = {
+    options,
+    pid,
+    tid,
+    isMain,
+    now: nowUs,
+    write: (r) => writer.write(r),
+    flush: () => writer.flush(),
+    siteId: (fid, local) => fid * SITE_FID_SCALE + local,
+    captureStack(skip = 0) {
+      const limit = Error.stackTraceLimit;
+      const prepare = (Error as any).prepareStackTrace;
+      Error.stackTraceLimit = 32 + skip;
+      (Error as any).prepareStackTrace = undefined;
+      const stack = new Error().stack ?? '';
+      Error.stackTraceLimit = limit;
+      (Error as any).prepareStackTrace = prepare;
+      return stack
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().replace(/^at /, ''))
+        .filter((f) => !f.includes(agentFile))
+        .slice(skip)
+        .map((f) => (f.endsWith(')') ? f : `<anonymous> (${f})`));
+    },
+  };
+
+  const sampler = startSampler(options);
+  const forkedBy = Number(process.env[FORKED_BY_ENV]);
+  writer.write({
+    k: 'thread',
+    pid,
+    ppid: isMain && forkedBy === process.ppid ? forkedBy : null,
+    tid,
+    parentTid: spawn?.parentTid ?? null,
+    kind: isMain ? 'main' : 'worker',
+    name: isMain ? 'main' : (spawn?.name ?? `worker ${tid}`),
+    entry: isMain ? (process.argv[1] ?? null) : (spawn?.entry ?? null),
+    startUs,
+    nodeVersion: process.version,
+    backend: sampler.backend,
+    backendReason: sampler.reason,
+  });
+
+  const warnings: string[] = [];
+  let ext: AgentExtension | null = null;
+  let finished = false;
+  let profileChunk = 0;
+  const gc = new GcTracker(nowUs);
+  // eslint-disable-next-line prefer-const
+  let messages: MessageTracker;
+
+  const st: AgentState = {
+    ctx,
+    get ext() {
+      return ext;
+    },
+    agentFile,
+    agentDir,
+    optionsJson,
+    get finished() {
+      return finished;
+    },
+    warn(msg) {
+      if (warnings.length < 100) {
+        warnings.push(msg);
+        writer.write({ k: 'warn', msg });
+      }
+    },
+    flushAll(final) {
+      try {
+        registry.writeCounts();
+        const g = gc.take(final);
+        if (g) writer.write(g);
+        for (const m of messages?.take() ?? []) writer.write(m);
+        ext?.flush(final);
+      } catch (e) {
+        writer.write({ k: 'warn', msg: `flush failed: ${errorText(e)}` });
+      }
+      writer.flush();
+    },
+    finish(reason: ExitRecord['reason'], code: number | null, error?: string) {
+      if (finished) return;
+      finished = true;
+      clearInterval(timer);
+      try {
+        const profile = sampler.stop();
+        if (profile) {
+          const file = `t-${pid}-${tid}.${profileChunk++}.cpuprofile`;
+          writeFileSync(join(options.runDir, file), JSON.stringify(profile));
+          writer.write({ k: 'profile', file, startUs: profile.startTime, endUs: profile.endTime });
+        }
+      } catch (e) {
+        writer.write({ k: 'warn', msg: `CPU profile lost: ${errorText(e)}` });
+      }
+      st.flushAll(true);
+      const rec: ExitRecord = { k: 'exit', us: nowUs(), code, reason };
+      if (error !== undefined) rec.error = error;
+      writer.write(rec);
+      writer.close();
+      Atomics.sub(pctl, PCTL_LIVE, 1);
+    },
+  };
+
+  try {
+    ext = createSharedExtension(ctx);
+  } catch (e) {
+    st.warn(`shared-memory analysis disabled: ${errorText(e)}`);
+  }
+  const registry = new ModuleRegistry(ctx, ext);
+  registry.install();
+
+  installCjsHook(options, agentDir, st.warn);
+  if (typeof (Module as any).register === 'function') {
+    try {
+      wt.setEnvironmentData(ENV_HOOKS, 1);
+      (Module as any).register(pathToFileURL(join(agentDir, 'agent-hooks.mjs')).href, { data: { options, agentDir } });
+    } catch (e) {
+      st.warn(`ES module instrumentation off: ${errorText(e)}`);
+    } finally {
+      wt.setEnvironmentData(ENV_HOOKS, undefined as any);
+    }
+  }
+
+  messages = new MessageTracker(st, spawn?.parentTid ?? null);
+  messages.install();
+  const control = new wt.BroadcastChannel('__parprof_ctl');
+  installThreadHooks(st, messages, control);
+  if (spawn) listenForFlushRequests(st, spawn, control, pctl);
+  else (control as any).unref?.();
+  try {
+    gc.install();
+  } catch (e) {
+    st.warn(`gc tracking off: ${errorText(e)}`);
+  }
+
+  // Every way a thread can end.
+  let exitReason: ExitRecord['reason'] = 'exit';
+  const origExit = process.exit;
+  process.exit = function exit(this: unknown, code?: any) {
+    exitReason = 'process.exit';
+    return origExit.call(process, code);
+  } as typeof process.exit;
+  process.on('exit', (code) => st.finish(exitReason, typeof code === 'number' ? code : null));
+  process.on('uncaughtExceptionMonitor', (err) => {
+    if (process.listenerCount('uncaughtException') > 0) {
+      st.warn(`uncaught exception handled by the program: ${errorText(err).split('\n')[0]}`);
+      return;
+    }
+    st.finish('uncaught', 1, errorText(err));
+  });
+  if (isMain) {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      const onSignal = (): void => {
+        flushAllThreads(messages, control, pctl);
+        if (process.listenerCount(sig) > 1) {
+          st.flushAll(false); // the program handles the signal itself
+          return;
+        }
+        st.finish('signal', null);
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      };
+      process.on(sig, onSignal);
+    }
+  }
+  const timer = setInterval(() => st.flushAll(false), Math.max(50, options.flushIntervalMs || 1000));
+  timer.unref();
+
+  try {
+    if (spawn) messages.patchReceivedPorts(wt.workerData);
+    ext?.threadStart(spawn?.ext, wt.workerData);
+  } catch (e) {
+    st.warn(`shared-memory extension threadStart failed: ${errorText(e)}`);
+  }
+  writer.flush();
+}

@@ -1,0 +1,96 @@
+/**
+ * CPU sampling of this thread: v8-profiler-next when its native binary loads here, else the
+ * `node:inspector` Profiler domain (which works inside workers). Both give `.cpuprofile` data
+ * whose startTime is on the hrtime µs clock; v8-profiler-next's 1-based frame positions are
+ * turned into V8's 0-based ones so every chunk reads the same.
+ */
+import * as inspector from 'node:inspector';
+import { createRequire } from 'node:module';
+import type { AgentOptions } from '../protocol/events';
+
+/** A started sampler. */
+export interface CpuSampler {
+  backend: 'v8-profiler-next' | 'inspector' | 'none';
+  reason: string;
+  /** Stop sampling and return the profile (V8 .cpuprofile shape) or null. */
+  stop(): any | null;
+}
+
+function startV8ProfilerNext(path: string, intervalUs: number): CpuSampler {
+  // A plain require of the absolute path: the native addon must not be bundled.
+  const profiler = createRequire(path)(path);
+  profiler.setGenerateType(1);
+  profiler.setSamplingInterval(intervalUs);
+  const title = `parprof-${process.pid}`;
+  profiler.startProfiling(title, true);
+  return {
+    backend: 'v8-profiler-next',
+    reason: `loaded ${path}`,
+    stop() {
+      const p = profiler.stopProfiling(title);
+      if (!p) return null;
+      // The returned profile is a plain object (export() only stringifies it on a later tick).
+      const json: any = { nodes: p.nodes, startTime: p.startTime, endTime: p.endTime, samples: p.samples, timeDeltas: p.timeDeltas };
+      p.delete?.();
+      if (!json) return null;
+      for (const node of json.nodes ?? []) {
+        const cf = node.callFrame;
+        if (cf) {
+          cf.lineNumber = (cf.lineNumber ?? 0) - 1;
+          cf.columnNumber = (cf.columnNumber ?? 0) - 1;
+          delete cf.bailoutReason;
+        }
+      }
+      return { nodes: json.nodes, startTime: json.startTime, endTime: json.endTime, samples: json.samples, timeDeltas: json.timeDeltas };
+    },
+  };
+}
+
+function startInspector(intervalUs: number, reason: string): CpuSampler {
+  const session = new inspector.Session();
+  session.connect();
+  // Same-thread session: post() answers synchronously, so this works from exit handlers too.
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+  session.post('Profiler.start');
+  return {
+    backend: 'inspector',
+    reason,
+    stop() {
+      let profile: any = null;
+      session.post('Profiler.stop', (err, res) => {
+        if (!err) profile = res.profile;
+      });
+      try {
+        session.disconnect();
+      } catch {
+        // the thread may already be tearing down
+      }
+      return profile;
+    },
+  };
+}
+
+/** Start the best available sampler for this thread, saying which one ran and why. */
+export function startSampler(options: AgentOptions): CpuSampler {
+  const interval = Math.max(1, Math.round(options.sampleIntervalUs || 1000));
+  let why: string;
+  if (options.backend !== 'inspector') {
+    if (options.v8ProfilerPath) {
+      try {
+        return startV8ProfilerNext(options.v8ProfilerPath, interval);
+      } catch (e) {
+        why = `v8-profiler-next failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      }
+    } else {
+      why = 'v8-profiler-next not available (no path given)';
+    }
+  } else {
+    why = 'inspector backend requested';
+  }
+  try {
+    return startInspector(interval, why);
+  } catch (e) {
+    return { backend: 'none', reason: `${why}; inspector failed: ${String(e)}`, stop: () => null };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * An insertion/replacement list applied to the original source in one pass. No edit adds or
+ * removes a newline, so lines never move; columns are mapped with `generatedOffset`.
+ */
+import type { EditList } from './types';
+
+interface Insertion {
+  pos: number;
+  text: string;
+  order: number;
+  seq: number;
+}
+
+interface Replacement {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** The result of applying an edit list: the new code and an original→generated offset map. */
+export interface AppliedEdits {
+  code: string;
+  /** Generated offset of the original character at `offset` (insertions there come before it). */
+  generatedOffset(offset: number): number;
+}
+
+/** The mutable edit list handed to transform passes. */
+export class Edits implements EditList {
+  private readonly insertions: Insertion[] = [];
+  private readonly replacements: Replacement[] = [];
+
+  get size(): number {
+    return this.insertions.length + this.replacements.length;
+  }
+
+  insert(offset: number, text: string, order = 0): void {
+    if (text.includes('\n') || text.includes('\r')) throw new Error('inserted text must not contain a newline');
+    this.insertions.push({ pos: offset, text, order, seq: this.insertions.length });
+  }
+
+  replace(start: number, end: number, text: string): void {
+    if (text.includes('\n') || text.includes('\r')) throw new Error('replacement text must not contain a newline');
+    this.replacements.push({ start, end, text });
+  }
+
+  /** Apply every edit to `source` (throws when replacements overlap or span a newline). */
+  apply(source: string): AppliedEdits {
+    const ins = [...this.insertions].sort((a, b) => a.pos - b.pos || a.order - b.order || a.seq - b.seq);
+    const reps = [...this.replacements].sort((a, b) => a.start - b.start);
+    // Breakpoints for the offset map: (key, delta) where every original offset >= key shifts by delta.
+    const keys: number[] = [];
+    const deltas: number[] = [];
+    const parts: string[] = [];
+    let cursor = 0;
+    let i = 0;
+    let r = 0;
+    while (i < ins.length || r < reps.length) {
+      const nextIns = i < ins.length ? ins[i]!.pos : Infinity;
+      const nextRep = r < reps.length ? reps[r]!.start : Infinity;
+      if (nextIns <= nextRep) {
+        const e = ins[i++]!;
+        if (e.pos < cursor) throw new Error(`insertion at ${e.pos} falls inside a replacement`);
+        parts.push(source.slice(cursor, e.pos), e.text);
+        cursor = e.pos;
+        keys.push(e.pos);
+        deltas.push(e.text.length);
+      } else {
+        const e = reps[r++]!;
+        if (e.start < cursor) throw new Error(`overlapping replacement at ${e.start}`);
+        const old = source.slice(e.start, e.end);
+        if (old.includes('\n') || old.includes('\r')) throw new Error('a replaced range must not contain a newline');
+        parts.push(source.slice(cursor, e.start), e.text);
+        cursor = e.end;
+        keys.push(e.end);
+        deltas.push(e.text.length - (e.end - e.start));
+      }
+    }
+    parts.push(source.slice(cursor));
+    const cum: number[] = [];
+    let sum = 0;
+    for (const d of deltas) cum.push((sum += d));
+    return {
+      code: parts.join(''),
+      generatedOffset(offset: number): number {
+        // Last breakpoint with key <= offset (keys are non-decreasing).
+        let lo = 0;
+        let hi = keys.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (keys[mid]! <= offset) lo = mid + 1;
+          else hi = mid;
+        }
+        return offset + (lo > 0 ? cum[lo - 1]! : 0);
+      },
+    };
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The thread's event file: records are buffered as JSON lines and written with fs.writeSync
+ * on flush, so a flush from an exit or signal handler completes before the thread dies.
+ */
+import * as fs from 'node:fs';
+import type { AgentRecord } from '../protocol/events';
+
+// Captured at load time: the user's program may patch fs later.
+const { openSync, writeSync, closeSync } = fs;
+
+const AUTO_FLUSH_CHARS = 1 << 20;
+
+/** Append-only JSON-lines writer for one thread. */
+export class EventWriter {
+  private readonly fd: number;
+  private lines: string[] = [];
+  private chars = 0;
+  private closed = false;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  write(record: AgentRecord): void {
+    if (this.closed) return;
+    const line = JSON.stringify(record);
+    this.lines.push(line);
+    this.chars += line.length;
+    if (this.chars > AUTO_FLUSH_CHARS) this.flush();
+  }
+
+  flush(): void {
+    if (this.closed || this.lines.length === 0) return;
+    const data = Buffer.from(this.lines.join('\n') + '\n');
+    this.lines = [];
+    this.chars = 0;
+    let off = 0;
+    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+  }
+
+  /** Flush and stop accepting records (the thread's last flush). */
+  close(): void {
+    this.flush();
+    this.closed = true;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed by a racing exit path
+    }
+  }
+}
+
+/** µs on the monotonic clock shared by every thread and process (see protocol/events.ts). */
+export function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
