@@ -1,0 +1,155 @@
+/**
+ * Entry of the webview bundle (VS Code panel and standalone report.html alike). Reads the
+ * payload the page injected once (window.__PARPROF_DATA__, or a later `load` message), then
+ * builds the report views (header, timeline, functions, charts, races, locks, deadlocks) or
+ * the scaling view. Posts through acquireVsCodeApi() when present, else stands alone.
+ */
+import { PAGE_DATA_GLOBAL, type HostToWebview, type PagePayload, type ReportPayload, type ViewName } from '../src/protocol/messages';
+import { createCharts } from './charts';
+import { h } from './dom';
+import { createDeadlocks, createLocks, createRaces } from './findings';
+import { createFunctionTable, type FunctionTableHandle } from './functionTable';
+import { createHeader } from './header';
+import { parseHostMessage, post } from './host';
+import { createScaling } from './scalingView';
+import { decodeBase64, modelBytes, modelFromColumns, modelFromPacked, type TimelineModel } from './timelineModel';
+import { createTimeline, type TimelineHandle } from './timelineView';
+
+/** What tests and the benchmark can reach through window.__parprof. */
+interface TestHooks {
+  loadMs: number;
+  slices: number;
+  modelBytes: number;
+  timeline?: TimelineHandle;
+  functions?: FunctionTableHandle;
+  show?: (view: ViewName) => void;
+}
+
+declare global {
+  interface Window {
+    __parprof?: TestHooks;
+    __PARPROF_DATA__?: PagePayload;
+  }
+}
+
+const t0 = performance.now();
+let showView: ((v: ViewName) => void) | null = null;
+let table: FunctionTableHandle | null = null;
+
+async function timelineModel(payload: ReportPayload): Promise<TimelineModel> {
+  const p = payload.packedTimeline;
+  const report = payload.report;
+  if (!p) return modelFromColumns(report.timeline, report.threads.length);
+  let b64 = p.data;
+  if (!b64 && p.dataElementId) {
+    const el = document.getElementById(p.dataElementId);
+    b64 = el?.textContent ?? '';
+    el?.remove();
+  }
+  let bytes = decodeBase64(b64);
+  p.data = '';
+  if (p.compression === 'gzip') {
+    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+    bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  const model = modelFromPacked(p, bytes);
+  // Give report.json exports the labels back; slices stay in the model only.
+  report.timeline.labels = p.labels;
+  return model;
+}
+
+async function showReport(root: HTMLElement, payload: ReportPayload): Promise<void> {
+  const report = payload.report;
+  const model = await timelineModel(payload);
+  const hooks: TestHooks = { loadMs: 0, slices: model.start.length, modelBytes: modelBytes(model) };
+  window.__parprof = hooks;
+
+  const timeline = createTimeline(report, model);
+  table = createFunctionTable(report);
+  const charts = createCharts(report);
+  const views: [ViewName, string, HTMLElement, (() => void) | null][] = [
+    ['timeline', 'Timeline', timeline.element, () => timeline.resize()],
+    ['functions', 'Functions', table.element, () => table?.refresh()],
+    ['charts', 'Charts', charts.element, () => charts.draw()],
+    ['races', `Races (${report.races.length})`, createRaces(report), null],
+    ['locks', `Locks (${report.locks.length})`, createLocks(report), null],
+    ['deadlocks', `Deadlocks (${report.deadlocks.length})`, createDeadlocks(report), null],
+  ];
+  const tabs = h('nav', { class: 'tabs', role: 'tablist' });
+  const panes = h('main', { class: 'panes' });
+  for (const [name, label, el] of views) {
+    tabs.append(h('button', { class: 'tab', role: 'tab', 'data-view': name, onclick: () => show(name) }, label));
+    el.classList.add('pane');
+    el.dataset.pane = name;
+    el.hidden = true;
+    panes.append(el);
+  }
+  function show(name: ViewName): void {
+    for (const [n, , el, onShow] of views) {
+      el.hidden = n !== name;
+      if (n === name) onShow?.();
+    }
+    for (const b of tabs.children) b.classList.toggle('active', (b as HTMLElement).dataset.view === name);
+    document.body.dataset.view = name;
+  }
+  showView = show;
+  root.replaceChildren(createHeader(report), tabs, panes);
+  show(report.races.length || report.deadlocks.length ? (report.deadlocks.some((d) => d.kind === 'cycle') ? 'deadlocks' : 'timeline') : 'timeline');
+  hooks.timeline = timeline;
+  hooks.functions = table;
+  hooks.show = show;
+  hooks.loadMs = performance.now() - t0;
+  document.body.dataset.ready = 'report';
+}
+
+function showScaling(root: HTMLElement, payload: Extract<PagePayload, { kind: 'scaling' }>): void {
+  const view = createScaling(payload.scaling);
+  root.replaceChildren(view.element);
+  view.draw();
+  window.__parprof = { loadMs: performance.now() - t0, slices: 0, modelBytes: 0 };
+  document.body.dataset.ready = 'scaling';
+}
+
+async function load(payload: PagePayload): Promise<void> {
+  const root = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+  try {
+    if (payload.kind === 'scaling') showScaling(root, payload);
+    else if (payload.kind === 'report') await showReport(root, payload);
+    else throw new Error(`unknown payload kind ${(payload as { kind: unknown }).kind}`);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    root.replaceChildren(h('div', { class: 'error-line' }, `Could not show this report: ${message}`));
+    document.body.dataset.ready = 'error';
+    post({ type: 'log', level: 'error', message });
+  }
+}
+
+function onHostMessage(msg: HostToWebview): void {
+  switch (msg.type) {
+    case 'load':
+      void load(msg.payload);
+      break;
+    case 'reveal':
+      showView?.(msg.view);
+      break;
+    case 'showFunction':
+      showView?.('functions');
+      table?.show(msg.file, msg.line, msg.threadId);
+      break;
+    case 'exported':
+      document.body.dataset.lastExport = msg.path ?? msg.error ?? '';
+      break;
+  }
+}
+
+window.addEventListener('message', (ev) => {
+  const msg = parseHostMessage(ev.data);
+  if (msg) onHostMessage(msg);
+});
+
+const injected = window[PAGE_DATA_GLOBAL as '__PARPROF_DATA__'];
+if (injected) {
+  // Drop the global so the page holds the data once (in the views), not twice.
+  delete window.__PARPROF_DATA__;
+  void load(injected).then(() => post({ type: 'ready' }));
+} else post({ type: 'ready' });

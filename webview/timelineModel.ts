@@ -1,0 +1,262 @@
+/**
+ * The timeline's columnar model: slices grouped by lane in typed arrays (start float64,
+ * duration float32, state uint8, stack int16/int32, labels sparse: ~17 bytes a slice), and a
+ * level-of-detail pyramid per lane (state coverage per bucket, one byte per state) so a frame
+ * costs pixels, not slices. Pure code, no DOM: tested in Node.
+ */
+import type { TimelineData } from '../src/protocol/report';
+import type { PackedTimeline } from '../src/protocol/messages';
+
+/** Number of thread states (running, idle, blocked, GC). */
+export const STATES = 4;
+/** Buckets of a lane's coarsest LOD level; level L has BASE_BUCKETS << L. */
+const BASE_BUCKETS = 256;
+
+/** All slices of a run, lane-major and sorted by start within a lane. */
+export interface TimelineModel {
+  laneCount: number;
+  /** Slices of lane l are [laneOffset[l], laneOffset[l + 1]). */
+  laneOffset: Int32Array;
+  start: Float64Array;
+  dur: Float32Array;
+  state: Uint8Array;
+  stack: Int16Array | Int32Array;
+  /** Sorted slice indices that carry a label, and the label index of each. */
+  labelledIdx: Int32Array;
+  labelledVal: Int32Array;
+  labels: string[];
+  /** End of the last slice (ms). */
+  spanMs: number;
+  /** Per lane: LOD levels, finest last; each holds STATES coverage bytes per bucket. */
+  lod: Uint8Array[][];
+}
+
+/** Builds the model from Report.timeline's parallel arrays (any order). */
+export function modelFromColumns(tl: TimelineData, laneCount: number): TimelineModel {
+  const n = tl.start.length;
+  const laneOffset = new Int32Array(laneCount + 1);
+  for (let i = 0; i < n; i++) {
+    const l = tl.thread[i]!;
+    if (l >= 0 && l < laneCount) laneOffset[l + 1]!++;
+  }
+  for (let l = 0; l < laneCount; l++) laneOffset[l + 1]! += laneOffset[l]!;
+  const total = laneOffset[laneCount]!;
+  const fill = laneOffset.slice(0, laneCount);
+  const order = new Int32Array(total);
+  for (let i = 0; i < n; i++) {
+    const l = tl.thread[i]!;
+    if (l >= 0 && l < laneCount) order[fill[l]!++] = i;
+  }
+  // Sort each lane by start only when it is not already sorted (the core writes it sorted).
+  for (let l = 0; l < laneCount; l++) {
+    const a = laneOffset[l]!;
+    const b = laneOffset[l + 1]!;
+    let sorted = true;
+    for (let j = a + 1; j < b && sorted; j++) sorted = tl.start[order[j - 1]!]! <= tl.start[order[j]!]!;
+    if (!sorted) order.subarray(a, b).sort((x, y) => tl.start[x]! - tl.start[y]!);
+  }
+  const stackCount = tl.stack.length ? Math.max(0, ...sampleMax(tl.stack)) : 0;
+  const start = new Float64Array(total);
+  const dur = new Float32Array(total);
+  const state = new Uint8Array(total);
+  const stack = stackCount < 32767 ? new Int16Array(total) : new Int32Array(total);
+  const li: number[] = [];
+  const lv: number[] = [];
+  for (let j = 0; j < total; j++) {
+    const i = order[j]!;
+    const s = tl.start[i]!;
+    start[j] = s;
+    dur[j] = Math.max(0, tl.end[i]! - s);
+    state[j] = tl.state[i]! & 3;
+    stack[j] = tl.stack[i] ?? -1;
+    const lab = tl.label[i] ?? -1;
+    if (lab >= 0) {
+      li.push(j);
+      lv.push(lab);
+    }
+  }
+  return finish({ laneCount, laneOffset, start, dur, state, stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: tl.labels ?? [], spanMs: 0, lod: [] });
+}
+
+/** Max of an array without spreading millions of arguments. */
+function sampleMax(a: ArrayLike<number>): number[] {
+  let m = -1;
+  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return [m];
+}
+
+/** Builds the model from the packed binary columns (see PackedTimeline). */
+export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineModel {
+  const n = p.count;
+  const buf = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const gap = new Float32Array(buf.buffer, buf.byteOffset, n);
+  const dur = new Float32Array(buf.buffer, buf.byteOffset + 4 * n, n).slice();
+  const stackRaw = p.stackBytes === 2 ? new Int16Array(buf.buffer, buf.byteOffset + 8 * n, n) : new Int32Array(buf.buffer, buf.byteOffset + 8 * n, n);
+  const stack = stackRaw.slice();
+  const state = new Uint8Array(buf.buffer, buf.byteOffset + (8 + p.stackBytes) * n, n).slice();
+  const laneCount = p.laneCounts.length;
+  const laneOffset = new Int32Array(laneCount + 1);
+  for (let l = 0; l < laneCount; l++) laneOffset[l + 1] = laneOffset[l]! + p.laneCounts[l]!;
+  const start = new Float64Array(n);
+  for (let l = 0; l < laneCount; l++) {
+    let end = 0;
+    for (let j = laneOffset[l]!; j < laneOffset[l + 1]!; j++) {
+      const s = end + gap[j]!;
+      start[j] = s;
+      end = s + dur[j]!;
+    }
+  }
+  const li = new Int32Array(p.labelled.length >> 1);
+  const lv = new Int32Array(p.labelled.length >> 1);
+  for (let k = 0; k < li.length; k++) {
+    li[k] = p.labelled[2 * k]!;
+    lv[k] = p.labelled[2 * k + 1]!;
+  }
+  return finish({ laneCount, laneOffset, start, dur, state, stack, labelledIdx: li, labelledVal: lv, labels: p.labels, spanMs: 0, lod: [] });
+}
+
+function finish(m: TimelineModel): TimelineModel {
+  let span = 0;
+  for (let l = 0; l < m.laneCount; l++) {
+    const b = m.laneOffset[l + 1]!;
+    for (let j = m.laneOffset[l]!; j < b; j++) span = Math.max(span, m.start[j]! + m.dur[j]!);
+  }
+  m.spanMs = span || 1;
+  m.lod = [];
+  for (let l = 0; l < m.laneCount; l++) m.lod.push(buildLaneLod(m, l));
+  return m;
+}
+
+/** LOD pyramid of one lane: finest level has at most a quarter as many buckets as slices. */
+function buildLaneLod(m: TimelineModel, lane: number): Uint8Array[] {
+  const a = m.laneOffset[lane]!;
+  const b = m.laneOffset[lane + 1]!;
+  let levels = 0;
+  while (BASE_BUCKETS << levels <= (b - a) / 4) levels++;
+  if (levels === 0) return [];
+  const finest = BASE_BUCKETS << (levels - 1);
+  const w = m.spanMs / finest;
+  let cov = new Float32Array(finest * STATES);
+  for (let j = a; j < b; j++) addCoverage(cov, finest, w, 0, m.start[j]!, m.start[j]! + m.dur[j]!, m.state[j]!);
+  const out: Uint8Array[] = new Array(levels);
+  for (let L = levels - 1; ; L--) {
+    const q = new Uint8Array(cov.length);
+    const k = 255 / (m.spanMs / (BASE_BUCKETS << L));
+    for (let i = 0; i < cov.length; i++) q[i] = Math.min(255, Math.round(cov[i]! * k));
+    out[L] = q;
+    if (L === 0) break;
+    const half = new Float32Array(cov.length >> 1);
+    for (let i = 0; i < half.length; i += STATES) {
+      for (let s = 0; s < STATES; s++) half[i + s] = cov[2 * i + s]! + cov[2 * i + STATES + s]!;
+    }
+    cov = half;
+  }
+  return out;
+}
+
+/** Adds [s, e) in `state` to per-cell coverage (ms) of cells of width w starting at t0. */
+function addCoverage(cov: Float32Array, cells: number, w: number, t0: number, s: number, e: number, state: number): void {
+  let x0 = (s - t0) / w;
+  const x1 = Math.min(cells, (e - t0) / w);
+  if (x0 < 0) x0 = 0;
+  while (x0 < x1) {
+    const c = Math.floor(x0);
+    const next = Math.min(x1, c + 1);
+    cov[c * STATES + state]! += (next - x0) * w;
+    x0 = next;
+  }
+}
+
+/** First slice index in lane with end > t (slices in a lane do not overlap much). */
+export function firstVisible(m: TimelineModel, lane: number, t: number): number {
+  let lo = m.laneOffset[lane]!;
+  let hi = m.laneOffset[lane + 1]!;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (m.start[mid]! + m.dur[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the slice of lane covering time t, or -1. */
+export function sliceAt(m: TimelineModel, lane: number, t: number, slackMs = 0): number {
+  const i = firstVisible(m, lane, t - slackMs);
+  if (i < m.laneOffset[lane + 1]! && m.start[i]! <= t + slackMs) return i;
+  return -1;
+}
+
+/** Label index of slice i, or -1. */
+export function labelOf(m: TimelineModel, i: number): number {
+  let lo = 0;
+  let hi = m.labelledIdx.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (m.labelledIdx[mid]! < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < m.labelledIdx.length && m.labelledIdx[lo] === i ? m.labelledVal[lo]! : -1;
+}
+
+/**
+ * Fills out[px * STATES + state] with the time (ms) each state covers in each of `width`
+ * pixel columns of the window [t0, t0 + width * pxMs). Uses the LOD level whose buckets are
+ * no wider than a pixel, or the raw slices when they are few. Returns the items visited.
+ */
+export function laneCoverage(m: TimelineModel, lane: number, t0: number, pxMs: number, width: number, out: Float32Array): number {
+  out.fill(0, 0, width * STATES);
+  const t1 = t0 + width * pxMs;
+  const a = firstVisible(m, lane, t0);
+  const levels = m.lod[lane]!;
+  const want = Math.ceil(Math.log2(m.spanMs / (BASE_BUCKETS * pxMs)));
+  if (levels.length > 0 && want < levels.length) {
+    const L = Math.max(0, want);
+    const buckets = BASE_BUCKETS << L;
+    const w = m.spanMs / buckets;
+    const q = levels[L]!;
+    const b0 = Math.max(0, Math.floor(t0 / w));
+    const b1 = Math.min(buckets, Math.ceil(t1 / w));
+    const k = w / 255;
+    for (let bi = b0; bi < b1; bi++) {
+      const bs = bi * w;
+      for (let s = 0; s < STATES; s++) {
+        const c = q[bi * STATES + s]!;
+        // Spread the bucket's covered time evenly over the bucket's span in pixels.
+        if (c) addScaled(out, width, pxMs, t0, bs, bs + w, s, (c * k) / w);
+      }
+    }
+    return b1 - b0;
+  }
+  const b = m.laneOffset[lane + 1]!;
+  let j = a;
+  for (; j < b && m.start[j]! < t1; j++) addCoverage(out, width, pxMs, t0, m.start[j]!, m.start[j]! + m.dur[j]!, m.state[j]!);
+  return j - a;
+}
+
+function addScaled(out: Float32Array, width: number, pxMs: number, t0: number, s: number, e: number, state: number, density: number): void {
+  let x0 = Math.max(0, (s - t0) / pxMs);
+  const x1 = Math.min(width, (e - t0) / pxMs);
+  while (x0 < x1) {
+    const c = Math.floor(x0);
+    const next = Math.min(x1, c + 1);
+    out[c * STATES + state]! += (next - x0) * pxMs * density;
+    x0 = next;
+  }
+}
+
+/** Bytes the model holds (typed arrays and LOD), for the bytes-per-slice budget. */
+export function modelBytes(m: TimelineModel): number {
+  let b = m.laneOffset.byteLength + m.start.byteLength + m.dur.byteLength + m.state.byteLength + m.stack.byteLength + m.labelledIdx.byteLength + m.labelledVal.byteLength;
+  for (const lv of m.lod) for (const q of lv) b += q.byteLength;
+  return b;
+}
+
+/** Decodes base64 to bytes, natively where the browser can. */
+export function decodeBase64(s: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+  if (native) return native(s);
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
