@@ -1,0 +1,235 @@
+/**
+ * LoadedRun → Report: threads, cProfile rows, timeline, messages and metrics here; races,
+ * locks/deadlocks, efficiency and the parallel model from their own modules.
+ */
+import { REPORT_SCHEMA, type FunctionRow, type ProgramInfo, type Report, type ThreadInfo, type ToolInfo } from '../protocol/report';
+import { computeEfficiency } from './efficiency';
+import { FunctionIdentities, identifyNodes, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
+import { FunctionMapper, lastSeenUs, loadRun } from './load';
+import { analyseLocks } from './locks';
+import { computeMetrics } from './metrics';
+import { detectParallelModel } from './parallelModel';
+import { readProfileChunk } from './profile';
+import { analyseRaces } from './races';
+import type { LoadedRun, LoadedThread } from './runData';
+import { buildMessages, nodeStacks, StackInterner, ThreadSlices, threadOverlays, TimelineBuilder } from './timeline';
+
+/** This tool's version (esbuild defines PARPROF_VERSION; tests run from source). */
+export function toolVersion(): string {
+  return typeof PARPROF_VERSION === 'string' ? PARPROF_VERSION : '0.1.0';
+}
+
+const ERROR_LINE = /^(?:[\w$.]*(?:Error|Exception)|Uncaught \w+|\w+Error \[\w+\])(?::.*)?$/;
+const LOCATION_LINE = /^(\/.+|[A-Za-z]:\\.+|file:\/\/.+|node:.+):(\d+)$/;
+
+/** One sentence naming the error in a stderr tail ("SyntaxError: Unexpected token (at app.js:3)"), or null. */
+export function errorSentence(stderrTail: string): string | null {
+  const lines = stderrTail.split(/\r?\n/).map((l) => l.trimEnd());
+  let err: string | null = null;
+  let errAt = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (ERROR_LINE.test(lines[i]!.trim()) && !/^\s/.test(lines[i]!)) {
+      err = lines[i]!.trim();
+      errAt = i;
+      break;
+    }
+  }
+  if (!err) return null;
+  let where: string | null = null;
+  for (let i = errAt - 1; i >= 0; i--) {
+    const m = LOCATION_LINE.exec(lines[i]!);
+    if (m) {
+      where = `${m[1]}:${m[2]}`;
+      break;
+    }
+  }
+  if (!where) {
+    const at = lines.slice(errAt + 1).find((l) => /^\s+at /.test(l));
+    const m = at && /\(?((?:\/|file:\/\/)[^():]+):(\d+):\d+\)?$/.exec(at.trim());
+    if (m) where = `${m[1]}:${m[2]}`;
+  }
+  return where ? `${err} (at ${where})` : err;
+}
+
+function threadError(t: LoadedThread): string | null {
+  if (!t.exit || t.exit.reason !== 'uncaught') return null;
+  return t.exit.error ? (errorSentence(t.exit.error) ?? t.exit.error.split('\n')[0]!) : 'an uncaught exception';
+}
+
+function programInfo(run: LoadedRun): ProgramInfo {
+  const m = run.manifest;
+  const o = run.outcome;
+  let outcome = o?.outcome ?? (run.threads.some((t) => t.exit) ? 'exited' : 'crashed');
+  if (outcome !== 'timeout' && outcome !== 'cancelled' && run.threads.some((t) => t.deadlocks.length)) outcome = 'deadlock';
+  const main = run.threads.find((t) => t.id === 0);
+  let error: string | null = null;
+  switch (outcome) {
+    case 'timeout':
+      error = 'The program was stopped at the time limit (--timeout); the report holds what ran until then.';
+      break;
+    case 'cancelled':
+      error = 'The run was cancelled; the report holds what ran until then.';
+      break;
+    case 'deadlock':
+      error = 'The program deadlocked: every live thread was blocked.';
+      break;
+    case 'failed-to-start':
+      error = (o && errorSentence(o.stderrTail)) ?? `The program could not be started${o?.stderrTail ? `: ${o.stderrTail.trim().split('\n').pop()}` : '.'}`;
+      break;
+    default: {
+      const crashed = (o?.exitCode ?? 0) !== 0 || o?.signal || (main && threadError(main));
+      if (crashed) {
+        const why = (main && threadError(main)) ?? (o ? errorSentence(o.stderrTail) : null);
+        if (o?.signal) error = `The program was killed by ${o.signal}.`;
+        else if (why) error = why;
+        else if (o?.exitCode) error = `The program exited with code ${o.exitCode}.`;
+        if (outcome === 'exited' && (why || o?.signal)) outcome = 'crashed';
+      }
+    }
+  }
+  return {
+    file: m?.file ?? main?.info.entry ?? '',
+    args: m?.args ?? [],
+    cwd: m?.cwd ?? '',
+    exitCode: o?.exitCode ?? main?.exit?.code ?? null,
+    signal: o?.signal ?? null,
+    error,
+    outcome,
+  };
+}
+
+function toolInfo(run: LoadedRun): ToolInfo {
+  const main = run.threads.find((t) => t.id === 0) ?? run.threads[0];
+  const opts = run.manifest?.options;
+  return {
+    name: 'parprof',
+    version: run.manifest?.toolVersion ?? toolVersion(),
+    backend: main?.info.backend ?? 'none',
+    backendReason: main?.info.backendReason ?? 'no thread data was recorded',
+    nodeVersion: main?.info.nodeVersion ?? null,
+    sampleIntervalUs: opts?.sampleIntervalUs ?? 1000,
+    callCounts: opts?.counts ?? run.threads.some((t) => t.counts.size > 0),
+    raceDetection: opts?.races ?? run.threads.some((t) => t.segs.length > 0),
+    raceSampleRate: opts?.raceSample ?? null,
+  };
+}
+
+function threadKind(t: LoadedThread): ThreadInfo['kind'] {
+  if (t.info.kind === 'worker') return 'worker';
+  return t.id >= 10000 ? 'process' : 'main';
+}
+
+function parentOf(run: LoadedRun, t: LoadedThread): number | null {
+  if (t.info.kind === 'worker') {
+    const p = run.threads.find((x) => x.pid === t.pid && x.tid === t.info.parentTid);
+    return p?.id ?? null;
+  }
+  for (const x of run.threads) if (x.forks.some((f) => f.childPid === t.pid)) return x.id;
+  return null;
+}
+
+/** Analyses a loaded run into the report (schema 1). */
+export function analyseRun(run: LoadedRun): Report {
+  const ids = new FunctionIdentities();
+  const interner = new StackInterner();
+  const tl = new TimelineBuilder(run.originUs);
+  const warnings: string[] = [];
+  const threads: ThreadInfo[] = [];
+  const functions: FunctionRow[] = [];
+  const ms = (us: number) => (us - run.originUs) / 1000;
+  let endUs = run.originUs;
+
+  run.threads.forEach((t, lane) => {
+    const mapper = new FunctionMapper(t);
+    const times = new ThreadFunctionTimes();
+    const slices = new ThreadSlices();
+    const transformed = new Set<number>();
+    let sampled = false;
+    for (const rec of [...t.profiles].sort((a, b) => a.startUs - b.startUs)) {
+      const { profile, error } = readProfileChunk(run.dir, rec);
+      if (error) warnings.push(error);
+      if (!profile) continue;
+      sampled = true;
+      const nodeFn = identifyNodes(profile, mapper, ids, transformed);
+      times.addProfile(profile, nodeFn);
+      slices.addSamples(profile, nodeStacks(profile, nodeFn, interner));
+    }
+    const totals = tl.addThread(lane, slices, threadOverlays(t));
+    const rows = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);
+    rows.sort((a, b) => b.cumtimeMs - a.cumtimeMs || b.tottimeMs - a.tottimeMs);
+    functions.push(...rows);
+    const end = t.exit?.us ?? lastSeenUs(t);
+    endUs = Math.max(endUs, end);
+    const gcFromRecords = t.gc.reduce((s, g) => s + g.dur.reduce((a, b) => a + b, 0), 0);
+    threads.push({
+      id: t.id,
+      key: t.key,
+      pid: t.pid,
+      name: t.info.name || (t.info.kind === 'main' ? 'main' : `worker ${t.tid}`),
+      kind: threadKind(t),
+      entry: t.info.entry,
+      parentId: parentOf(run, t),
+      startMs: ms(t.info.startUs),
+      endMs: ms(end),
+      exitCode: t.exit?.code ?? null,
+      cpuMs: sampled ? (totals.running + totals.gc) / 1000 : null,
+      blockedMs: t.atoms.length || sampled ? totals.blocked / 1000 : null,
+      idleMs: sampled ? totals.idle / 1000 : null,
+      gcMs: t.gc.length ? gcFromRecords / 1000 : sampled ? totals.gc / 1000 : null,
+      complete: t.complete,
+    });
+    for (const w of t.warnings) warnings.push(w);
+    const err = threadError(t);
+    if (err && t.info.kind === 'worker') warnings.push(`Worker ${t.id} (${t.info.name || 'unnamed'}) crashed: ${err}`);
+    if (!t.complete) warnings.push(`Thread ${t.id} (${t.info.name || t.info.kind}) stopped before writing all its data; its numbers are partial.`);
+  });
+  functions.push(...mergeFunctionRows(functions).sort((a, b) => b.cumtimeMs - a.cumtimeMs || b.tottimeMs - a.tottimeMs));
+
+  const program = programInfo(run);
+  const wallMs = Math.max(0, ms(endUs));
+  const timeline = tl.data;
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    tool: toolInfo(run),
+    program,
+    wallMs,
+    originMs: run.originUs / 1000,
+    partial: run.threads.length === 0 || run.threads.some((t) => !t.complete) || program.outcome !== 'exited',
+    warnings,
+    threads,
+    functions,
+    races: [],
+    locks: [],
+    deadlocks: [],
+    messages: buildMessages(run),
+    metrics: computeMetrics(timeline, wallMs),
+    diagnostics: [],
+    timeline,
+    stacks: interner.table(ids),
+  };
+  if (run.threads.length === 0) warnings.push('No thread recorded any data: the agent did not start in the program.');
+  report.races = guard('race detection', warnings, () => analyseRaces(run), []);
+  const locks = guard('lock analysis', warnings, () => analyseLocks(run), { locks: [], deadlocks: [], wakeups: [] });
+  report.locks = locks.locks;
+  report.deadlocks = locks.deadlocks;
+  timeline.wakeups = locks.wakeups;
+  report.metrics.efficiencyTree = guard('efficiency breakdown', warnings, () => computeEfficiency(report), null);
+  report.metrics.parallelModel = guard('parallel model', warnings, () => detectParallelModel(report, run), null);
+  return report;
+}
+
+/** Runs one analysis; a bug in it becomes a warning instead of losing the whole report (tests still see it). */
+function guard<T>(what: string, warnings: string[], fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (process.env.PARPROF_STRICT) throw err;
+    warnings.push(`The ${what} failed (${(err as Error).message}); that part of the report is empty.`);
+    return fallback;
+  }
+}
+
+/** Loads and analyses a run directory. */
+export function analyseRunDir(dir: string): Report {
+  return analyseRun(loadRun(dir));
+}

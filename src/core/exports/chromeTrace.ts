@@ -1,0 +1,119 @@
+/**
+ * Chrome trace events (opens in Perfetto and chrome://tracing): `M` process/thread names,
+ * nested `X` slices per thread rebuilt from the sampled stacks (a flame chart per thread),
+ * `X` slices for GC and blocked time, and flow events (`s`/`f`) for messages and wake-ups.
+ */
+import { basename } from 'node:path';
+import { ThreadState, type Report } from '../../protocol/report';
+import { slicesByLane, stateFrameName, STATE_NAMES } from './laneStacks';
+
+/** One Chrome trace event. */
+export interface TraceEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  id?: number;
+  bp?: string;
+  s?: string;
+  args?: Record<string, unknown>;
+}
+
+/** The JSON object format of a Chrome trace. */
+export interface ChromeTrace {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ms';
+  otherData: Record<string, string>;
+}
+
+const us = (ms: number) => Math.round(ms * 1000);
+
+/** Builds the trace; times are µs since the run's start. */
+export function buildChromeTrace(report: Report): ChromeTrace {
+  const ev: TraceEvent[] = [];
+  const lanes = slicesByLane(report);
+  const frames = report.stacks.frames;
+  const tidOf = (lane: number) => report.threads[lane]!.id % 10000;
+  const seenPid = new Set<number>();
+  report.threads.forEach((t, lane) => {
+    if (!seenPid.has(t.pid)) {
+      seenPid.add(t.pid);
+      const pname = t.kind === 'process' ? `forked process ${t.pid}` : `node ${basename(report.program.file)}`;
+      ev.push({ ph: 'M', name: 'process_name', pid: t.pid, tid: tidOf(lane), args: { name: `${pname} (pid ${t.pid})` } });
+    }
+    ev.push({ ph: 'M', name: 'thread_name', pid: t.pid, tid: tidOf(lane), args: { name: `${t.name} [${t.id}]` } });
+    ev.push({ ph: 'M', name: 'thread_sort_index', pid: t.pid, tid: tidOf(lane), args: { sort_index: lane } });
+  });
+
+  lanes.forEach((slices, lane) => {
+    const t = report.threads[lane]!;
+    const tid = tidOf(lane);
+    const open: { frame: number; start: number }[] = [];
+    let lastEnd = -Infinity;
+    const closeTo = (depth: number, at: number) => {
+      while (open.length > depth) {
+        const o = open.pop()!;
+        const f = frames[o.frame];
+        ev.push({
+          ph: 'X',
+          name: f?.[0] ?? '?',
+          cat: 'function',
+          pid: t.pid,
+          tid,
+          ts: us(o.start),
+          dur: Math.max(0, us(at) - us(o.start)),
+          args: f && f[1] ? { file: f[1], line: f[2] } : undefined,
+        });
+      }
+    };
+    for (const s of slices) {
+      if (s.startMs - lastEnd > 0.001) closeTo(0, lastEnd);
+      if (s.state === ThreadState.Running && s.stack >= 0) {
+        const stack = report.stacks.stacks[s.stack] ?? [];
+        let common = 0;
+        while (common < open.length && common < stack.length && open[common]!.frame === stack[common]) common++;
+        closeTo(common, s.startMs);
+        for (let d = common; d < stack.length; d++) open.push({ frame: stack[d]!, start: s.startMs });
+      } else {
+        closeTo(0, s.startMs);
+        if (s.state !== ThreadState.Idle) {
+          ev.push({
+            ph: 'X',
+            name: stateFrameName(s.state, s.label),
+            cat: STATE_NAMES[s.state] ?? 'state',
+            pid: t.pid,
+            tid,
+            ts: us(s.startMs),
+            dur: us(s.endMs) - us(s.startMs),
+          });
+        }
+      }
+      lastEnd = s.endMs;
+    }
+    closeTo(0, lastEnd);
+  });
+
+  const laneOfId = new Map(report.threads.map((t, i) => [t.id, i]));
+  let flowId = 1;
+  const flow = (cat: string, name: string, fromLane: number, fromMs: number, toLane: number, toMs: number, args?: Record<string, unknown>) => {
+    const a = report.threads[fromLane];
+    const b = report.threads[toLane];
+    if (!a || !b) return;
+    const id = flowId++;
+    ev.push({ ph: 'i', s: 't', name, cat, pid: a.pid, tid: tidOf(fromLane), ts: us(fromMs), args });
+    ev.push({ ph: 's', id, name, cat, pid: a.pid, tid: tidOf(fromLane), ts: us(fromMs) });
+    ev.push({ ph: 'f', bp: 'e', id, name, cat, pid: b.pid, tid: tidOf(toLane), ts: us(toMs) });
+  };
+  for (const m of report.messages) {
+    if (m.receivedMs === null) continue;
+    const from = laneOfId.get(m.fromThreadId);
+    const to = laneOfId.get(m.toThreadId);
+    if (from !== undefined && to !== undefined) flow('message', 'postMessage', from, m.sentMs, to, m.receivedMs, m.bytes !== null ? { bytes: m.bytes } : undefined);
+  }
+  for (const w of report.timeline.wakeups) flow('wakeup', 'Atomics.notify', w.fromThread, w.fromMs, w.toThread, w.toMs, w.lock ? { lock: w.lock } : undefined);
+
+  return { traceEvents: ev, displayTimeUnit: 'ms', otherData: { tool: `parprof ${report.tool.version}`, program: report.program.file } };
+}

@@ -1,0 +1,205 @@
+/**
+ * cProfile-style function rows: exact ncalls/primitive calls from the agent's counters,
+ * tottime (self) and cumtime (inclusive, a recursive function counted once per sample) from
+ * the CPU samples, per thread and merged over threads (threadId -1).
+ */
+import { fileURLToPath } from 'node:url';
+import type { FunctionRow } from '../protocol/report';
+import { FunctionMapper } from './load';
+import { NodeKind, type ParsedProfile } from './profile';
+import type { LoadedThread } from './runData';
+
+/** Interned function identities (name, file, line, column); index = frame index in the report's stack table. */
+export class FunctionIdentities {
+  readonly name: string[] = [];
+  readonly file: string[] = [];
+  readonly line: number[] = [];
+  readonly column: number[] = [];
+  private readonly keys = new Map<string, number>();
+
+  /** Index of a function identity, added when new. */
+  intern(name: string, file: string, line: number, column: number): number {
+    const key = `${name}\0${file}\0${line}\0${column}`;
+    let i = this.keys.get(key);
+    if (i === undefined) {
+      i = this.name.length;
+      this.keys.set(key, i);
+      this.name.push(name);
+      this.file.push(file);
+      this.line.push(line);
+      this.column.push(column);
+    }
+    return i;
+  }
+
+  get size(): number {
+    return this.name.length;
+  }
+}
+
+function urlToFile(url: string): string {
+  if (url.startsWith('file:')) {
+    try {
+      return fileURLToPath(url);
+    } catch {
+      return url;
+    }
+  }
+  return url;
+}
+
+/**
+ * The function identity of every node of a profile chunk (-1 for root and idle): transformed
+ * functions map to their original position, everything else keeps V8's (made 1-based).
+ */
+export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: FunctionIdentities, transformed?: Set<number>): Int32Array {
+  const out = new Int32Array(p.parent.length);
+  for (let i = 0; i < out.length; i++) {
+    const k = p.kind[i]!;
+    if (k === NodeKind.Root || k === NodeKind.Idle) {
+      out[i] = -1;
+    } else if (k !== NodeKind.Js) {
+      out[i] = ids.intern(p.name[i]!, '', 0, 0);
+    } else {
+      const m = mapper.map(p.url[i]!, p.line0[i]!, p.col0[i]!);
+      if (m) {
+        out[i] = ids.intern(m.name || '(anonymous)', m.file, m.line, m.column);
+        transformed?.add(out[i]!);
+      } else {
+        const line = p.line0[i]! + 1;
+        out[i] = ids.intern(p.name[i] || '(anonymous)', urlToFile(p.url[i]!), line, line > 0 ? p.col0[i]! + 1 : 0);
+      }
+    }
+  }
+  return out;
+}
+
+/** Per-thread accumulator of self and inclusive time (µs) by function identity. */
+export class ThreadFunctionTimes {
+  readonly selfUs = new Map<number, number>();
+  readonly cumUs = new Map<number, number>();
+
+  /** Adds one profile chunk, given each node's function identity. */
+  addProfile(p: ParsedProfile, nodeFn: Int32Array): void {
+    const n = p.parent.length;
+    const nodeSelf = new Float64Array(n);
+    for (let s = 0; s < p.sampleNode.length; s++) {
+      const node = p.sampleNode[s]!;
+      if (node >= 0) nodeSelf[node]! += p.weightUs[s]!;
+    }
+    const total = Float64Array.from(nodeSelf);
+    for (let i = n - 1; i >= 0; i--) {
+      const par = p.parent[i]!;
+      if (par >= 0) total[par]! += total[i]!;
+    }
+    // Children lists (CSR) for an iterative depth-first walk tracking functions on the path.
+    const childCount = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) if (p.parent[i]! >= 0) childCount[p.parent[i]! + 1]!++;
+    for (let i = 0; i < n; i++) childCount[i + 1]! += childCount[i]!;
+    const fill = childCount.slice(0, n);
+    const children = new Int32Array(Math.max(0, childCount[n]!));
+    for (let i = 0; i < n; i++) {
+      const par = p.parent[i]!;
+      if (par >= 0) children[fill[par]!++] = i;
+    }
+    const onPath = new Map<number, number>();
+    const stack: number[] = [];
+    for (let i = 0; i < n; i++) if (p.parent[i]! < 0) stack.push(i);
+    // Entries >= 0 enter a node; ~i leaves node i.
+    while (stack.length) {
+      const e = stack.pop()!;
+      if (e < 0) {
+        const f = nodeFn[~e]!;
+        if (f >= 0) onPath.set(f, onPath.get(f)! - 1);
+        continue;
+      }
+      if (total[e] === 0) continue;
+      const f = nodeFn[e]!;
+      if (f >= 0) {
+        const depth = onPath.get(f) ?? 0;
+        if (depth === 0) this.cumUs.set(f, (this.cumUs.get(f) ?? 0) + total[e]!);
+        if (nodeSelf[e]! > 0) this.selfUs.set(f, (this.selfUs.get(f) ?? 0) + nodeSelf[e]!);
+        onPath.set(f, depth + 1);
+      }
+      stack.push(~e);
+      for (let c = childCount[e]!; c < childCount[e + 1]!; c++) stack.push(children[c]!);
+    }
+  }
+}
+
+/** Exact call counts of a thread by function identity (functions the transform saw and that ran). */
+export function threadCallCounts(thread: LoadedThread, ids: FunctionIdentities): Map<number, { ncalls: number; prim: number }> {
+  const out = new Map<number, { ncalls: number; prim: number }>();
+  for (const [fid, rec] of thread.counts) {
+    const mod = thread.modules.get(fid);
+    if (!mod) continue;
+    for (let i = 0; i < rec.ncalls.length; i++) {
+      const nc = rec.ncalls[i] ?? 0;
+      if (nc <= 0 || 4 * i + 1 >= mod.funcs.length) continue;
+      const id = ids.intern(mod.names[i] || '(anonymous)', mod.file, mod.funcs[4 * i]!, mod.funcs[4 * i + 1]!);
+      const prev = out.get(id);
+      const prim = rec.prim[i] ?? nc;
+      out.set(id, prev ? { ncalls: prev.ncalls + nc, prim: prev.prim + prim } : { ncalls: nc, prim });
+    }
+  }
+  return out;
+}
+
+/** Whether call counting was active in this thread (some transformed module reported counts). */
+export function threadCountsOn(thread: LoadedThread): boolean {
+  return thread.counts.size > 0;
+}
+
+/** The rows of one thread: every function with samples or calls, times in ms. */
+export function threadFunctionRows(
+  threadId: number,
+  times: ThreadFunctionTimes,
+  counts: Map<number, { ncalls: number; prim: number }>,
+  countsOn: boolean,
+  transformed: Set<number>,
+  ids: FunctionIdentities,
+): FunctionRow[] {
+  const seen = new Set<number>([...times.cumUs.keys(), ...times.selfUs.keys(), ...counts.keys()]);
+  const rows: FunctionRow[] = [];
+  for (const f of [...seen].sort((a, b) => a - b)) {
+    const c = counts.get(f);
+    // A transformed function that was sampled but never counted ran 0 times only if counting was on.
+    const known = c !== undefined || (countsOn && transformed.has(f));
+    rows.push({
+      threadId,
+      name: ids.name[f]!,
+      file: ids.file[f]!,
+      line: ids.line[f]!,
+      column: ids.column[f]!,
+      ncalls: known ? (c?.ncalls ?? 0) : null,
+      primitiveCalls: known ? (c?.prim ?? 0) : null,
+      tottimeMs: (times.selfUs.get(f) ?? 0) / 1000,
+      cumtimeMs: (times.cumUs.get(f) ?? 0) / 1000,
+    });
+  }
+  return rows;
+}
+
+/** Merged rows (threadId -1): per function identity, counts and times summed over threads. */
+export function mergeFunctionRows(rows: FunctionRow[]): FunctionRow[] {
+  const byKey = new Map<string, FunctionRow>();
+  for (const r of rows) {
+    if (r.threadId === -1) continue;
+    const key = `${r.name}\0${r.file}\0${r.line}\0${r.column}`;
+    const m = byKey.get(key);
+    if (!m) {
+      byKey.set(key, { ...r, threadId: -1, callers: undefined, callees: undefined });
+      continue;
+    }
+    m.ncalls = m.ncalls === null && r.ncalls === null ? null : (m.ncalls ?? 0) + (r.ncalls ?? 0);
+    m.primitiveCalls = m.primitiveCalls === null && r.primitiveCalls === null ? null : (m.primitiveCalls ?? 0) + (r.primitiveCalls ?? 0);
+    m.tottimeMs += r.tottimeMs;
+    m.cumtimeMs += r.cumtimeMs;
+  }
+  const out = [...byKey.values()];
+  for (const r of out) {
+    delete r.callers;
+    delete r.callees;
+  }
+  return out;
+}

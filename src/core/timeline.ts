@@ -1,0 +1,234 @@
+/**
+ * The columnar thread timeline: running / idle / GC slices from CPU samples (consecutive
+ * samples of one state and stack merged into one slice), blocked slices from `Atomics.wait`
+ * records and GC slices from GC records laid over them, plus message arrows from `msg` records.
+ */
+import { AtomOp } from '../protocol/events';
+import { ThreadState, type MessageRecord as ReportMessage, type StackTable, type TimelineData } from '../protocol/report';
+import type { FunctionIdentities } from './functions';
+import { NodeKind, type ParsedProfile } from './profile';
+import type { LoadedRun, LoadedThread } from './runData';
+
+/** Interned call stacks over function identities (frame index = identity index). */
+export class StackInterner {
+  readonly stacks: number[][] = [];
+  private readonly keys = new Map<string, number>();
+
+  /** Stack id of `parent` + `frame` (parent -1 = empty stack). */
+  push(parent: number, frame: number): number {
+    const key = `${parent},${frame}`;
+    let id = this.keys.get(key);
+    if (id === undefined) {
+      id = this.stacks.length;
+      this.keys.set(key, id);
+      this.stacks.push(parent >= 0 ? [...this.stacks[parent]!, frame] : [frame]);
+    }
+    return id;
+  }
+
+  /** The report's stack table. */
+  table(ids: FunctionIdentities): StackTable {
+    const frames: [string, string, number][] = [];
+    for (let i = 0; i < ids.size; i++) frames.push([ids.name[i]!, ids.file[i]!, ids.line[i]!]);
+    return { frames, stacks: this.stacks };
+  }
+}
+
+/** Stack id of every node of a chunk (-1 for root, idle and GC nodes). */
+export function nodeStacks(p: ParsedProfile, nodeFn: Int32Array, interner: StackInterner): Int32Array {
+  const out = new Int32Array(p.parent.length).fill(-1);
+  for (let i = 0; i < out.length; i++) {
+    const k = p.kind[i]!;
+    if (k === NodeKind.Root || k === NodeKind.Idle || k === NodeKind.GC || nodeFn[i]! < 0) continue;
+    const par = p.parent[i]!;
+    out[i] = interner.push(par >= 0 ? out[par]! : -1, nodeFn[i]!);
+  }
+  return out;
+}
+
+/** Per-thread slices in µs, built from samples first, then finished with overlays. */
+export class ThreadSlices {
+  start: number[] = [];
+  end: number[] = [];
+  state: number[] = [];
+  stack: number[] = [];
+
+  /** Appends one chunk's samples, merging runs of equal state and stack. */
+  addSamples(p: ParsedProfile, stackOfNode: Int32Array): void {
+    const n = p.sampleNode.length;
+    for (let i = 0; i < n; i++) {
+      const node = p.sampleNode[i]!;
+      const w = p.weightUs[i]!;
+      if (node < 0 || w <= 0) continue;
+      const k = p.kind[node]!;
+      const st = k === NodeKind.Idle ? ThreadState.Idle : k === NodeKind.GC ? ThreadState.GC : ThreadState.Running;
+      const sk = st === ThreadState.Running ? stackOfNode[node]! : -1;
+      const s = p.sampleUs[i]!;
+      const last = this.start.length - 1;
+      if (last >= 0 && this.state[last] === st && this.stack[last] === sk && Math.abs(this.end[last]! - s) < 1) {
+        this.end[last] = s + w;
+      } else {
+        this.start.push(s);
+        this.end.push(s + w);
+        this.state.push(st);
+        this.stack.push(sk);
+      }
+    }
+  }
+}
+
+/** Intervals that override sampled states: blocked (Atomics.wait) and GC. */
+export interface Overlays {
+  start: number[];
+  end: number[];
+  state: number[];
+  label: string[];
+}
+
+/** Blocked and GC intervals of a thread, sorted and made non-overlapping. */
+export function threadOverlays(t: LoadedThread): Overlays {
+  const items: [number, number, number, string][] = [];
+  for (const a of t.atoms) {
+    for (let i = 0; i < a.us.length; i++) {
+      if (a.op[i] !== AtomOp.Wait || !(a.dur[i]! > 0)) continue;
+      const buf = t.bufs.get(a.buf[i]!);
+      items.push([a.us[i]!, a.us[i]! + a.dur[i]!, ThreadState.Blocked, `${buf?.id ?? `buffer#${a.buf[i]}`}:${a.off[i]}`]);
+    }
+  }
+  for (const g of t.gc) {
+    for (let i = 0; i < g.start.length; i++) if (g.dur[i]! > 0) items.push([g.start[i]!, g.start[i]! + g.dur[i]!, ThreadState.GC, '']);
+  }
+  items.sort((x, y) => x[0] - y[0]);
+  const o: Overlays = { start: [], end: [], state: [], label: [] };
+  let lastEnd = -Infinity;
+  for (const [s0, e, st, label] of items) {
+    const s = Math.max(s0, lastEnd);
+    if (e <= s) continue;
+    o.start.push(s);
+    o.end.push(e);
+    o.state.push(st);
+    o.label.push(label);
+    lastEnd = e;
+  }
+  return o;
+}
+
+/** Per-thread time totals (µs) by state, from the finished slices. */
+export interface StateTotals {
+  running: number;
+  idle: number;
+  blocked: number;
+  gc: number;
+}
+
+/** Columnar timeline under construction for all threads. */
+export class TimelineBuilder {
+  readonly data: TimelineData = { thread: [], start: [], end: [], state: [], stack: [], label: [], labels: [], wakeups: [] };
+  private readonly labelIds = new Map<string, number>();
+
+  constructor(private readonly originUs: number) {}
+
+  private labelId(label: string): number {
+    if (!label) return -1;
+    let id = this.labelIds.get(label);
+    if (id === undefined) {
+      id = this.data.labels.length;
+      this.labelIds.set(label, id);
+      this.data.labels.push(label);
+    }
+    return id;
+  }
+
+  private emit(lane: number, s: number, e: number, st: number, sk: number, label: number, totals: StateTotals): void {
+    if (e <= s) return;
+    const d = this.data;
+    d.thread.push(lane);
+    d.start.push((s - this.originUs) / 1000);
+    d.end.push((e - this.originUs) / 1000);
+    d.state.push(st);
+    d.stack.push(sk);
+    d.label.push(label);
+    const dur = e - s;
+    if (st === ThreadState.Running) totals.running += dur;
+    else if (st === ThreadState.Idle) totals.idle += dur;
+    else if (st === ThreadState.Blocked) totals.blocked += dur;
+    else totals.gc += dur;
+  }
+
+  /** Adds a thread's lane: sampled slices cut around the overlays, overlays inserted, in time order. */
+  addThread(lane: number, base: ThreadSlices, over: Overlays): StateTotals {
+    const totals: StateTotals = { running: 0, idle: 0, blocked: 0, gc: 0 };
+    let j = 0;
+    let k = 0; // next overlay to emit
+    const no = over.start.length;
+    const emitOverlaysBefore = (t: number) => {
+      while (k < no && over.start[k]! <= t) {
+        this.emit(lane, over.start[k]!, over.end[k]!, over.state[k]!, -1, this.labelId(over.label[k]!), totals);
+        k++;
+      }
+    };
+    for (let i = 0; i < base.start.length; i++) {
+      const s = base.start[i]!;
+      const e = base.end[i]!;
+      while (j < no && over.end[j]! <= s) j++;
+      let cur = s;
+      for (let q = j; q < no && over.start[q]! < e; q++) {
+        if (over.start[q]! > cur) {
+          emitOverlaysBefore(cur);
+          this.emit(lane, cur, over.start[q]!, base.state[i]!, base.stack[i]!, -1, totals);
+        }
+        cur = Math.max(cur, over.end[q]!);
+      }
+      if (cur < e) {
+        emitOverlaysBefore(cur);
+        this.emit(lane, cur, e, base.state[i]!, base.stack[i]!, -1, totals);
+      }
+    }
+    emitOverlaysBefore(Infinity);
+    return totals;
+  }
+}
+
+/** Message hand-offs: each receipt paired with its send by id; unreceived sends to a known peer kept with receivedMs null. */
+export function buildMessages(run: LoadedRun): ReportMessage[] {
+  const byKey = new Map<string, LoadedThread>();
+  for (const t of run.threads) byKey.set(`${t.pid}.${t.tid}`, t);
+  const sends = new Map<string, { from: number; pid: number; peer: number; us: number; bytes: number; received: boolean }>();
+  for (const t of run.threads) {
+    for (const m of t.msgs) {
+      if (m.dir !== 's') continue;
+      for (let i = 0; i < m.us.length; i++) {
+        sends.set(m.id[i]!, { from: t.id, pid: t.pid, peer: m.peer[i] ?? -1, us: m.us[i]!, bytes: m.bytes[i] ?? -1, received: false });
+      }
+    }
+  }
+  const out: ReportMessage[] = [];
+  const ms = (us: number) => (us - run.originUs) / 1000;
+  for (const t of run.threads) {
+    for (const m of t.msgs) {
+      if (m.dir !== 'r') continue;
+      for (let i = 0; i < m.us.length; i++) {
+        const id = m.id[i]!;
+        const s = sends.get(id);
+        let from = s?.from;
+        if (from === undefined) {
+          // Sender's file missing (killed early): the id still names its pid.tid.
+          const sender = byKey.get(id.split('.').slice(0, 2).join('.'));
+          if (!sender) continue;
+          from = sender.id;
+        }
+        if (s) s.received = true;
+        const bytes = s && s.bytes >= 0 ? s.bytes : null;
+        out.push({ fromThreadId: from, toThreadId: t.id, sentMs: ms(s?.us ?? m.us[i]!), receivedMs: ms(m.us[i]!), bytes });
+      }
+    }
+  }
+  for (const s of sends.values()) {
+    if (s.received || s.peer < 0) continue;
+    const peer = byKey.get(`${s.pid}.${s.peer}`);
+    if (!peer) continue;
+    out.push({ fromThreadId: s.from, toThreadId: peer.id, sentMs: ms(s.us), receivedMs: null, bytes: s.bytes >= 0 ? s.bytes : null });
+  }
+  out.sort((a, b) => a.sentMs - b.sentMs);
+  return out;
+}

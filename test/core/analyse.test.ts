@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { analyseRunDir } from '../../src/core/analyse';
+import { loadRun, resolveSite } from '../../src/core/load';
+import { ThreadState, type FunctionRow, type Report } from '../../src/protocol/report';
+
+const runs = join(__dirname, '..', 'fixtures', 'core', 'runs');
+
+function row(r: Report, threadId: number, name: string): FunctionRow {
+  const f = r.functions.find((x) => x.threadId === threadId && x.name === name);
+  assert.ok(f, `no row ${name} in thread ${threadId}: ${r.functions.map((x) => `${x.threadId}:${x.name}`).join(', ')}`);
+  return f;
+}
+
+test('loads every thread of a run directory with its records', () => {
+  const run = loadRun(join(runs, 'basic'));
+  assert.deepEqual(
+    run.threads.map((t) => [t.id, t.key, t.info.kind]),
+    [
+      [0, '100:0', 'main'],
+      [1, '100:1', 'worker'],
+    ],
+  );
+  assert.equal(run.originUs, 1_000_000);
+  const main = run.threads[0]!;
+  assert.equal(main.counts.get(1)!.ncalls[1], 177, 'the last counts record wins');
+  assert.equal(main.complete, true);
+  assert.deepEqual(resolveSite(main, 2 ** 20 + 0), { file: '/app/main.js', line: 12, column: 3 });
+  assert.equal(resolveSite(main, 0), null);
+});
+
+test('ncalls, primitive calls, tottime and cumtime per thread (recursion counted once per sample)', () => {
+  const r = analyseRunDir(join(runs, 'basic'));
+  const fib = row(r, 0, 'fib');
+  assert.equal(fib.ncalls, 177);
+  assert.equal(fib.primitiveCalls, 1);
+  assert.equal(fib.tottimeMs, 4);
+  assert.equal(fib.cumtimeMs, 5);
+  assert.equal(fib.file, '/app/main.js');
+  assert.equal(fib.line, 5);
+  assert.equal(fib.column, 1);
+  const main = row(r, 0, 'main');
+  assert.deepEqual([main.ncalls, main.tottimeMs, main.cumtimeMs], [1, 1, 6]);
+  const helper = row(r, 0, 'helper');
+  assert.deepEqual([helper.ncalls, helper.primitiveCalls, helper.tottimeMs, helper.cumtimeMs], [2, 2, 0, 0], 'counted but never sampled');
+  const rf = row(r, 0, 'readFileSync');
+  assert.deepEqual([rf.ncalls, rf.file, rf.line, rf.column, rf.tottimeMs], [null, 'node:fs', 441, 21, 1], 'unmapped frames keep V8 positions, 1-based');
+  assert.equal(row(r, 0, '(garbage collector)').tottimeMs, 1);
+  assert.ok(!r.functions.some((f) => f.name === '(idle)'), 'idle is not a function');
+  const spin = row(r, 1, 'spin');
+  assert.deepEqual([spin.ncalls, spin.tottimeMs, spin.cumtimeMs], [3, 11, 11]);
+  const merged = r.functions.filter((f) => f.threadId === -1);
+  assert.ok(merged.some((f) => f.name === 'spin' && f.ncalls === 3));
+  assert.ok(merged.some((f) => f.name === 'fib' && f.ncalls === 177 && f.primitiveCalls === 1));
+});
+
+test('threads carry names, kinds, parents, times and CPU/blocked/idle/GC totals', () => {
+  const r = analyseRunDir(join(runs, 'basic'));
+  assert.equal(r.threads.length, 2);
+  const [m, w] = r.threads as [Report['threads'][0], Report['threads'][0]];
+  assert.deepEqual([m.id, m.name, m.kind, m.parentId, m.startMs, m.endMs], [0, 'main', 'main', null, 0, 26]);
+  assert.deepEqual([w.id, w.name, w.kind, w.parentId, w.startMs, w.endMs], [1, 'cruncher', 'worker', 0, 0.8, 24]);
+  assert.equal(m.cpuMs, 7.5);
+  assert.equal(m.idleMs, 1);
+  assert.equal(m.gcMs, 0.5);
+  assert.equal(w.cpuMs, 11);
+  assert.equal(w.blockedMs, 2);
+  assert.equal(r.wallMs, 26);
+  assert.equal(r.partial, false);
+  assert.equal(r.program.outcome, 'exited');
+  assert.equal(r.tool.backend, 'inspector');
+});
+
+test('timeline slices are columnar, merged per state and stack, with blocked and GC laid over samples', () => {
+  const r = analyseRunDir(join(runs, 'basic'));
+  const tl = r.timeline;
+  const lane = (l: number) => tl.start.map((_, i) => i).filter((i) => tl.thread[i] === l);
+  const main = lane(0).map((i) => [tl.start[i], tl.end[i], tl.state[i]]);
+  assert.deepEqual(main, [
+    [1, 2, ThreadState.Running],
+    [2, 3, ThreadState.Running],
+    [3, 5, ThreadState.Running],
+    [5, 6, ThreadState.Running],
+    [6, 7, ThreadState.Idle],
+    [7, 8, ThreadState.GC],
+    [8, 9, ThreadState.Running],
+    [20, 20.5, ThreadState.GC],
+  ]);
+  const stackNames = (i: number) => r.stacks.stacks[tl.stack[i]!]!.map((f) => r.stacks.frames[f]![0]);
+  assert.deepEqual(stackNames(lane(0)[2]!), ['main', 'fib', 'fib']);
+  const worker = lane(1).map((i) => [tl.start[i], tl.end[i], tl.state[i], tl.label[i]! >= 0 ? tl.labels[tl.label[i]!] : null]);
+  assert.deepEqual(worker, [
+    [2, 13, ThreadState.Running, null],
+    [14, 16, ThreadState.Blocked, '100.0.1:8'],
+  ]);
+  assert.deepEqual(r.messages, [{ fromThreadId: 0, toThreadId: 1, sentMs: 1.5, receivedMs: 2, bytes: 16 }]);
+});
+
+test('metrics: cpu, parallelism, efficiency, busy over time and serial phases', () => {
+  const r = analyseRunDir(join(runs, 'basic'));
+  const m = r.metrics;
+  assert.equal(m.cpuMs, 18.5);
+  assert.equal(m.threadsUsed, 2);
+  assert.ok(Math.abs(m.parallelism - 18.5 / 26) < 1e-9);
+  assert.ok(Math.abs(m.efficiency - 18.5 / 26 / 2) < 1e-9);
+  const busySum = m.busyOverTime.busy.reduce((a, b) => a + b, 0) * m.busyOverTime.bucketMs;
+  assert.ok(Math.abs(busySum - 18.5) < 1e-6, `busy-over-time integrates to the CPU time (${busySum})`);
+  // Both threads busy only 2..9 except main's idle 6..7 → at most one busy for 26 - 6 ms.
+  assert.ok(m.observedSerialFraction !== null && Math.abs(m.observedSerialFraction - 20 / 26) < 1e-9);
+  assert.ok(m.serialPhases.some((p) => p.startMs === 9 && p.endMs === 13));
+});
+
+test('a killed run is analysed and marked partial; a cut-off last record is dropped', () => {
+  const r = analyseRunDir(join(runs, 'killed'));
+  assert.equal(r.partial, true);
+  assert.equal(r.program.outcome, 'timeout');
+  assert.match(r.program.error ?? '', /time limit/);
+  assert.equal(r.threads[0]!.complete, false);
+  assert.equal(r.threads[1]!.complete, true);
+  assert.equal(row(r, 0, 'fib').ncalls, 177);
+  assert.ok(r.warnings.some((w) => /cut-off/.test(w)));
+  assert.equal(r.threads[0]!.endMs, 25, 'an unfinished thread ends at its last record');
+});
