@@ -255,6 +255,11 @@ export interface AtomRecord {
   res: number[];
   dur: number[];
   site: number[];
+  /**
+   * Optional count per entry (absent = 1 each): consecutive identical failed CAS / loads at one
+   * place (same buf, off, site, val, res) are one entry; dur = µs from the first to the last.
+   */
+  n?: number[];
 }
 
 /**
