@@ -1,0 +1,142 @@
+/** Rules on plain element accesses: shared-plain-rmw and mixed-atomic-plain-access. */
+import { unwrap, type Node } from './ast';
+import type { LintContext } from './context';
+import { rmwFix, plainReadFix, plainWriteFix } from './fixes';
+import type { LockModel } from './locks';
+import { isCallbackOf, ownerOf, type ElementAccess, type Site } from './model';
+
+const RMW_OPS: Record<string, string> = { '+=': 'add', '-=': 'sub', '&=': 'and', '|=': 'or', '^=': 'xor', '++': 'add', '--': 'sub' };
+
+/** Runs both access rules. */
+export function checkAccesses(cx: LintContext, locks: LockModel): void {
+  const m = cx.m;
+  const firstSpawn = new Map<Node, number>();
+  for (const w of m.workerSpawns) {
+    // Spawn sites are found by walking: the innermost function enclosing the offset.
+    const owner = innermostFunction(cx, w.start);
+    if (!firstSpawn.has(owner)) firstSpawn.set(owner, w.start);
+  }
+  const mainFile = m.workerSpawns.length > 0;
+  /** True when happens-before evidently orders this site against the workers (set up before spawning, or run after a join). */
+  const ordered = (s: Site): boolean => {
+    if (!mainFile || s.side === 'worker') return false;
+    if (m.checksMainThread && s.side !== 'main') return false;
+    if (isCallbackOf(m.joinCallbacks, s.fns)) return true;
+    const owner = ownerOf(m, s);
+    const spawn = firstSpawn.get(owner);
+    if (spawn !== undefined && s.node.end <= spawn) return true;
+    return (m.awaits.get(owner) ?? []).some((a) => a < s.node.start);
+  };
+
+  const inRmw = new Set<Node>();
+  for (const a of m.accesses) {
+    if (a.kind !== 'write' || a.op.type !== 'AssignmentExpression') continue;
+    const inner = sameCellOperand(cx, a);
+    if (inner) {
+      a.kind = 'rmw';
+      inRmw.add(inner);
+    }
+  }
+
+  for (const a of m.accesses) {
+    if (inRmw.has(a.node)) continue;
+    const key = cx.arrayKey(a.array);
+    if (!key) continue;
+    const v = cx.val(a.array);
+    if (v && v.k !== 'ta') continue;
+    if (v?.k === 'ta' && v.shared === 'no') continue;
+    const atomic = cx.atomicArrays.has(key);
+    const shared = atomic || (v?.k === 'ta' && v.shared === 'yes');
+    if (!shared) continue;
+    if (locks.guarded(a) || ordered(a)) continue;
+    const vars = { a: cx.text(a.array), i: cx.text(a.index) };
+    const bigint = v?.k === 'ta' && v.type.startsWith('Big');
+    if (a.kind === 'rmw') {
+      const constant = cx.constNumber(a.index) !== null;
+      if (!atomic && !constant && partitioned(cx, a)) continue;
+      const op = rmwOpName(cx, a) ?? 'add';
+      const rel = atomic ? m.atomics.find((c) => cx.arrayKey(c.array) === key && cx.mayAlias(c.index, a.index)) : undefined;
+      cx.report('shared-plain-rmw', a.op, { ...vars, op }, {
+        related: rel ? [cx.related(rel.node, `${cx.text(rel.array)} is also used with Atomics.${rel.op} here`)] : [],
+        fix: rmwFix(cx, a, bigint),
+      });
+    } else if (atomic) {
+      const rel = m.atomics.find((c) => cx.arrayKey(c.array) === key && cx.mayAlias(c.index, a.index) && c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync')
+        ?? m.atomics.find((c) => cx.arrayKey(c.array) === key && cx.mayAlias(c.index, a.index));
+      if (!rel) continue;
+      const write = a.kind === 'write';
+      cx.report('mixed-atomic-plain-access', write ? a.op : a.node, { ...vars, kind: write ? 'write' : 'read', op: write ? 'store' : 'load' }, {
+        related: [cx.related(rel.node, `${cx.text(rel.array)}[${cx.text(rel.index)}] is accessed with Atomics.${rel.op} here`)],
+        fix: write ? plainWriteFix(cx, a) : plainReadFix(cx, a),
+      });
+    }
+  }
+}
+
+/** For `a[i] = a[i] op x` (or `x op a[i]`), the operand member that reads the same cell. */
+function sameCellOperand(cx: LintContext, a: ElementAccess): Node | null {
+  const rhs = unwrap(a.op.right as Node);
+  if (!rhs || rhs.type !== 'BinaryExpression') return null;
+  const target = cx.text(a.node).replace(/\s+/g, '');
+  for (const side of [rhs.left, rhs.right] as Node[]) {
+    const s = unwrap(side);
+    if (s && (s.type === 'MemberExpression' || s.type === 'OptionalMemberExpression') && s.computed && cx.text(s).replace(/\s+/g, '') === target) return s;
+  }
+  return null;
+}
+
+/** The Atomics op equivalent to this read-modify-write, or null when there is none (`*=`, `a[i] = x - a[i]`). */
+export function rmwOpName(cx: LintContext, a: ElementAccess): string | null {
+  const op = a.op;
+  if (op.type === 'UpdateExpression') return RMW_OPS[String(op.operator)] ?? null;
+  if (op.type !== 'AssignmentExpression') return null;
+  if (op.operator !== '=') return RMW_OPS[String(op.operator)] ?? null;
+  const rhs = unwrap(op.right as Node);
+  if (!rhs || rhs.type !== 'BinaryExpression') return null;
+  const target = cx.text(a.node).replace(/\s+/g, '');
+  const leftIs = cx.text(unwrap(rhs.left as Node)).replace(/\s+/g, '') === target;
+  const map: Record<string, string> = { '+': 'add', '-': 'sub', '&': 'and', '|': 'or', '^': 'xor' };
+  const name = map[String(rhs.operator)] ?? null;
+  if (!name) return null;
+  return leftIs || name !== 'sub' ? name : null;
+}
+
+/** True when the index evidently differs per thread or per iteration (a loop variable, a parameter, a workerData field). */
+function partitioned(cx: LintContext, a: ElementAccess): boolean {
+  let found = false;
+  const loopVars = new Set<number>();
+  for (const loop of a.loops) {
+    // Counter loops (`for (let i…)`) and `for…in` keys index disjoint cells; `for…of` values are data.
+    if (loop.type === 'ForOfStatement') continue;
+    const decl = (loop.type === 'ForStatement' ? loop.init : loop.left) as Node | null;
+    if (decl?.type === 'VariableDeclaration') for (const d of (decl.declarations as Node[]) ?? []) {
+      const b = d.id ? cx.m.scopes.declared.get(d.id as Node) : undefined;
+      if (b) loopVars.add(b.id);
+    }
+  }
+  const visit = (n: Node | null): void => {
+    const e = unwrap(n);
+    if (!e || found) return;
+    if (e.type === 'Identifier') {
+      if (e.name === 'threadId') found = true;
+      const b = cx.m.refs.get(e);
+      if (b && (loopVars.has(b.id) || b.kind === 'param' || cx.values.ofBinding(b)?.k === 'payload')) found = true;
+      if (b && b.kind !== 'param' && b.init && /workerData|threadId/.test(cx.text(b.init))) found = true;
+      return;
+    }
+    for (const k of ['left', 'right', 'argument', 'object', 'expressions', 'consequent', 'alternate', 'test']) {
+      const c = e[k] as Node | Node[] | undefined;
+      if (Array.isArray(c)) c.forEach(visit);
+      else if (c && typeof c === 'object') visit(c);
+    }
+    if (e.type === 'MemberExpression' && !e.computed && /workerData|threadId|id$/i.test(cx.text(e))) found = true;
+  };
+  visit(a.index);
+  return found;
+}
+
+function innermostFunction(cx: LintContext, pos: number): Node {
+  let best: Node = cx.m.program;
+  for (const f of cx.m.fns.keys()) if (f.start <= pos && pos < f.end && f.start >= best.start && f !== cx.m.program) best = f;
+  return best;
+}

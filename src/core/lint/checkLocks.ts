@@ -1,0 +1,139 @@
+/** Lock-shaped rules: check-then-act, spin-without-backoff, lock-without-release. */
+import { unwrap, type Node } from './ast';
+import type { LintContext } from './context';
+import { casFix } from './fixes';
+import type { LockModel } from './locks';
+import { ownerOf, type AtomicsCall, type CallSite } from './model';
+
+const PURE_CALLEES = /^(Math|Atomics|console|Number|String|Boolean|BigInt|Object\.is|Array\.isArray|Date\.now|performance\.now)\b/;
+
+/** Runs the lock-shaped rules. */
+export function checkLocks(cx: LintContext, locks: LockModel): void {
+  checkThenAct(cx, locks);
+  spinWithoutBackoff(cx);
+  lockWithoutRelease(cx, locks);
+}
+
+function cellOf(cx: LintContext, c: AtomicsCall): string {
+  return `${cx.arrayKey(c.array)}[${cx.indexKey(c.index)}]`;
+}
+
+function checkThenAct(cx: LintContext, locks: LockModel): void {
+  const stores = cx.m.atomics.filter((c) => c.op === 'store');
+  for (const load of cx.m.atomics) {
+    if (load.op !== 'load' || locks.guarded(load)) continue;
+    const anc = load.ancestors;
+    const cmp = anc[anc.length - 1];
+    const holder = anc[anc.length - 2];
+    if (!cmp || !holder || cmp.type !== 'BinaryExpression' || holder.test !== cmp) continue;
+    const eq = cmp.operator === '===' || cmp.operator === '==';
+    const ne = cmp.operator === '!==' || cmp.operator === '!=';
+    if (!eq && !ne) continue;
+    const expected = (unwrap(cmp.left as Node) === load.node ? cmp.right : cmp.left) as Node;
+    const cell = cellOf(cx, load);
+    let store: AtomicsCall | undefined;
+    let stmt: Node | undefined;
+    if (holder.type === 'IfStatement' && eq) {
+      const cons = holder.consequent as Node;
+      const list = cons.type === 'BlockStatement' ? (cons.body as Node[]) : [cons];
+      stmt = list.find((st) => st.type === 'ExpressionStatement' && stores.some((s) => s.node === unwrap(st.expression as Node) && cellOf(cx, s) === cell));
+      store = stmt && stores.find((s) => s.node === unwrap(stmt!.expression as Node));
+    } else if ((holder.type === 'WhileStatement') && ne) {
+      const parent = anc[anc.length - 3];
+      const list = (parent?.body as Node[] | undefined) ?? (parent?.consequent as Node[] | undefined);
+      if (Array.isArray(list)) {
+        const next = list[list.indexOf(holder) + 1];
+        const s = next?.type === 'ExpressionStatement' ? stores.find((x) => x.node === unwrap(next.expression as Node) && cellOf(cx, x) === cell) : undefined;
+        if (s) {
+          store = s;
+          stmt = next;
+        }
+      }
+    }
+    if (!store || !stmt) continue;
+    const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
+    // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
+    const fix = holder.consequent === stmt ? null : casFix(cx, load, store, expected, stmt);
+    if (holder.consequent === stmt && store.args[2]) {
+      const call = `Atomics.compareExchange(${vars.a}, ${vars.i}, ${cx.text(expected)}, ${cx.text(store.args[2])})`;
+      cx.report('check-then-act', load.node, vars, { related: [cx.related(store.node, 'the store that acts on the stale check')], fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
+      continue;
+    }
+    cx.report('check-then-act', load.node, vars, { related: [cx.related(store.node, 'the store that acts on the stale check')], fix });
+  }
+}
+
+function spinWithoutBackoff(cx: LintContext): void {
+  const m = cx.m;
+  const seen = new Set<Node>();
+  for (const c of m.atomics) {
+    if ((c.op !== 'compareExchange' && c.op !== 'exchange') || !c.loops.length) continue;
+    const loop = c.loops[c.loops.length - 1]!;
+    if (seen.has(loop)) continue;
+    const test = loop.test as Node | null;
+    const inTest = !!test && c.node.start >= test.start && c.node.end <= test.end;
+    const inIfTest = c.ancestors.some((a) => a.type === 'IfStatement' && a.start >= loop.start && c.node.start >= (a.test as Node).start && c.node.end <= (a.test as Node).end);
+    if (!inTest && !inIfTest) continue;
+    const inLoop = (pos: number): boolean => pos >= loop.start && pos < loop.end;
+    const waits = m.atomics.some((x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') && inLoop(x.node.start));
+    const owner = ownerOf(m, c);
+    const calls = m.calls.some((x) => inLoop(x.node.start) && !PURE_CALLEES.test(cx.text(x.node.callee as Node)));
+    const awaits = (m.awaits.get(owner) ?? []).some(inLoop) || m.fns.size > 0 && [...m.awaits.values()].some((l) => l.some(inLoop));
+    const yields = /\byield\b/.test(m.source.slice(loop.start, loop.end));
+    if (waits || calls || awaits || yields) continue;
+    seen.add(loop);
+    cx.report('spin-without-backoff', c.node, { op: c.op });
+  }
+}
+
+function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
+  const m = cx.m;
+  const owners = new Set<Node>([m.program, ...m.fns.keys()]);
+  for (const owner of owners) {
+    const evs = locks.eventsOf(owner);
+    for (let k = 0; k < evs.length; k++) {
+      const acq = evs[k]!;
+      if (acq.kind !== 'acquire') continue;
+      const rel = evs.slice(k + 1).find((e) => e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null)));
+      if (!rel) continue;
+      if (inFinally(rel.node, m.program, acq.end)) continue;
+      const between = (n: Node): boolean => n.start >= acq.end && n.end <= rel.at;
+      const exit = (m.exits.get(owner) ?? []).find(between);
+      const risky = m.calls.find((c) => ownerOf(m, c) === owner && between(c.node) && !locks.releaseNames.has(c.name ?? '') && mayThrow(cx, c, 0));
+      const cause = exit ?? risky?.node;
+      if (!cause) continue;
+      cx.report('lock-without-release', acq.node, { call: cx.text(acq.node).split('\n')[0] ?? '', release: cx.text(rel.node).split('\n')[0] ?? '' }, {
+        related: [cx.related(cause, exit ? 'this exit skips the release' : 'an exception thrown here skips the release'), cx.related(rel.node, 'the release')],
+      });
+    }
+  }
+}
+
+/** True when a call may throw: anything but known-pure built-ins and local functions without `throw` or risky calls. */
+function mayThrow(cx: LintContext, c: CallSite, depth: number): boolean {
+  if (PURE_CALLEES.test(cx.text(c.node.callee as Node))) return false;
+  const b = c.binding;
+  const fn = b?.decl ?? unwrap(b?.init);
+  if (!b || !fn || !cx.m.fns.has(fn) || depth > 2) return true;
+  if ((cx.m.exits.get(fn) ?? []).some((e) => e.type === 'ThrowStatement')) return true;
+  return cx.m.calls.some((x) => ownerOf(cx.m, x) === fn && mayThrow(cx, x, depth + 1));
+}
+
+/** True when `node` sits in the finally block of a try statement whose block reaches past `after` (the acquire). */
+function inFinally(node: Node, program: Node, after: number): boolean {
+  let found = false;
+  const visit = (n: Node): void => {
+    if (found || n.start > node.start || n.end < node.end) return;
+    if (n.type === 'TryStatement' && n.finalizer && n.finalizer.start <= node.start && node.end <= n.finalizer.end && n.block.end >= after) {
+      found = true;
+      return;
+    }
+    for (const key in n) {
+      const v = n[key];
+      if (Array.isArray(v)) for (const c of v) { if (c && typeof c.type === 'string') visit(c); }
+      else if (v && typeof v === 'object' && typeof v.type === 'string' && key !== 'loc') visit(v);
+    }
+  };
+  visit(program);
+  return found;
+}

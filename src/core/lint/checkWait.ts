@@ -1,0 +1,95 @@
+/** Rules around Atomics.wait: wait-on-main-thread, wait-without-loop, unlock-without-notify. */
+import { unwrap, type Node } from './ast';
+import type { LintContext } from './context';
+import { notifyFix, waitLoopFix } from './fixes';
+import { ownerOf, type AtomicsCall, type Site, type ThreadSide } from './model';
+
+/** Runs the wait rules. */
+export function checkWaits(cx: LintContext): void {
+  const m = cx.m;
+  const waits = m.atomics.filter((c) => c.op === 'wait');
+  const sideMemo = new Map<Node, ThreadSide>();
+
+  /** Which thread a site runs on: its isMainThread branch, else the branch its function is called from. */
+  const sideOf = (s: Site, depth = 0): ThreadSide => {
+    if (s.side) return s.side;
+    const owner = ownerOf(m, s);
+    if (owner !== m.program && depth < 3) {
+      if (sideMemo.has(owner)) return sideMemo.get(owner) ?? null;
+      sideMemo.set(owner, null);
+      const name = m.fns.get(owner)?.name;
+      const calls = name ? m.calls.filter((c) => c.name === name && !c.fns.includes(owner)) : [];
+      const sides = new Set(calls.map((c) => sideOf(c, depth + 1)));
+      const side = sides.size === 1 ? ([...sides][0] ?? null) : null;
+      if (side) {
+        sideMemo.set(owner, side);
+        return side;
+      }
+    }
+    return m.workerSpawns.length > 0 && !m.checksMainThread ? 'main' : null;
+  };
+
+  for (const w of waits) {
+    if (sideOf(w) === 'main') cx.report('wait-on-main-thread', w.node, {});
+    if (isSleep(cx, w)) continue;
+    if (!rechecked(cx, w)) {
+      const sp = cx.statementParent(w);
+      cx.report('wait-without-loop', w.node, { a: cx.text(w.args[0] ?? null), i: cx.text(w.args[1] ?? null) }, { fix: sp ? waitLoopFix(cx, w, sp.stmt) : null });
+    }
+  }
+
+  // Lost wake-ups: a store that changes a cell some thread waits on, with no notify after it.
+  for (const s of m.atomics) {
+    if (s.op !== 'store' && s.op !== 'exchange') continue;
+    const waiter = waits.find((w) => !isSleep(cx, w) && sameCell(cx, w, s) && cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2])));
+    if (!waiter) continue;
+    const owner = ownerOf(m, s);
+    const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && sameArray(cx, n, s));
+    if (notified) continue;
+    const locked = m.atomics.some((c) => c.op === 'compareExchange' && sameCell(cx, c, s));
+    const sp = cx.statementParent(s);
+    const arr = cx.text(s.args[0] ?? null);
+    const idx = cx.text(s.args[1] ?? null);
+    cx.report('unlock-without-notify', s.node, { a: arr, i: idx }, {
+      related: [cx.related(waiter.node, `a thread waits on ${cx.text(waiter.args[0] ?? null)}[${cx.text(waiter.args[1] ?? null)}] here`)],
+      fix: sp ? notifyFix(cx, sp.stmt, arr, idx, locked ? '1' : null) : null,
+    });
+  }
+}
+
+/** The `sleep(ms)` idiom: waiting on a private, fresh array nobody else touches. */
+function isSleep(cx: LintContext, w: AtomicsCall): boolean {
+  const arr = unwrap(w.array);
+  if (!arr) return false;
+  if (arr.type === 'NewExpression') return true;
+  const key = cx.arrayKey(arr);
+  return !cx.m.atomics.some((c) => c !== w && c.op !== 'wait' && cx.arrayKey(c.array) === key);
+}
+
+/** True when an enclosing loop (in the same function) touches the waited array again: it re-checks. */
+function rechecked(cx: LintContext, w: AtomicsCall): boolean {
+  const key = cx.arrayKey(w.array);
+  const text = cx.text(w.array).replace(/\s+/g, '');
+  for (const loop of w.loops) {
+    const inLoop = (n: Node): boolean => n.start >= loop.start && n.end <= loop.end;
+    if (cx.m.atomics.some((c) => c !== w && inLoop(c.node) && (cx.arrayKey(c.array) === key || cx.text(c.array).replace(/\s+/g, '') === text))) return true;
+    if (cx.m.accesses.some((a) => inLoop(a.node) && cx.arrayKey(a.array) === key)) return true;
+    // A loop whose condition is some other flag or call still re-checks something.
+    const test = unwrap(loop.test as Node | null);
+    if (test && !(test.type === 'BooleanLiteral' && test.value === true) && !(test.type === 'NumericLiteral' && test.value !== 0)) {
+      if (loop.type === 'WhileStatement' || loop.type === 'DoWhileStatement') return true;
+    }
+  }
+  return false;
+}
+
+/** Same array (binding or text) and same index. */
+function sameCell(cx: LintContext, a: AtomicsCall, b: AtomicsCall): boolean {
+  return sameArray(cx, a, b) && cx.indexKey(a.index) === cx.indexKey(b.index);
+}
+
+function sameArray(cx: LintContext, a: AtomicsCall, b: AtomicsCall): boolean {
+  const ka = cx.arrayKey(a.array);
+  if (ka && ka === cx.arrayKey(b.array)) return true;
+  return cx.text(a.array).replace(/\s+/g, '') === cx.text(b.array).replace(/\s+/g, '');
+}

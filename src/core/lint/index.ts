@@ -1,0 +1,58 @@
+/** The Atomics lint entry points: lint a source text or a file into findings with quick fixes. */
+import { readFile } from 'node:fs/promises';
+import { checkAccesses } from './checkAccess';
+import { checkArrays } from './checkArrays';
+import { checkLocks } from './checkLocks';
+import { checkWaits } from './checkWait';
+import { LintContext } from './context';
+import { LockModel } from './locks';
+import { buildModel } from './model';
+import { parseSource } from './parse';
+import { RULE_IDS } from './rules';
+import type { LintFinding, LintOptions } from './types';
+import { suppressedBy, ignoreDirectives } from './ignore';
+
+export { RULES, RULE_IDS, type RuleId, type Severity } from './rules';
+export { applyEdits } from './fixes';
+export type { LintFinding, LintOptions, QuickFix, TextEdit, RelatedSite } from './types';
+
+/** Files worth parsing mention Atomics, SharedArrayBuffer or a typed array; everything else has no findings. */
+const RELEVANT = /Atomics|SharedArrayBuffer|(?:Int|Uint|Float|BigInt|BigUint)(?:8|16|32|64)(?:Clamped)?Array/;
+
+/** Lints one source text; may throw only on an analyser bug (the fuzz test holds it to never). */
+export function analyseSource(source: string, file: string, options: LintOptions = {}): LintFinding[] {
+  if (!RELEVANT.test(source)) return [];
+  const parsed = parseSource(source, file);
+  if (!parsed.program) return [];
+  const disabled = new Set<string>(options.disabledRules ?? []);
+  const cx = new LintContext(buildModel(source, parsed.program), file, disabled);
+  const locks = new LockModel(cx);
+  checkAccesses(cx, locks);
+  checkArrays(cx);
+  checkWaits(cx);
+  checkLocks(cx, locks);
+  const directives = ignoreDirectives(parsed.comments);
+  const seen = new Set<string>();
+  const out: LintFinding[] = [];
+  for (const f of cx.findings) {
+    const key = `${f.rule}@${f.start}`;
+    if (seen.has(key) || suppressedBy(directives, f)) continue;
+    seen.add(key);
+    out.push(f);
+  }
+  return out.sort((a, b) => a.start - b.start || RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule));
+}
+
+/** Lints one source text and never throws (an internal failure yields no findings). */
+export function lintSource(source: string, file: string, options: LintOptions = {}): LintFinding[] {
+  try {
+    return analyseSource(source, file, options);
+  } catch {
+    return [];
+  }
+}
+
+/** Reads and lints one file (read errors propagate to the caller). */
+export async function lintFile(file: string, options: LintOptions = {}): Promise<LintFinding[]> {
+  return lintSource(await readFile(file, 'utf8'), file, options);
+}

@@ -1,0 +1,321 @@
+/** Pass B over one file: resolves names and collects the facts the rules read (Atomics calls, element accesses, calls, loops). */
+import { atomicsOp, forEachChild, functionName, isCall, isFunction, isLoop, isMember, propName, unwrap, type Node } from './ast';
+import { buildScopes, lookup, type Binding, type Scope, type ScopeTable } from './scope';
+
+/** Which thread a piece of code evidently runs on, from `isMainThread` branches; null when unknown. */
+export type ThreadSide = 'main' | 'worker' | null;
+
+/** Where a fact sits: enclosing functions (innermost last), loops in the innermost function, ancestors. */
+export interface Site {
+  node: Node;
+  fns: Node[];
+  loops: Node[];
+  ancestors: Node[];
+  side: ThreadSide;
+}
+
+/** `Atomics.op(array, index, …)`. */
+export interface AtomicsCall extends Site {
+  op: string;
+  args: Node[];
+  array: Node | null;
+  index: Node | null;
+}
+
+/** `array[index]` used as a plain read, write or read-modify-write. */
+export interface ElementAccess extends Site {
+  kind: 'read' | 'write' | 'rmw';
+  /** The node that performs the access: the member itself, or its update/assignment expression. */
+  op: Node;
+  array: Node;
+  index: Node;
+}
+
+/** A call of something other than Atomics. */
+export interface CallSite extends Site {
+  /** Callee identifier or member property name. */
+  name: string | null;
+  /** Binding of an identifier callee. */
+  binding: Binding | null;
+}
+
+/** One function in the file. */
+export interface FnInfo {
+  node: Node;
+  name: string | null;
+  returns: Node[];
+  parent: Node | null;
+}
+
+/** Everything pass B learned about one file. */
+export interface FileModel {
+  source: string;
+  program: Node;
+  scopes: ScopeTable;
+  refs: Map<Node, Binding>;
+  atomics: AtomicsCall[];
+  accesses: ElementAccess[];
+  calls: CallSite[];
+  fns: Map<Node, FnInfo>;
+  /** Functions registered as 'message' handlers (their first parameter is a payload). */
+  messageHandlers: Set<Node>;
+  /** Functions run after another thread finished or answered ('exit'/'error'/'message' listeners, `.then`). */
+  joinCallbacks: Set<Node>;
+  /** `this.x = v` / `obj.x = v` assignments by member text. */
+  memberAssigned: Map<string, Node[]>;
+  /** `new Worker(…)` sites. */
+  workerSpawns: Node[];
+  checksMainThread: boolean;
+  /** Offsets of `await` expressions by enclosing function (the program for top level). */
+  awaits: Map<Node, number[]>;
+  /** `return` / `throw` statements by enclosing function (the program for top level). */
+  exits: Map<Node, Node[]>;
+}
+
+const LISTEN = new Set(['on', 'once', 'addListener', 'addEventListener', 'prependListener', 'prependOnceListener']);
+
+/** Builds the file model of a parsed Program. */
+export function buildModel(source: string, program: Node): FileModel {
+  const scopes = buildScopes(program);
+  const m: FileModel = {
+    source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
+    messageHandlers: new Set(), joinCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
+    checksMainThread: false, awaits: new Map(), exits: new Map(),
+  };
+  const ancestors: Node[] = [];
+  const fns: Node[] = [];
+  let loops: Node[] = [];
+  const sides: ThreadSide[] = [];
+  let scope: Scope | null = null;
+
+  const site = (node: Node): Site => ({ node, fns: fns.slice(), loops: loops.slice(), ancestors: ancestors.slice(), side: sides.length ? (sides[sides.length - 1] ?? null) : null });
+
+  const isReference = (id: Node, parent: Node | null, key: string): boolean => {
+    if (!parent) return true;
+    if (scopes.declared.has(id)) return false;
+    switch (parent.type) {
+      case 'MemberExpression':
+      case 'OptionalMemberExpression':
+        return key !== 'property' || !!parent.computed;
+      case 'ObjectProperty':
+      case 'ClassProperty':
+      case 'ClassAccessorProperty':
+      case 'ObjectMethod':
+      case 'ClassMethod':
+        return key !== 'key' || !!parent.computed;
+      case 'LabeledStatement':
+      case 'BreakStatement':
+      case 'ContinueStatement':
+      case 'MetaProperty':
+        return false;
+      case 'ExportSpecifier':
+        return key === 'local';
+      default:
+        return true;
+    }
+  };
+
+  const sideOfTest = (test: Node | null): ThreadSide => {
+    const t = unwrap(test);
+    if (!t) return null;
+    if (t.type === 'Identifier' && t.name === 'isMainThread') return 'main';
+    // `if (workerData)` / `if (parentPort)` only hold inside a worker.
+    if (t.type === 'Identifier' && (t.name === 'workerData' || t.name === 'parentPort')) return 'worker';
+    if (isMember(t) && propName(t) === 'isMainThread') return 'main';
+    if (t.type === 'UnaryExpression' && t.operator === '!') {
+      const inner = sideOfTest(t.argument as Node);
+      return inner === 'main' ? 'worker' : inner === 'worker' ? 'main' : null;
+    }
+    return null;
+  };
+
+  const classifyAccess = (mem: Node, parent: Node | null, key: string): ElementAccess['kind'] | null => {
+    if (!parent) return 'read';
+    switch (parent.type) {
+      case 'UpdateExpression':
+        return 'rmw';
+      case 'AssignmentExpression':
+        if (key !== 'left') return 'read';
+        return parent.operator === '=' ? 'write' : 'rmw';
+      case 'CallExpression':
+      case 'OptionalCallExpression':
+        return key === 'callee' ? null : 'read';
+      case 'ArrayPattern':
+      case 'ObjectProperty':
+      case 'RestElement':
+      case 'AssignmentPattern':
+        return parent.type === 'ObjectProperty' && key !== 'value' ? 'read' : isPatternContext() ? 'write' : 'read';
+      case 'ForOfStatement':
+      case 'ForInStatement':
+        return key === 'left' ? 'write' : 'read';
+      case 'UnaryExpression':
+        return parent.operator === 'delete' ? null : 'read';
+      default:
+        return 'read';
+    }
+    function isPatternContext(): boolean {
+      for (let i = ancestors.length - 1; i >= 0; i--) {
+        const a = ancestors[i]!;
+        if (a.type === 'ArrayPattern' || a.type === 'ObjectPattern') return true;
+        if (a.type !== 'ObjectProperty' && a.type !== 'AssignmentPattern' && a.type !== 'RestElement') return false;
+      }
+      return false;
+    }
+  };
+
+  const onCall = (node: Node): void => {
+    const op = atomicsOp(node);
+    const args = ((node.arguments as Node[]) ?? []).map((a) => a);
+    if (op) {
+      m.atomics.push({ ...site(node), op, args, array: unwrap(args[0]) ?? null, index: unwrap(args[1]) ?? null });
+      return;
+    }
+    const callee = unwrap(node.callee as Node);
+    let name: string | null = null;
+    let binding: Binding | null = null;
+    if (callee?.type === 'Identifier') {
+      name = String(callee.name);
+      binding = lookup(scope, name);
+    } else if (isMember(callee)) {
+      name = propName(callee);
+      const ev = unwrap(args[0]);
+      const fn = unwrap(args[1]);
+      if (name && LISTEN.has(name) && ev?.type === 'StringLiteral' && fn && isFunction(fn)) {
+        if (ev.value === 'message') {
+          m.messageHandlers.add(fn);
+          m.joinCallbacks.add(fn);
+        } else if (ev.value === 'exit' || ev.value === 'error') m.joinCallbacks.add(fn);
+      }
+      if ((name === 'then' || name === 'finally') && ev && isFunction(ev)) m.joinCallbacks.add(ev);
+    }
+    m.calls.push({ ...site(node), name, binding });
+  };
+
+  const visit = (node: Node, parent: Node | null, key: string): void => {
+    const own = scopes.scopes.get(node);
+    const savedScope = scope;
+    if (own) scope = own;
+    const fnNode = isFunction(node);
+    const savedLoops = loops;
+    if (fnNode) {
+      m.fns.set(node, { node, name: functionName(node, parent), returns: node.body && node.body.type !== 'BlockStatement' ? [node.body as Node] : [], parent });
+      fns.push(node);
+      loops = [];
+    }
+    switch (node.type) {
+      case 'Identifier':
+        if (node.name === 'isMainThread') m.checksMainThread = true;
+        if (isReference(node, parent, key)) {
+          const b = lookup(scope, String(node.name));
+          if (b) {
+            m.refs.set(node, b);
+            b.refCount++;
+          }
+        }
+        break;
+      case 'CallExpression':
+      case 'OptionalCallExpression':
+        onCall(node);
+        break;
+      case 'NewExpression': {
+        const c = unwrap(node.callee as Node);
+        if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) m.workerSpawns.push(node);
+        break;
+      }
+      case 'AwaitExpression': {
+        const f = fns.length ? fns[fns.length - 1]! : program;
+        const list = m.awaits.get(f);
+        if (list) list.push(node.start);
+        else m.awaits.set(f, [node.start]);
+        break;
+      }
+      case 'ReturnStatement':
+      case 'ThrowStatement': {
+        if (node.type === 'ReturnStatement' && fns.length && node.argument) m.fns.get(fns[fns.length - 1]!)?.returns.push(node.argument as Node);
+        const f = fns.length ? fns[fns.length - 1]! : program;
+        const list = m.exits.get(f);
+        if (list) list.push(node);
+        else m.exits.set(f, [node]);
+        break;
+      }
+      case 'AssignmentExpression': {
+        const left = unwrap(node.left as Node);
+        const right = node.right as Node;
+        if (left?.type === 'Identifier' && node.operator === '=') {
+          const b = lookup(scope, String(left.name));
+          if (b) b.assigned.push(right);
+          if (left.name === 'onmessage' && isFunction(unwrap(right) ?? left)) m.messageHandlers.add(unwrap(right)!);
+        } else if (isMember(left) && !left.computed && node.operator === '=') {
+          const k = m.source.slice(left.start, left.end).replace(/\s+/g, '');
+          const list = m.memberAssigned.get(k);
+          if (list) list.push(right);
+          else m.memberAssigned.set(k, [right]);
+          const r = unwrap(right);
+          if (propName(left) === 'onmessage' && r && isFunction(r)) m.messageHandlers.add(r);
+        }
+        break;
+      }
+      case 'MemberExpression':
+      case 'OptionalMemberExpression':
+        if (node.computed) {
+          const obj = unwrap(node.object as Node);
+          const prop = unwrap(node.property as Node);
+          if (obj && prop && prop.type !== 'StringLiteral' && prop.type !== 'TemplateLiteral' && (obj.type === 'Identifier' || obj.type === 'ThisExpression' || isMember(obj))) {
+            const kind = classifyAccess(node, parent, key);
+            if (kind) {
+              const opNode = kind === 'rmw' || (kind === 'write' && parent?.type === 'AssignmentExpression') ? parent! : node;
+              m.accesses.push({ ...site(node), kind, op: opNode, array: obj, index: prop });
+            }
+          }
+        } else if (propName(node) === 'isMainThread') m.checksMainThread = true;
+        break;
+      default:
+        break;
+    }
+
+    ancestors.push(node);
+    const loop = isLoop(node);
+    if (loop) loops.push(node);
+    if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
+      const side = sideOfTest(node.test as Node);
+      visit(node.test as Node, node, 'test');
+      if (node.consequent) {
+        sides.push(side ?? (sides[sides.length - 1] ?? null));
+        visit(node.consequent as Node, node, 'consequent');
+        sides.pop();
+      }
+      if (node.alternate) {
+        const opposite: ThreadSide = side === 'main' ? 'worker' : side === 'worker' ? 'main' : null;
+        sides.push(opposite ?? (sides[sides.length - 1] ?? null));
+        visit(node.alternate as Node, node, 'alternate');
+        sides.pop();
+      }
+    } else {
+      forEachChild(node, (c, k) => visit(c, node, k));
+    }
+    if (loop) loops.pop();
+    ancestors.pop();
+    if (fnNode) {
+      fns.pop();
+      loops = savedLoops;
+    }
+    scope = savedScope;
+  };
+
+  visit(program, null, '');
+  return m;
+}
+
+/** True when `n` is a function node passed somewhere the model tracks. */
+export function isCallbackOf(set: Set<Node>, fns: Node[]): boolean {
+  for (const f of fns) if (set.has(f)) return true;
+  return false;
+}
+
+/** The innermost function of a site, or the program for top-level code. */
+export function ownerOf(m: FileModel, s: Site): Node {
+  return s.fns.length ? s.fns[s.fns.length - 1]! : m.program;
+}
+
+/** True for call nodes (re-exported for rules). */
+export { isCall };

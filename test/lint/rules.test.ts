@@ -1,0 +1,77 @@
+// Every fixture under test/fixtures/lint marks its expected findings with `expect: rule[, rule]`
+// on the flagged line; every other line must stay clean (the negative corpus).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyseSource, RULE_IDS, RULES } from '../../src/core/lint/index';
+
+const dir = join(import.meta.dirname, '../fixtures/lint');
+
+function expected(source: string): string[] {
+  const out: string[] = [];
+  source.split('\n').forEach((text, i) => {
+    const m = /expect: ([\w, -]+)/.exec(text);
+    if (m) for (const rule of m[1]!.split(',').map((s) => s.trim()).filter(Boolean)) out.push(`${i + 1} ${rule}`);
+  });
+  return out.sort();
+}
+
+for (const name of readdirSync(dir).filter((n) => /\.[mc]?[jt]sx?$/.test(n)).sort()) {
+  test(`fixture ${name}: findings exactly on the marked lines`, () => {
+    const source = readFileSync(join(dir, name), 'utf8');
+    const got = analyseSource(source, name).map((f) => `${f.line} ${f.rule}`).sort();
+    assert.deepEqual(got, expected(source));
+  });
+}
+
+test('every rule has a fixture that triggers it and a docs page', () => {
+  const all = readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8')).join('\n');
+  const docs = readdirSync(join(import.meta.dirname, '../../docs/rules'));
+  for (const id of RULE_IDS) {
+    assert.match(all, new RegExp(`expect: [\\w, -]*\\b${id}\\b`), `no positive fixture for ${id}`);
+    assert.ok(docs.includes(`${id}.md`), `no docs/rules/${id}.md`);
+    assert.ok(RULES[id].message.length > 40, `${id} message is a sentence`);
+  }
+});
+
+test('findings carry 1-based ranges, offsets and related sites', () => {
+  const src = readFileSync(join(dir, 'unlock-without-notify.js'), 'utf8');
+  const f = analyseSource(src, 'u.js').find((x) => x.rule === 'unlock-without-notify')!;
+  assert.equal(src.slice(f.start, f.end), 'Atomics.store(m, 0, 0)');
+  assert.deepEqual([f.line, f.column, f.endLine, f.endColumn], [9, 3, 9, 25]);
+  assert.equal(f.related.length, 1);
+  assert.equal(f.related[0]!.line, 6);
+  assert.equal(f.severity, 'error');
+});
+
+test('disabled rules are skipped', () => {
+  const src = readFileSync(join(dir, 'shared-plain-rmw.js'), 'utf8');
+  assert.ok(analyseSource(src, 'a.js').length > 0);
+  assert.equal(analyseSource(src, 'a.js', { disabledRules: ['shared-plain-rmw'] }).length, 0);
+});
+
+test('files without Atomics, SharedArrayBuffer or typed arrays are not even parsed', () => {
+  assert.deepEqual(analyseSource('this is not JavaScript at all {{{', 'x.js'), []);
+});
+
+test('TypeScript syntax in a .ts file and JSX in a .tsx file are understood', () => {
+  const ts = 'const v = new Int32Array(new SharedArrayBuffer(4)) as Int32Array;\nfunction f<T>(x: T): T { return x; }\nv[0]++;\n';
+  assert.deepEqual(analyseSource(ts, 'a.ts').map((f) => f.rule), ['shared-plain-rmw']);
+  const tsx = 'const v = new Int32Array(new SharedArrayBuffer(4));\nexport const C = () => <div>{v[0]++}</div>;\n';
+  assert.deepEqual(analyseSource(tsx, 'a.tsx').map((f) => f.rule), ['shared-plain-rmw']);
+});
+
+test('ES modules: imported workerData is a payload carrying shared memory', () => {
+  const src = "import { workerData } from 'node:worker_threads';\nconst c = new Int32Array(workerData.sab);\nc[0] += 1;\n";
+  assert.deepEqual(analyseSource(src, 'w.mjs').map((f) => [f.line, f.rule]), [[3, 'shared-plain-rmw']]);
+});
+
+test('message payloads: parentPort.on("message") and onmessage data carry shared buffers', () => {
+  const src = [
+    "const { parentPort } = require('node:worker_threads');",
+    "parentPort.on('message', (msg) => { const a = new Int32Array(msg.sab); a[0]++; });",
+    'self.onmessage = (e) => { const b = new Int32Array(e.data); b[1] += 2; };',
+  ].join('\n');
+  assert.deepEqual(analyseSource(src, 'w.js').map((f) => f.line), [2, 3]);
+});
