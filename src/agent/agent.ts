@@ -187,9 +187,10 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   // Every way a thread can end.
   let exitReason: ExitRecord['reason'] = 'exit';
   const origExit = process.exit;
-  process.exit = function exit(this: unknown, code?: any) {
+  process.exit = function exit(this: unknown, ...args: any[]) {
     exitReason = 'process.exit';
-    return origExit.call(process, code);
+    // Pass arguments through as given: Node treats exit() and exit(undefined) differently.
+    return (origExit as any).apply(process, args);
   } as typeof process.exit;
   process.on('exit', (code) => st.finish(exitReason, typeof code === 'number' ? code : null));
   process.on('uncaughtExceptionMonitor', (err) => {

@@ -9,6 +9,8 @@ export function shouldInstrument(path: string, options: AgentOptions, agentDir: 
   if (!path || path.startsWith('node:')) return false;
   if (!options.instrumentDeps && /[\\/]node_modules[\\/]/.test(path)) return false;
   if (dirname(path) === agentDir && AGENT_FILES.has(basename(path))) return false;
+  // Node's own wrappers for code strings ("[eval]-wrapper", "[worker eval]-wrapper").
+  if (basename(path).startsWith('[')) return false;
   return /\.(c|m)?(j|t)sx?$/.test(path) || !/\.[a-z0-9]+$/i.test(basename(path));
 }
 

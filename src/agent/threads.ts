@@ -84,7 +84,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
       const childTid = this.threadId;
       const info: ChildInfo = { tid: childTid, ctl, exited: false };
       children.set(this, info);
-      ctx.write({ k: 'spawn', us: ctx.now(), childTid, entry: spawn.entry, eval: isEval, site: null, stack: ctx.captureStack(1) });
+      ctx.write({ k: 'spawn', us: ctx.now(), childTid, entry: spawn.entry, eval: isEval, site: null, stack: ctx.captureStack(0) });
       try {
         st.ext?.afterSpawn(childTid);
       } catch (e) {

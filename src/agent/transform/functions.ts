@@ -60,12 +60,9 @@ function inferName(fn: any, parent: any, grand: any): string {
 /** Where V8 positions a function: the `(` of its parameter list, or a paren-less arrow's parameter. */
 function v8Position(fn: any, source: string): number {
   if (fn.type === 'ArrowFunctionExpression') {
-    let p = fn.start;
-    if (fn.async && source.startsWith('async', p)) {
-      p += 5;
-      while (p < fn.body.start && /\s/.test(source[p]!)) p++;
-    }
-    if (source[p] === '(') return p;
+    // V8 positions an async arrow at `async` (measured), others at `(` or the lone parameter.
+    const p = fn.start;
+    if (fn.async || source[p] === '(') return p;
     return fn.params[0]?.start ?? p;
   }
   const from = fn.id ? fn.id.end : fn.start;
@@ -121,8 +118,13 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
     const count = `${M}.c[${i}]++`;
     if (body.type !== 'BlockStatement') {
       if (f.recursive) {
-        ctx.edits.insert(body.start, `{${count};if(${M}.d[${i}]++===0)${M}.p[${i}]++;try{return (`, -100);
-        ctx.edits.insert(body.end, `)}finally{${M}.d[${i}]--}}`, 100);
+        // A parenthesised body starts inside its parentheses: wrap from after `=>` to the arrow's end.
+        const from = f.node.params.length ? f.node.params[f.node.params.length - 1].end : f.node.start;
+        const arrow = ctx.source.indexOf('=>', from);
+        let start = arrow >= 0 && arrow < body.start ? arrow + 2 : body.start;
+        while (start < body.start && /\s/.test(ctx.source[start]!)) start++;
+        ctx.edits.insert(start, `{${count};if(${M}.d[${i}]++===0)${M}.p[${i}]++;try{return (`, -100);
+        ctx.edits.insert(f.node.end, `)}finally{${M}.d[${i}]--}}`, 100);
       } else {
         ctx.edits.insert(body.start, `(${count},`, -100);
         ctx.edits.insert(body.end, `)`, 100);

@@ -1,0 +1,117 @@
+/** The agent in every thread: thread files for main, CJS/ESM/eval/URL/nested workers and forked processes. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { callsOf, recordsOf, runAgent, runPlain, threadByTid } from './runAgent';
+
+describe('agent: threads', () => {
+  it('profiles the main thread and a CommonJS worker with exact recursive call counts', async () => {
+    const run = await runAgent('fib.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('fib.js').stdout, 'program output unchanged');
+    assert.match(run.stdout, /instanceof true/);
+    assert.equal(run.threads.length, 2);
+    const main = threadByTid(run, 0);
+    assert.equal(main.info.kind, 'main');
+    assert.equal(main.info.parentTid, null);
+    assert.deepEqual(callsOf(main, 'fib.js', 'fib'), [1973, 1]); // fib(15): 2*fib(16)-1 calls
+    assert.deepEqual(callsOf(main, 'fib.js', 'square'), [1, 1]);
+    const [spawn] = recordsOf(main, 'spawn');
+    assert.ok(spawn);
+    const worker = threadByTid(run, spawn.childTid);
+    assert.equal(worker.info.kind, 'worker');
+    assert.equal(worker.info.parentTid, 0);
+    assert.equal(worker.info.entry, join(__dirname, '..', 'fixtures', 'agent', 'fib.js'));
+    assert.deepEqual(callsOf(worker, 'fib.js', 'fib'), [465, 1]); // fib(12)
+    const [join_] = recordsOf(main, 'join');
+    assert.equal(join_?.childTid, spawn.childTid);
+    assert.equal(join_?.exitCode, 0);
+    for (const t of run.threads) {
+      assert.equal(t.records[0]?.k, 'thread');
+      assert.equal(t.records[t.records.length - 1]?.k, 'exit');
+      const [profile] = recordsOf(t, 'profile');
+      assert.ok(profile, `profile of ${t.file}`);
+      assert.ok(existsSync(join(run.dir, profile.file)));
+      // One clock: the profile lies inside the thread's lifetime (µs, hrtime).
+      const exit = recordsOf(t, 'exit')[0]!;
+      assert.ok(profile.startUs >= t.info.startUs - 1000 && profile.endUs <= exit.us + 1000, `${profile.startUs} in [${t.info.startUs}, ${exit.us}]`);
+    }
+  });
+
+  it('profiles ES module workers started from a URL, with top-level await', async () => {
+    const run = await runAgent('esm-main.mjs');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('esm-main.mjs').stdout);
+    const main = threadByTid(run, 0);
+    assert.deepEqual(callsOf(main, 'esm-lib.mjs', 'fib'), [177, 1]); // fib(10)
+    const spawn = recordsOf(main, 'spawn')[0]!;
+    assert.ok(spawn.entry?.endsWith('esm-worker.mjs'));
+    assert.deepEqual(callsOf(threadByTid(run, spawn.childTid), 'esm-lib.mjs', 'fib'), [287, 1]); // fib(11)
+  });
+
+  it('covers eval workers, nested workers and URL workers', async () => {
+    const run = await runAgent('threads.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('threads.js').stdout);
+    assert.equal(run.threads.length, 4, run.threads.map((t) => t.file).join());
+    const main = threadByTid(run, 0);
+    const spawns = recordsOf(main, 'spawn');
+    assert.equal(spawns.length, 2);
+    const evalSpawn = spawns.find((s) => s.eval)!;
+    assert.equal(evalSpawn.entry, '[eval]');
+    assert.ok(evalSpawn.stack[0]?.includes('threads.js'), evalSpawn.stack[0]);
+    const evalThread = threadByTid(run, evalSpawn.childTid);
+    assert.equal(evalThread.info.entry, '[eval]');
+    assert.deepEqual(callsOf(evalThread, '[worker eval 1]', 'tri'), [11, 1]);
+    assert.deepEqual(callsOf(evalThread, '[worker eval 1]', 'twice'), [1, 1]);
+    assert.equal(recordsOf(evalThread, 'module').find((m) => m.file === '[worker eval 1]')?.url, '[worker eval]');
+    const nested = threadByTid(run, spawns.find((s) => !s.eval)!.childTid);
+    assert.ok(nested.info.entry?.endsWith('nested-worker.js'));
+    const grandchildSpawn = recordsOf(nested, 'spawn')[0]!;
+    const grandchild = threadByTid(run, grandchildSpawn.childTid);
+    assert.equal(grandchild.info.parentTid, nested.info.tid);
+    assert.deepEqual(callsOf(grandchild, 'nested-worker.js', 'leaf'), [1, 1]);
+    assert.equal(recordsOf(nested, 'join')[0]?.childTid, grandchild.info.tid);
+  });
+
+  it('profiles a TypeScript entry with lines of the .ts source', async () => {
+    const run = await runAgent('ts-entry.ts');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'ts fib 34 5\nts worker 21\n');
+    const main = threadByTid(run, 0);
+    const mod = recordsOf(main, 'module').find((m) => m.file.endsWith('ts-entry.ts'))!;
+    assert.equal(mod.funcs[mod.names.indexOf('fib') * 4], 11);
+    assert.equal(mod.funcs[mod.names.indexOf('norm') * 4], 15);
+    assert.deepEqual(callsOf(main, 'ts-entry.ts', 'fib'), [109, 1]); // fib(9)
+    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    assert.deepEqual(callsOf(worker, 'ts-entry.ts', 'fib'), [67, 1]); // fib(8)
+    assert.ok(!recordsOf(main, 'module').some((m) => m.file.includes('agent-ts')), 'the agent never instruments itself');
+  });
+
+  it('profiles a forked child process as its own process', async () => {
+    const run = await runAgent('fork-parent.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('fork-parent.js').stdout);
+    const pids = [...new Set(run.threads.map((t) => t.info.pid))];
+    assert.equal(pids.length, 2);
+    const parent = run.threads.find((t) => t.info.ppid === null)!;
+    const child = run.threads.find((t) => t.info.ppid !== null)!;
+    assert.equal(child.info.ppid, parent.info.pid);
+    assert.equal(recordsOf(parent, 'fork')[0]?.childPid, child.info.pid);
+    assert.deepEqual(callsOf(child, 'fork-child.js', 'triple'), [1, 1]);
+    assert.deepEqual(callsOf(parent, 'fork-parent.js', 'double'), [1, 1]);
+  });
+
+  it('records garbage collections on the shared clock', async () => {
+    const run = await runAgent('gc.js');
+    assert.equal(run.code, 0, run.stderr);
+    const main = threadByTid(run, 0);
+    const gcs = recordsOf(main, 'gc');
+    const starts = gcs.flatMap((g) => g.start);
+    assert.ok(starts.length > 0, 'some gc');
+    const exit = recordsOf(main, 'exit')[0]!;
+    for (const s of starts) assert.ok(s >= main.info.startUs - 5000 && s <= exit.us, `${s} in [${main.info.startUs}, ${exit.us}]`);
+    assert.equal(gcs[0]!.start.length, gcs[0]!.dur.length);
+  });
+});
