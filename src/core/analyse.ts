@@ -152,7 +152,7 @@ export function analyseRun(run: LoadedRun): Report {
       sampled = true;
       const nodeFn = identifyNodes(profile, mapper, ids, transformed);
       times.addProfile(profile, nodeFn);
-      slices.addSamples(profile, nodeStacks(profile, nodeFn, interner));
+      slices.addSamples(profile, nodeStacks(profile, nodeFn, interner, ids));
     }
     const totals = tl.addThread(lane, slices, threadOverlays(t));
     const rows = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);

@@ -3,11 +3,26 @@
  * tottime (self) and cumtime (inclusive, a recursive function counted once per sample) from
  * the CPU samples, per thread and merged over threads (threadId -1).
  */
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FunctionRow } from '../protocol/report';
 import { FunctionMapper } from './load';
 import { NodeKind, type ParsedProfile } from './profile';
 import type { LoadedThread } from './runData';
+import { packageRoot } from './runner';
+
+/** Name of the one frame that stands for all of the profiler's own code in a stack. */
+export const PROFILER_FRAME = '(profiler)';
+
+let agentFiles: Set<string> | null = null;
+/** The agent bundle's files (out/agent.js, its ESM hooks and TypeScript loader). */
+function isAgentFile(file: string): boolean {
+  if (!agentFiles) {
+    const out = join(packageRoot(), 'out');
+    agentFiles = new Set(['agent.js', 'agent-hooks.mjs', 'agent-ts.js'].map((f) => join(out, f)));
+  }
+  return agentFiles.has(file);
+}
 
 /** Interned function identities (name, file, line, column); index = frame index in the report's stack table. */
 export class FunctionIdentities {
@@ -54,20 +69,35 @@ function urlToFile(url: string): string {
  */
 export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: FunctionIdentities, transformed?: Set<number>): Int32Array {
   const out = new Int32Array(p.parent.length);
+  const profilerIds = new Set<number>();
+  const ourDeps = join(packageRoot(), 'node_modules') + sep;
   for (let i = 0; i < out.length; i++) {
     const k = p.kind[i]!;
+    const par = p.parent[i]!;
+    const url = p.url[i]!;
     if (k === NodeKind.Root || k === NodeKind.Idle) {
       out[i] = -1;
+      continue;
+    }
+    const file = urlToFile(url);
+    // Node internals and natives the profiler calls are the profiler's cost: fold them into its frame.
+    const runtime = k === NodeKind.Js && (url === '' || url.startsWith('node:') || file.startsWith(ourDeps));
+    if (par >= 0 && profilerIds.has(out[par]!) && runtime) {
+      out[i] = out[par]!;
     } else if (k !== NodeKind.Js) {
       out[i] = ids.intern(p.name[i]!, '', 0, 0);
+    } else if (isAgentFile(file)) {
+      // The profiler's own code is one frame, so its internals do not crowd the user's table.
+      out[i] = ids.intern(PROFILER_FRAME, file, 0, 0);
+      profilerIds.add(out[i]!);
     } else {
-      const m = mapper.map(p.url[i]!, p.line0[i]!, p.col0[i]!);
+      const m = mapper.map(url, p.line0[i]!, p.col0[i]!);
       if (m) {
         out[i] = ids.intern(m.name || '(anonymous)', m.file, m.line, m.column);
         transformed?.add(out[i]!);
       } else {
         const line = p.line0[i]! + 1;
-        out[i] = ids.intern(p.name[i] || '(anonymous)', urlToFile(p.url[i]!), line, line > 0 ? p.col0[i]! + 1 : 0);
+        out[i] = ids.intern(p.name[i] || '(anonymous)', file, line, line > 0 ? p.col0[i]! + 1 : 0);
       }
     }
   }

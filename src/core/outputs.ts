@@ -45,6 +45,6 @@ export function writeOutputs(report: Report, outDir: string, opts: WriteOptions 
     writeFileSync(p, JSON.stringify(buildCpuProfile(report, lane, lanes[lane])));
     out.cpuprofiles.push(p);
   });
-  writeFileSync(out.html, buildHtml(report));
+  writeFileSync(out.html, buildHtml(report, outDir));
   return out;
 }

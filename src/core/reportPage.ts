@@ -1,9 +1,10 @@
 /**
- * report.html: the full viewer from ./reportHtml (the webview bundle inlined) when it is
- * built; until then a plain, self-contained summary page.
+ * report.html: the full viewer from ./reportHtml (the webview bundle inlined); when the
+ * webview bundle is not built (running from source without a build), a plain summary page.
  */
 import type { Report } from '../protocol/report';
 import { buildPstatsReport } from './exports/pstats';
+import { buildReportHtml } from './reportHtml';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
@@ -40,7 +41,11 @@ ${rows}</table>
 `;
 }
 
-/** The report page (the simple page until the full viewer lands). */
-export function buildHtml(report: Report): string {
-  return buildSimpleHtml(report);
+/** The report page: the full viewer, or the simple page when the viewer's assets are missing. */
+export function buildHtml(report: Report, outDir: string | null = null): string {
+  try {
+    return buildReportHtml(report, { outDir });
+  } catch {
+    return buildSimpleHtml(report);
+  }
 }

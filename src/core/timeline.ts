@@ -5,7 +5,7 @@
  */
 import { AtomOp } from '../protocol/events';
 import { ThreadState, type MessageRecord as ReportMessage, type StackTable, type TimelineData } from '../protocol/report';
-import type { FunctionIdentities } from './functions';
+import { PROFILER_FRAME, type FunctionIdentities } from './functions';
 import { NodeKind, type ParsedProfile } from './profile';
 import type { LoadedRun, LoadedThread } from './runData';
 
@@ -35,13 +35,15 @@ export class StackInterner {
 }
 
 /** Stack id of every node of a chunk (-1 for root, idle and GC nodes). */
-export function nodeStacks(p: ParsedProfile, nodeFn: Int32Array, interner: StackInterner): Int32Array {
+export function nodeStacks(p: ParsedProfile, nodeFn: Int32Array, interner: StackInterner, ids: FunctionIdentities): Int32Array {
   const out = new Int32Array(p.parent.length).fill(-1);
   for (let i = 0; i < out.length; i++) {
     const k = p.kind[i]!;
     if (k === NodeKind.Root || k === NodeKind.Idle || k === NodeKind.GC || nodeFn[i]! < 0) continue;
     const par = p.parent[i]!;
-    out[i] = interner.push(par >= 0 ? out[par]! : -1, nodeFn[i]!);
+    // A run of one frame (the collapsed profiler frame) stays one frame deep.
+    if (par >= 0 && nodeFn[par] === nodeFn[i] && out[par]! >= 0 && ids.name[nodeFn[i]!] === PROFILER_FRAME) out[i] = out[par]!;
+    else out[i] = interner.push(par >= 0 ? out[par]! : -1, nodeFn[i]!);
   }
   return out;
 }

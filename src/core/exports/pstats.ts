@@ -63,7 +63,7 @@ function displayFile(file: string, baseDir: string | undefined): string {
 
 /** pstats' func_std_string: "file:line(name)", or "{name}" for built-ins (file "~", line 0). */
 export function stdName(row: Pick<FunctionRow, 'file' | 'line' | 'name'>, baseDir?: string): string {
-  if (row.file === '' || row.file === '~') {
+  if (row.file === '' || row.file === '~' || (row.line === 0 && row.name.startsWith('('))) {
     const n = row.name.startsWith('(') && row.name.endsWith(')') ? row.name.slice(1, -1) : row.name;
     return `{${n}}`;
   }
