@@ -8,11 +8,12 @@
  *         = serialisation (max work / (wall − transfer)) × transfer ((wall − transfer) / wall)
  *
  * Work is the running time of the compared threads minus the time spent moving messages
- * (postMessage, structured clone, delivery). GC and the profiler's own code are counted as
- * work here and reported beside the tree, so users see them without blaming the parallel
- * structure of their code for them. Transfer time is the mean, over the compared threads, of
- * running time in messaging frames plus the time a thread sat idle or blocked while a message
- * to it was in flight.
+ * (postMessage, structured clone, delivery) and in the profiler's own code. GC is counted as
+ * work and its share reported beside the tree. The profiler is left out: wall is the run's wall
+ * time less the moments when only profiler code ran (its start-up in each thread, mostly), so
+ * users do not blame their code for it. Transfer time is the mean, over the compared threads,
+ * of running time in messaging frames plus the time a thread sat idle or blocked while a
+ * message to it was in flight.
  */
 import { ThreadState, type EfficiencyFactor, type EfficiencyTree, type Report, type ThreadInfo } from '../protocol/report';
 
@@ -45,7 +46,13 @@ const MESSAGING_NAMES = new Set([
   '[nodejs.internal.kHybridDispatch]',
 ]);
 const MESSAGING_FILES = /internal\/worker\/io|internal\/per_context\/messageport|internal\/worker\/js_transferable/;
-const AGENT_FILE = /[\\/]out[\\/]agent(?:-hooks)?\.m?js$/;
+const AGENT_FILE = /[\\/]out[\\/]agent(?:-hooks|-ts)?\.m?js$/;
+/** The core folds the agent's own frames (and the internals they call) into this one frame. */
+const PROFILER_FRAME = '(profiler)';
+
+function isAgentFrame(name: string, file: string): boolean {
+  return name === PROFILER_FRAME || AGENT_FILE.test(file);
+}
 
 /** True for frames that are not the user's code: Node internals, natives, pseudo-frames, the agent. */
 function isRuntimeFrame(name: string, file: string): boolean {
@@ -68,7 +75,11 @@ function classifyStacks(report: Report): Uint8Array {
         out[i] = 1;
         break;
       }
-      if (AGENT_FILE.test(file)) out[i] = 2;
+      // The nearest owner of runtime work is the agent: its own cost (start-up, hooks, tagging).
+      if (isAgentFrame(name, file)) {
+        out[i] = 2;
+        break;
+      }
     }
   });
   return out;
@@ -102,8 +113,8 @@ function overlap(a: Interval[], b: Interval[]): number {
   return sum;
 }
 
-/** Per-thread state totals, messaging and profiler time, from the timeline. */
-function threadTimes(report: Report): ThreadTimes[] {
+/** Per-thread state totals, messaging and profiler time, from the timeline; and the profiler's delay of the run. */
+function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: number } {
   const tl = report.timeline;
   const kinds = classifyStacks(report);
   const times: ThreadTimes[] = report.threads.map((info, lane) => ({
@@ -121,6 +132,8 @@ function threadTimes(report: Report): ThreadTimes[] {
   }));
   const waiting: Interval[][] = report.threads.map(() => []);
   const program: Interval[][] = report.threads.map(() => []);
+  const profilerAll: Interval[] = [];
+  const workAll: Interval[] = [];
   for (let i = 0; i < tl.start.length; i++) {
     const t = times[tl.thread[i]!];
     if (!t) continue;
@@ -130,9 +143,13 @@ function threadTimes(report: Report): ThreadTimes[] {
       case ThreadState.Running: {
         t.running += d;
         const k = sk >= 0 ? kinds[sk] : 0;
-        if (k !== 1) t.busy.push([tl.start[i]!, tl.end[i]!]);
+        if (k === 0) t.busy.push([tl.start[i]!, tl.end[i]!]);
         if (k === 1) t.transferRunning += d;
-        else if (k === 2) t.profiler += d;
+        else if (k === 2) {
+          t.profiler += d;
+          profilerAll.push([tl.start[i]!, tl.end[i]!]);
+        }
+        if (k !== 2) workAll.push([tl.start[i]!, tl.end[i]!]);
         // "(program)" time (no stack) inside an in-flight window is delivery work (deserialising).
         if (sk < 0) program[t.lane]!.push([tl.start[i]!, tl.end[i]!]);
         break;
@@ -140,6 +157,7 @@ function threadTimes(report: Report): ThreadTimes[] {
       case ThreadState.GC:
         t.gc += d;
         t.busy.push([tl.start[i]!, tl.end[i]!]);
+        workAll.push([tl.start[i]!, tl.end[i]!]);
         break;
       case ThreadState.Blocked:
         t.blocked += d;
@@ -169,9 +187,12 @@ function threadTimes(report: Report): ThreadTimes[] {
     const f = mergeIntervals(inflight[t.lane]!);
     const delivering = overlap(mergeIntervals(program[t.lane]!), f);
     t.inflightWaiting = overlap(mergeIntervals(waiting[t.lane]!), f) + delivering;
-    t.work = Math.max(0, t.running + t.gc - t.transferRunning - delivering);
+    t.work = Math.max(0, t.running + t.gc - t.transferRunning - t.profiler - delivering);
   }
-  return times;
+  // Moments when some thread ran profiler code and no thread did anything else.
+  const prof = mergeIntervals(profilerAll);
+  const profilerDelayMs = prof.reduce((a, [s0, e]) => a + e - s0, 0) - overlap(prof, mergeIntervals(workAll));
+  return { times, profilerDelayMs };
 }
 
 /** Workers (and forked processes) do the parallel work; the main thread joins when it computes beside them. */
@@ -220,14 +241,15 @@ function clamp01(x: number): number {
 
 /** The efficiency breakdown of one run; null when the run recorded no timeline at all. */
 export function computeEfficiency(report: Report): EfficiencyTree | null {
-  const wall = report.wallMs;
-  if (!(wall > 0) || report.threads.length === 0) return null;
-  const all = threadTimes(report);
+  const rawWall = report.wallMs;
+  if (!(rawWall > 0) || report.threads.length === 0) return null;
+  const { times: all, profilerDelayMs } = threadTimes(report);
   const ts = comparedThreads(all);
   if (ts.length === 0 || ts.every((t) => t.work <= 0 && t.running <= 0)) return null;
   const works = ts.map((t) => t.work);
   const maxWork = Math.max(...works);
   const meanWork = works.reduce((a, b) => a + b, 0) / ts.length;
+  const wall = Math.max(maxWork, rawWall - profilerDelayMs, 1e-9);
   const slowest = ts[works.indexOf(maxWork)]!;
   const fastest = ts[works.indexOf(Math.min(...works))]!;
 
@@ -242,8 +264,7 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
   const parallelEfficiency = loadBalance * communication;
   const workTotal = ts.reduce((s, t) => s + t.running + t.gc, 0);
   const gcShare = workTotal > 0 ? ts.reduce((s, t) => s + t.gc, 0) / workTotal : 0;
-  const profilerMs = ts.reduce((s, t) => s + t.profiler, 0);
-  const profilerShare = workTotal > 0 ? profilerMs / workTotal : null;
+  const profilerShare = report.stacks.stacks.length ? clamp01((rawWall - wall) / rawWall) : null;
 
   const osf = report.metrics.observedSerialFraction ?? null;
   const ceiling = report.metrics.amdahlCeiling ?? (osf !== null && osf > 0 ? 1 / osf : null);
@@ -252,7 +273,8 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
 
   const sentences: Record<EfficiencyFactor['key'], string> = {
     parallelEfficiency:
-      `${who} did ${ms(meanWork)} of work each on average in ${ms(wall)} of wall time: ` +
+      `${who} did ${ms(meanWork)} of work each on average in ${ms(wall)} of wall time` +
+      `${rawWall - wall > 0.5 ? ` (${ms(rawWall)} less ${ms(rawWall - wall)} of profiler start-up)` : ''}: ` +
       `${pct(parallelEfficiency)} of the ideal ${n === 1 ? 'for one thread' : `${n}× speedup (${(parallelEfficiency * n).toFixed(2)}× achieved)`}.`,
     loadBalance: loadBalanceSentence(report, ts, slowest, fastest, meanWork, maxWork),
     communicationEfficiency:
@@ -273,7 +295,8 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
     profiler:
       profilerShare === null
         ? 'The profiler overhead could not be measured.'
-        : `The profiler's own code took ${pct(profilerShare)} of the sampled busy time; it is counted as work above.`,
+        : `The profiler's own code (start-up, module transform, message tagging) delayed the run by ${ms(rawWall - wall)}, ` +
+          `${pct(profilerShare)} of the wall time; the factors above leave it out.`,
   };
   const factors: EfficiencyFactor[] = [
     { key: 'parallelEfficiency', label: 'Parallel efficiency', value: parallelEfficiency, parent: null, sentence: sentences.parallelEfficiency },

@@ -176,3 +176,18 @@ test('no threads or no wall time gives no tree', () => {
   const r = syntheticReport([{ id: 0, slices: [[0, 0, R]] }]);
   assert.equal(computeEfficiency(r), null);
 });
+
+test("the profiler's own start-up is left out of the factors and shown apart", () => {
+  // Main spends 50 ms in the agent before anything else runs; then two workers work 100 ms.
+  const r = syntheticReport([
+    { id: 0, slices: [[0, 50, R, ['(anonymous)@node:internal/main/run_main_module', '(profiler)@/pkg/out/agent.js']], [50, 150, I]] },
+    { id: 1, slices: [[50, 150, R]] },
+    { id: 2, slices: [[50, 150, R]] },
+  ]);
+  const t = computeEfficiency(r)!;
+  assertConsistent(t);
+  close(t.parallelEfficiency, 1);
+  close(t.profilerShare!, 50 / 150);
+  assert.match(t.explanations[7]!, /delayed the run by 50\.0 ms, 33% of the wall time/);
+  assert.match(t.explanations[0]!, /150 ms less 50\.0 ms of profiler start-up/);
+});
