@@ -1,0 +1,101 @@
+/**
+ * The control SharedArrayBuffer of one process: created by the main thread, handed to every
+ * worker through beforeSpawn → threadStart. It holds the dense thread-index counter, each
+ * thread's published vector clock (read by the parent at join), the Atomics sync table
+ * (release → acquire clocks per hashed location), and the per-thread state slots the
+ * deadlock watchdog reads. Fixed size: ~1.4 MiB per process.
+ */
+
+/** Vector clock width: thread indices ≥ MAXT get no race detection (a warning says so). */
+export const MAXT = 256;
+/** Rows of the sync table (power of two); collisions only merge clocks, i.e. add edges. */
+export const NSYNC = 1024;
+/** Locks one thread can be recorded as holding at once (for the deadlock record). */
+export const MAXHOLD = 8;
+
+// Header words (Int32 indices).
+export const H_NEXT = 0;
+export const H_ABORT = 1;
+export const H_CLAIM = 2;
+export const H_FLUSHED = 3;
+const HDR = 16;
+
+// Thread slot layout (Int32 words per slot).
+export const S_TID = 0;
+export const S_STATE = 1;
+export const S_WBUF_TID = 2;
+export const S_WBUF_N = 3;
+export const S_WOFF = 4;
+export const S_WSITE_HI = 5;
+export const S_WSITE_LO = 6;
+export const S_IDLE = 7;
+export const S_NHOLD = 8;
+/** Holds: MAXHOLD × [bufTid, bufN, off, siteHi, siteLo]. */
+export const S_HOLDS = 9;
+const SLOT = S_HOLDS + MAXHOLD * 5;
+
+/** Thread states in S_STATE. */
+export const ST_NONE = 0;
+export const ST_RUNNING = 1;
+export const ST_WAITING = 2;
+export const ST_EXITED = 3;
+
+// Float64 per-thread times: [sinceUs (waiting since), idleSinceUs, idleSeenUs].
+const F_PER = 3;
+export const F_SINCE = 0;
+export const F_IDLE_SINCE = 1;
+export const F_IDLE_SEEN = 2;
+
+const ROW = MAXT + 2; // sync row: [lock, generation, clocks…]
+
+const OFF_SLOTS = HDR;
+const OFF_PUB = OFF_SLOTS + MAXT * SLOT;
+const OFF_SYNC = OFF_PUB + MAXT * MAXT;
+const INT_WORDS = OFF_SYNC + NSYNC * ROW;
+const F64_START = Math.ceil((INT_WORDS * 4) / 8) * 8;
+const BYTES = F64_START + MAXT * F_PER * 8;
+
+/** Typed views over the control buffer (each thread has its own views of the same memory). */
+export class Control {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.i32 = new Int32Array(sab, 0, INT_WORDS);
+    this.f64 = new Float64Array(sab, F64_START, MAXT * F_PER);
+  }
+
+  /** A fresh control buffer (main thread of a process). */
+  static create(): Control {
+    return new Control(new SharedArrayBuffer(BYTES));
+  }
+
+  /** Accepts only a buffer of the expected size (a foreign value becomes null). */
+  static from(value: unknown): Control | null {
+    return value instanceof SharedArrayBuffer && value.byteLength === BYTES ? new Control(value) : null;
+  }
+
+  /** Word index of a thread slot field. */
+  slot(idx: number, field: number): number {
+    return OFF_SLOTS + idx * SLOT + field;
+  }
+
+  /** Float64 index of a per-thread time field. */
+  time(idx: number, field: number): number {
+    return idx * F_PER + field;
+  }
+
+  /** Word index of entry k of thread idx's published vector clock. */
+  pub(idx: number, k: number): number {
+    return OFF_PUB + idx * MAXT + k;
+  }
+
+  /** Word index of a sync row's lock word; generation at +1, clocks at +2+k. */
+  row(h: number): number {
+    return OFF_SYNC + (h & (NSYNC - 1)) * ROW;
+  }
+
+  /** Number of thread indices handed out so far (bounded by MAXT). */
+  used(): number {
+    return Math.min(Atomics.load(this.i32, H_NEXT), MAXT);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The shared-memory part of the agent in one thread: buffer identity, the vector clock and
+ * its edges (spawn, join, messages, Atomics), element-access recording, the Atomics log and
+ * the deadlock watchdog. The base runtime calls the AgentExtension hooks; instrumented code
+ * calls the methods on `__ppM` (moduleProto).
+ */
+import { SITE_FID_SCALE } from '../../protocol/events';
+import type { AgentContext, AgentExtension } from '../extension';
+import { accessMethods, emitSegment, initAccess, segmentSink } from './access';
+import { AtomicsTracker, makeAtomicsMethod } from './atomics';
+import { BufferRegistry } from './buffers';
+import { VectorClock } from './clock';
+import { Control, H_NEXT, MAXT, S_STATE, S_TID, ST_RUNNING } from './control';
+import * as wt from 'node:worker_threads';
+import { ENV_CTL, ENV_SPAWN } from '../state';
+import { internalBuffers } from './native';
+import { Watchdog } from './watchdog';
+
+/** What a parent hands its new worker (through the base's environment data). */
+interface SpawnData {
+  ctl: SharedArrayBuffer;
+  vc: number[];
+  ids: string[];
+}
+
+/** Create the shared-memory extension for this thread, or null when races, locks and the watchdog are all off. */
+export function createSharedExtension(ctx: AgentContext): AgentExtension | null {
+  const o = ctx.options;
+  const watch = o.deadlockTimeoutMs > 0;
+  if (!o.races && !o.locks && !watch) return null;
+  const registry = new BufferRegistry(ctx);
+  let ctl: Control | null = null;
+  let clock = new VectorClock(null, segmentSink);
+  let tracker: AtomicsTracker | null = null;
+  let watchdog: Watchdog | null = null;
+  let self = -1;
+
+  const flushShared = (final: boolean): void => {
+    emitSegment();
+    tracker?.flush();
+    if (final && ctl && self >= 0 && self < MAXT) Watchdog.markExited(ctl, self);
+  };
+
+  const ext: AgentExtension = {
+    moduleProto: { ...accessMethods, A: makeAtomicsMethod(() => tracker) },
+
+    beforeSend(value: unknown): unknown {
+      const meta = { vc: o.races ? clock.sparse() : [], ids: registry.idsOf(value) };
+      clock.tick();
+      return meta;
+    },
+
+    afterReceive(meta: unknown, value: unknown): void {
+      const m = (meta ?? {}) as { vc?: unknown; ids?: unknown };
+      registry.adopt(value, m.ids);
+      if (o.races) clock.joinSparse(m.vc);
+    },
+
+    beforeSpawn(workerData: unknown): unknown {
+      if (!ctl) return undefined;
+      const data: SpawnData = { ctl: ctl.sab, vc: o.races ? clock.sparse() : [], ids: registry.idsOf(workerData) };
+      clock.tick();
+      return data;
+    },
+
+    afterSpawn(): void {
+      // The child takes its slot itself; the base's per-spawn control buffer is not the program's.
+      markInternal((wt.getEnvironmentData(ENV_SPAWN) as { ctl?: unknown } | undefined)?.ctl);
+    },
+
+    threadStart(spawnData: unknown, workerData: unknown): void {
+      const sd = (spawnData ?? null) as Partial<SpawnData> | null;
+      markInternal(wt.getEnvironmentData(ENV_CTL));
+      if (!ctx.isMain) markInternal((wt.getEnvironmentData(ENV_SPAWN) as { ctl?: unknown } | undefined)?.ctl);
+      ctl = ctx.isMain ? Control.create() : Control.from(sd?.ctl);
+      if (ctl) internalBuffers.add(ctl.sab);
+      if (ctl) {
+        self = Atomics.add(ctl.i32, H_NEXT, 1);
+        if (self >= MAXT) {
+          ctx.write({ k: 'warn', msg: `thread ${ctx.tid} is thread number ${self + 1} of this process; race detection and the watchdog cover the first ${MAXT}` });
+          ctl = null;
+        }
+      } else if (!ctx.isMain) {
+        ctx.write({ k: 'warn', msg: `thread ${ctx.tid} started without its parent's agent data; no race detection in it` });
+      }
+      clock = new VectorClock(ctl, segmentSink);
+      if (ctl) {
+        ctl.i32[ctl.slot(self, S_TID)] = ctx.tid;
+        Atomics.store(ctl.i32, ctl.slot(self, S_STATE), ST_RUNNING);
+        clock.start(self, sd?.vc);
+        ctx.write({ k: 'tidx', idx: self, tid: ctx.tid });
+      }
+      registry.adopt(workerData, sd?.ids);
+      if (ctl && watch) {
+        watchdog = new Watchdog(ctx, ctl, self, () => {
+          flushShared(false);
+          ctx.flush();
+        });
+        watchdog.startTimer();
+      }
+      tracker = new AtomicsTracker(ctx, registry, clock, ctl, watchdog, o.races, o.locks || watch);
+      tracker.patchGlobal();
+      initAccess(ctx, registry, clock, o.races);
+    },
+
+    onJoin(childTid: number): void {
+      if (!ctl) return;
+      const n = ctl.used();
+      for (let k = 1; k < n; k++) {
+        if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
+        if (o.races) clock.joinRow(ctl.i32, ctl.pub(k, 0));
+        Watchdog.markExited(ctl, k);
+        break;
+      }
+    },
+
+    flush(final: boolean): void {
+      flushShared(final);
+    },
+  };
+  return ext;
+}
+
+function markInternal(b: unknown): void {
+  if (b instanceof SharedArrayBuffer) internalBuffers.add(b);
+}
+
+/** Site id helper for tests. */
+export const siteOf = (fid: number, local: number): number => fid * SITE_FID_SCALE + local;

@@ -1,0 +1,209 @@
+/**
+ * The deadlock watchdog. Every thread keeps its state in its control-buffer slot: running,
+ * waiting in Atomics.wait on (buffer, offset) since T, or idle in its event loop (measured with
+ * eventLoopUtilization by an unref'd timer). Blocked threads look at the table between wait
+ * slices, idle ones at each timer tick; when every live thread has been blocked for the timeout
+ * and at least one sits in Atomics.wait, the first to notice writes the `deadlock` record and
+ * raises the abort flag; every thread flushes, and the main thread exits with code 124.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DeadlockRecord } from '../../protocol/events';
+import type { AgentContext } from '../extension';
+import {
+  Control, F_IDLE_SEEN, F_IDLE_SINCE, F_SINCE, H_ABORT, H_CLAIM, H_FLUSHED, MAXHOLD, S_HOLDS, S_IDLE, S_NHOLD, S_STATE, S_TID,
+  S_WBUF_N, S_WBUF_TID, S_WOFF, S_WSITE_HI, S_WSITE_LO, ST_EXITED, ST_RUNNING, ST_WAITING,
+} from './control';
+import { nativeAtomics as N } from './native';
+
+/** Exit code of a process the watchdog ended (the runner maps it to outcome 'deadlock'). */
+export const DEADLOCK_EXIT_CODE = 124;
+/** Length of one Atomics.wait slice (ms). */
+export const SLICE_MS = 100;
+const TICK_MS = 100;
+const SITE_HI = 2 ** 31;
+
+/** A lock this thread holds: (buffer id parts, byte offset, acquiring site). */
+export interface Held {
+  bufTid: number;
+  bufN: number;
+  off: number;
+  site: number;
+}
+
+/** The per-thread side of the watchdog. */
+export class Watchdog {
+  private timer: NodeJS.Timeout | null = null;
+  private elu = performance.eventLoopUtilization();
+  private idle = false;
+  private aborted = false;
+  private readonly timeoutUs: number;
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly ctl: Control,
+    private readonly self: number,
+    /** Flush everything this thread has (shared part + base). */
+    private readonly flushAll: () => void,
+  ) {
+    this.timeoutUs = ctx.options.deadlockTimeoutMs * 1000;
+    const i = ctl.i32;
+    i[ctl.slot(self, S_TID)] = ctx.tid;
+    Atomics.store(i, ctl.slot(self, S_STATE), ST_RUNNING);
+  }
+
+  /** Whether the watchdog is on (deadlockTimeoutMs > 0). */
+  get active(): boolean {
+    return this.timeoutUs > 0;
+  }
+
+  /** Start the idle sampler (unref'd: never keeps the program alive). */
+  startTimer(): void {
+    if (!this.active || this.timer) return;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const now = this.ctx.now();
+    const e = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    const f = this.ctl.f64;
+    const wasIdle = this.idle;
+    this.idle = e.utilization < 0.02;
+    if (this.idle && !wasIdle) f[this.ctl.time(this.self, F_IDLE_SINCE)] = now - TICK_MS * 1000;
+    f[this.ctl.time(this.self, F_IDLE_SEEN)] = now;
+    Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_IDLE), this.idle ? 1 : 0);
+    this.check(now);
+  }
+
+  /** Mark this thread waiting in Atomics.wait. */
+  enterWait(bufTid: number, bufN: number, off: number, site: number): void {
+    const { ctl } = this;
+    const i = ctl.i32;
+    i[ctl.slot(this.self, S_WBUF_TID)] = bufTid;
+    i[ctl.slot(this.self, S_WBUF_N)] = bufN;
+    i[ctl.slot(this.self, S_WOFF)] = off;
+    i[ctl.slot(this.self, S_WSITE_HI)] = Math.floor(site / SITE_HI);
+    i[ctl.slot(this.self, S_WSITE_LO)] = site % SITE_HI;
+    ctl.f64[ctl.time(this.self, F_SINCE)] = this.ctx.now();
+    Atomics.store(i, ctl.slot(this.self, S_STATE), ST_WAITING);
+  }
+
+  /** Back to running after a wait. */
+  leaveWait(): void {
+    Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_STATE), ST_RUNNING);
+  }
+
+  /** Mirror the locks this thread holds (for the deadlock record). */
+  setHolds(holds: Held[]): void {
+    const { ctl } = this;
+    const i = ctl.i32;
+    const n = Math.min(holds.length, MAXHOLD);
+    for (let k = 0; k < n; k++) {
+      const h = holds[k]!;
+      const at = ctl.slot(this.self, S_HOLDS + k * 5);
+      i[at] = h.bufTid;
+      i[at + 1] = h.bufN;
+      i[at + 2] = h.off;
+      i[at + 3] = Math.floor(h.site / SITE_HI);
+      i[at + 4] = h.site % SITE_HI;
+    }
+    Atomics.store(i, ctl.slot(this.self, S_NHOLD), n);
+  }
+
+  /** This thread is gone (final flush, or its parent saw it exit). */
+  static markExited(ctl: Control, idx: number): void {
+    Atomics.store(ctl.i32, ctl.slot(idx, S_STATE), ST_EXITED);
+  }
+
+  /** Between wait slices: handle an abort, or detect a deadlock. Returns true once aborted. */
+  between(): boolean {
+    const now = this.ctx.now();
+    this.check(now);
+    return this.aborted;
+  }
+
+  private check(now: number): void {
+    const { ctl } = this;
+    if (Atomics.load(ctl.i32, H_ABORT) !== 0) {
+      this.onAbort();
+      return;
+    }
+    if (!this.active) return;
+    const rec = this.detect(now);
+    if (!rec) return;
+    if (Atomics.compareExchange(ctl.i32, H_CLAIM, 0, 1) !== 0) return;
+    this.ctx.write(rec);
+    Atomics.store(ctl.i32, H_ABORT, 1);
+    this.onAbort();
+  }
+
+  /** The wait-for picture when every live thread is blocked ≥ timeout and one waits; else null. */
+  private detect(now: number): DeadlockRecord | null {
+    const { ctl } = this;
+    const i = ctl.i32;
+    const f = ctl.f64;
+    const n = ctl.used();
+    let someWait = false;
+    const threads: DeadlockRecord['threads'] = [];
+    for (let k = 0; k < n; k++) {
+      const state = Atomics.load(i, ctl.slot(k, S_STATE));
+      if (state === ST_EXITED || state === 0) continue;
+      let waiting: DeadlockRecord['threads'][number]['waiting'] = null;
+      let idle = false;
+      if (state === ST_WAITING) {
+        const since = f[ctl.time(k, F_SINCE)]!;
+        if (now - since < this.timeoutUs) return null;
+        someWait = true;
+        waiting = {
+          buf: `${this.ctx.pid}.${i[ctl.slot(k, S_WBUF_TID)]}.${i[ctl.slot(k, S_WBUF_N)]}`,
+          off: i[ctl.slot(k, S_WOFF)]!,
+          site: i[ctl.slot(k, S_WSITE_HI)]! * SITE_HI + i[ctl.slot(k, S_WSITE_LO)]!,
+          sinceUs: since,
+        };
+      } else {
+        // Idle counts only while its sampler keeps ticking (a busy loop stops the ticks).
+        const seen = f[ctl.time(k, F_IDLE_SEEN)]!;
+        const since = f[ctl.time(k, F_IDLE_SINCE)]!;
+        idle = Atomics.load(i, ctl.slot(k, S_IDLE)) === 1 && now - seen < 3 * TICK_MS * 1000;
+        if (!idle || now - since < this.timeoutUs) return null;
+      }
+      const holds: DeadlockRecord['threads'][number]['holds'] = [];
+      const nh = Math.min(Atomics.load(i, ctl.slot(k, S_NHOLD)), MAXHOLD);
+      for (let h = 0; h < nh; h++) {
+        const at = ctl.slot(k, S_HOLDS + h * 5);
+        holds.push({ buf: `${this.ctx.pid}.${i[at]}.${i[at + 1]}`, off: i[at + 2]!, site: i[at + 3]! * SITE_HI + i[at + 4]! });
+      }
+      threads.push({ tid: i[ctl.slot(k, S_TID)]!, waiting, holds, idle });
+    }
+    return someWait ? { k: 'deadlock', us: now, threads } : null;
+  }
+
+  /** Abort seen: flush once; the main thread waits briefly for the others, then ends the process. */
+  private onAbort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const { ctl } = this;
+    try {
+      this.flushAll();
+    } catch {
+      /* keep going: the exit matters more */
+    }
+    Atomics.add(ctl.i32, H_FLUSHED, 1);
+    if (!this.ctx.isMain) return;
+    const deadline = Date.now() + 1000;
+    const live = (): number => {
+      let c = 0;
+      for (let k = 0; k < ctl.used(); k++) {
+        const s = Atomics.load(ctl.i32, ctl.slot(k, S_STATE));
+        if (s !== ST_EXITED && s !== 0) c++;
+      }
+      return c;
+    };
+    while (Atomics.load(ctl.i32, H_FLUSHED) < live() && Date.now() < deadline) {
+      N.wait(ctl.i32, H_ABORT + 14, 0, 20); // a private word nobody notifies: a 20 ms sleep
+    }
+    process.exitCode = DEADLOCK_EXIT_CODE;
+    process.exit(DEADLOCK_EXIT_CODE);
+  }
+}
