@@ -50,6 +50,13 @@ describe('agent: threads', () => {
     assert.deepEqual(callsOf(threadByTid(run, spawn.childTid), 'esm-lib.mjs', 'fib'), [287, 1]); // fib(11)
   });
 
+  it('keeps ES module import cycles working when a function is called before its module ran', async () => {
+    const run = await runAgent('cycle-a.mjs');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'cycle 42\n');
+    assert.deepEqual(callsOf(threadByTid(run, 0), 'cycle-a.mjs', 'early'), [1, 1]);
+  });
+
   it('covers eval workers, nested workers and URL workers', async () => {
     const run = await runAgent('threads.js');
     assert.equal(run.code, 0, run.stderr);

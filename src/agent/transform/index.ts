@@ -129,7 +129,11 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   const render = (shift: number): string => {
     const shifted = funcs.slice();
     for (const k of onHeaderLine) shifted[k]! += shift;
-    return `${header.prefix}var ${RUNTIME_VAR}=globalThis.__pp.m(${url},${JSON.stringify(shifted)},${names},${siteJson}${fileArg});`;
+    const call = `globalThis.__pp.m(${url},${JSON.stringify(shifted)},${names},${siteJson}${fileArg})`;
+    // ES modules import the runtime from a tiny module of their own: imports are evaluated
+    // first, so functions called early through an import cycle already find it.
+    if (input.isModule) return `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${call}`))};`;
+    return `${header.prefix}var ${RUNTIME_VAR}=${call};`;
   };
   let text = render(0);
   for (let k = 0; k < 8; k++) {

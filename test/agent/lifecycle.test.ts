@@ -1,0 +1,96 @@
+/** Nothing lost: every way a thread ends still leaves flushed data (and the program's own behaviour). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { callsOf, recordsOf, runAgent, runPlain, threadByTid } from './runAgent';
+
+describe('agent: lifecycle', () => {
+  it('keeps a crashing worker\'s data, its error and the parent\'s view of it', async () => {
+    const run = await runAgent('crash-worker.js');
+    const plain = runPlain('crash-worker.js');
+    assert.equal(run.code, plain.code);
+    assert.equal(run.stdout, plain.stdout);
+    assert.match(run.stdout, /worker exit code 1/);
+    const main = threadByTid(run, 0);
+    const child = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const exit = recordsOf(child, 'exit')[0]!;
+    assert.equal(exit.reason, 'uncaught');
+    assert.equal(exit.code, 1);
+    assert.match(exit.error ?? '', /worker exploded/);
+    assert.deepEqual(callsOf(child, 'crash-worker.js', 'boom'), [4, 1]);
+    assert.equal(recordsOf(main, 'join')[0]?.exitCode, 1);
+  });
+
+  it('flushes a worker before terminate() ends it', async () => {
+    const run = await runAgent('terminate.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('terminate.js').stdout);
+    const main = threadByTid(run, 0);
+    const child = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const exit = recordsOf(child, 'exit')[0];
+    assert.equal(exit?.reason, 'terminate');
+    assert.deepEqual(callsOf(child, 'terminate.js', 'work'), [5, 1]);
+    assert.ok(recordsOf(child, 'profile').length === 1);
+  });
+
+  it('keeps process.exit codes and records them', async () => {
+    const run = await runAgent('exit-code.js');
+    assert.equal(run.code, 3);
+    assert.equal(run.stdout, 'bye\n');
+    const exit = recordsOf(threadByTid(run, 0), 'exit')[0]!;
+    assert.equal(exit.reason, 'process.exit');
+    assert.equal(exit.code, 3);
+    assert.deepEqual(callsOf(threadByTid(run, 0), 'exit-code.js', 'finish'), [1, 1]);
+  });
+
+  it('records an uncaught exception in the main thread and keeps Node\'s output and exit code', async () => {
+    const run = await runAgent('throws.js');
+    const plain = runPlain('throws.js');
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, plain.stdout);
+    assert.match(run.stderr, /TypeError: main thread failure/);
+    assert.equal(run.stderr.split('\n')[0], plain.stderr.split('\n')[0]);
+    const exit = recordsOf(threadByTid(run, 0), 'exit')[0]!;
+    assert.equal(exit.reason, 'uncaught');
+    assert.match(exit.error ?? '', /main thread failure/);
+  });
+
+  it('flushes every thread on SIGTERM and still dies by the signal', async () => {
+    let sent = false;
+    const run = await runAgent('sigterm.js', {
+      onStdout: (text, child) => {
+        if (!sent && text.includes('ready')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGTERM'), 200);
+        }
+      },
+    });
+    assert.ok(sent, `never ready: ${run.stderr}`);
+    assert.equal(run.signal, 'SIGTERM');
+    assert.equal(run.threads.length, 2);
+    for (const t of run.threads) {
+      const exit = recordsOf(t, 'exit')[0];
+      assert.equal(exit?.reason, 'signal', t.file);
+      const ticks = callsOf(t, 'sigterm.js', 'tick');
+      assert.ok(ticks && ticks[0] >= 1, `${t.file}: ${ticks}`);
+      assert.equal(recordsOf(t, 'profile').length, 1);
+    }
+  });
+
+  it('flushes periodically, so a SIGKILLed program leaves partial data', async () => {
+    let sent = false;
+    const run = await runAgent('sigterm.js', {
+      options: { flushIntervalMs: 100 },
+      onStdout: (text, child) => {
+        if (!sent && text.includes('ready')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGKILL'), 600);
+        }
+      },
+    });
+    assert.equal(run.signal, 'SIGKILL');
+    const main = threadByTid(run, 0);
+    assert.equal(recordsOf(main, 'exit').length, 0, 'no exit record: the core marks it partial');
+    const ticks = callsOf(main, 'sigterm.js', 'tick');
+    assert.ok(ticks && ticks[0] >= 2, String(ticks));
+  });
+});

@@ -1,0 +1,56 @@
+/** CPU sampling per thread: backend choice (and why), profiles whose frames match the module records. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { recordsOf, runAgent, threadByTid, type AgentRun } from './runAgent';
+
+/** For every sampled function of positions.js: does V8's (line, column) equal the module record's generated position? */
+function checkPositions(run: AgentRun): string[] {
+  const main = threadByTid(run, 0);
+  const mod = recordsOf(main, 'module').find((m) => m.file.endsWith('positions.js'))!;
+  const generated = new Map<string, string>();
+  mod.names.forEach((name, i) => generated.set(name, `${mod.funcs[4 * i + 2]}:${mod.funcs[4 * i + 3]}`));
+  const profile = JSON.parse(readFileSync(join(run.dir, recordsOf(main, 'profile')[0]!.file), 'utf8'));
+  const seen: string[] = [];
+  for (const node of profile.nodes) {
+    const cf = node.callFrame;
+    if (!cf.url.endsWith('positions.js') || !cf.functionName || seen.includes(cf.functionName)) continue;
+    seen.push(cf.functionName);
+    assert.equal(`${cf.lineNumber + 1}:${cf.columnNumber + 1}`, generated.get(cf.functionName), cf.functionName);
+  }
+  return seen;
+}
+
+describe('agent: CPU sampling', () => {
+  it('uses v8-profiler-next when it loads, with frames in V8 .cpuprofile coordinates', async () => {
+    const run = await runAgent('positions.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(threadByTid(run, 0).info.backend, 'v8-profiler-next');
+    const seen = checkPositions(run);
+    assert.ok(seen.length >= 8, seen.join());
+  });
+
+  it('uses the inspector when asked, and frames match the transformed positions', async () => {
+    const run = await runAgent('positions.js', { options: { backend: 'inspector' } });
+    assert.equal(run.code, 0, run.stderr);
+    const main = threadByTid(run, 0);
+    assert.equal(main.info.backend, 'inspector');
+    assert.match(main.info.backendReason, /requested/);
+    const seen = checkPositions(run);
+    assert.ok(seen.length >= 8, seen.join());
+  });
+
+  it('falls back to the inspector in every thread and says why when v8-profiler-next cannot load', async () => {
+    const run = await runAgent('fib.js', { options: { v8ProfilerPath: '/nonexistent/v8-profiler-next' } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.threads.length, 2);
+    for (const t of run.threads) {
+      assert.equal(t.info.backend, 'inspector');
+      assert.match(t.info.backendReason, /v8-profiler-next failed to load: Cannot find module/);
+      const profile = JSON.parse(readFileSync(join(run.dir, recordsOf(t, 'profile')[0]!.file), 'utf8'));
+      assert.ok(profile.samples.length > 0 && profile.samples.length === profile.timeDeltas.length);
+      assert.ok(profile.startTime >= t.info.startUs - 1000, 'profile on the hrtime µs clock');
+    }
+  });
+});

@@ -1,0 +1,101 @@
+/** The source transform in-process: lines never move, positions map, failures leave code untouched. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import vm from 'node:vm';
+import { Edits } from '../../src/agent/transform/edits';
+import { transformSource } from '../../src/agent/transform/index';
+import { testOptions } from './runAgent';
+
+const options = testOptions('/nonexistent');
+
+function transform(source: string, isModule = false): string {
+  const out = transformSource({ source, file: '/x/app.js', url: 'file:///x/app.js', isModule, options });
+  assert.ok(out.code !== null, 'transformed');
+  return out.code;
+}
+
+/** Run transformed script code with a stub __pp; returns [result, module funcs, counts]. */
+function runScript(code: string): { result: unknown; funcs: number[]; names: string[]; c: Uint32Array; p: Uint32Array } {
+  const state: any = {};
+  const context = vm.createContext({
+    __pp: {
+      m(_url: string, funcs: number[], names: string[]) {
+        state.funcs = funcs;
+        state.names = names;
+        state.rt = { c: new Uint32Array(names.length), p: new Uint32Array(names.length), d: new Uint32Array(names.length), fid: 1 };
+        return state.rt;
+      },
+    },
+  });
+  const result = vm.runInContext(code, context);
+  // Arrays made inside the vm context belong to another realm: copy them for deepEqual.
+  return { result, funcs: [...state.funcs], names: [...state.names], c: state.rt.c, p: state.rt.p };
+}
+
+describe('agent: source transform', () => {
+  it('keeps every line where it was', () => {
+    const src = '#!/usr/bin/env node\n"use strict";\n\nfunction a(x) {\n  return x;\n}\nconst b = (y) =>\n  y * 2;\nclass C { m() {} }\n';
+    const code = transform(src);
+    assert.equal(code.split('\n').length, src.split('\n').length);
+    assert.ok(code.startsWith('#!/usr/bin/env node\n"use strict";var __ppM=') || code.startsWith('#!/usr/bin/env node\n"use strict";;var __ppM='), code);
+  });
+
+  it('counts calls exactly, with primitive calls for direct recursion', () => {
+    const src = 'function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\nconst sq = (x) => x * x;\nconst f = (n) => (n <= 1 ? 1 : n * f(n - 1));\nfib(10) + sq(2) + sq(3) + f(4);';
+    const r = runScript(transform(src));
+    assert.equal(r.result, 55 + 4 + 9 + 24);
+    assert.deepEqual(r.names, ['fib', 'sq', 'f']);
+    assert.deepEqual(Array.from(r.c), [177, 2, 4]);
+    assert.deepEqual(Array.from(r.p), [1, 0, 1]);
+  });
+
+  it('maps every function to the generated column V8 reports, even on the header line', () => {
+    const src = '"use strict";function a(x){return x}const b=async (y)=>y,c=z=>z;class K{constructor(q){}get g(){return 1}*gen(){}}a(1);';
+    const code = transform(src);
+    const r = runScript(code);
+    assert.deepEqual(r.names, ['a', 'b', 'c', 'K', 'get g', 'gen']);
+    const line = code.split('\n')[0]!;
+    const expected = ['(x)', 'async (y)', 'z=>', '(q)', '()', '()'];
+    r.names.forEach((name, i) => {
+      const col = r.funcs[4 * i + 3]!;
+      assert.ok(line.slice(col - 1).startsWith(expected[i]!), `${name} at ${col}: ${line.slice(col - 1, col + 10)}`);
+      const orig = r.funcs[4 * i + 1]!;
+      assert.ok(src.slice(orig - 1).startsWith(['function a', 'async', 'z=>', 'constructor', 'get g', '*gen'][i]!), `${name} original at ${orig}`);
+    });
+  });
+
+  it('keeps directive prologues in force', () => {
+    const src = 'function f() {\n  "use strict";\n  return this;\n}\nf() === undefined;';
+    const code = transform(src);
+    assert.match(code, /"use strict";;__ppM\.c\[0\]\+\+;/);
+    assert.equal(runScript(code).result, true);
+  });
+
+  it('parses ES modules with top-level await and leaves unparsable code untouched', () => {
+    const esm = transform('import x from "y";\nexport function f() {}\nawait f();\n', true);
+    assert.match(esm, /^import __ppM from "data:text\/javascript,[^"\n]+";import x from "y";\n/);
+    assert.equal(esm.split('\n').length, 4);
+    const bad = transformSource({ source: 'function (', file: '/x/bad.js', url: 'file:///x/bad.js', isModule: false, options });
+    assert.equal(bad.code, null);
+    const none = transformSource({ source: 'let x = 1;', file: '/x/none.js', url: 'file:///x/none.js', isModule: false, options });
+    assert.equal(none.code, null, 'nothing to count: untouched');
+  });
+
+  it('applies insertions and replacements in one pass with an offset map', () => {
+    const e = new Edits();
+    e.insert(0, 'A');
+    e.insert(4, ')', 100);
+    e.insert(4, ']', 0);
+    e.replace(1, 2, '<>');
+    const out = e.apply('abcdef');
+    assert.equal(out.code, 'Aa<>cd])ef');
+    assert.equal(out.generatedOffset(0), 1);
+    assert.equal(out.generatedOffset(2), 4);
+    assert.equal(out.generatedOffset(4), 8);
+    assert.throws(() => e.insert(0, 'x\ny'));
+    const overlap = new Edits();
+    overlap.replace(0, 3, 'x');
+    overlap.replace(2, 4, 'y');
+    assert.throws(() => overlap.apply('abcdef'));
+  });
+});
