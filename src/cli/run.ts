@@ -2,7 +2,7 @@
  * `parprof run <file>`: profiles the program in every thread, prints a cProfile table per
  * thread and merged, and writes report.json, trace.json, *.cpuprofile, pstats.txt, report.html.
  */
-import { relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { UserError } from '../core/api';
 import { profileProgram } from '../core/index';
 import { buildPstatsTable, checkSortKeys, threadTitle } from '../core/exports/pstats';
@@ -10,7 +10,7 @@ import type { Report } from '../protocol/report';
 import { parseArgs } from './args';
 
 const USAGE = `usage: parprof run <file> [--out DIR] [--no-races] [--timeout SEC] [--sample-interval US]
-                  [--sort KEY] [--json] [--fail-on-race] [--instrument-deps] [--limit N]
+                  [--sort KEY] [--json] [--fail-on-race] [--instrument-deps] [--limit N] [--all]
                   [--no-counts] [--no-locks] [--node PATH] [--backend auto|inspector|v8-profiler-next]
                   [-- program args...]`;
 
@@ -30,6 +30,7 @@ const SPEC = {
   backend: 'string',
   'race-sample': 'number',
   'deadlock-timeout': 'number',
+  all: 'boolean',
   help: 'boolean',
 } as const;
 
@@ -56,20 +57,22 @@ export function summaryText(report: Report, outDir: string): string {
   }
   for (const d of report.deadlocks) lines.push(`  deadlock (${d.kind}): ${d.message}`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);
-  lines.push(`wrote ${relative(process.cwd(), outDir) || '.'}/{report.json,report.html,trace.json,pstats.txt,*.cpuprofile}`);
+  const rel = relative(process.cwd(), outDir);
+  const shown = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? outDir : rel;
+  lines.push(`wrote ${shown}/{report.json,report.html,trace.json,pstats.txt,*.cpuprofile}; open ${join(shown, 'report.html')}`);
   return lines.join('\n') + '\n';
 }
 
 /** The per-thread and merged cProfile tables. */
-export function tablesText(report: Report, sort: string[], limit: number | undefined): string {
+export function tablesText(report: Report, sort: string[], limit: number | undefined, userOnly = true): string {
   const base = report.program.cwd || undefined;
   const parts: string[] = [];
   for (const t of report.threads) {
     const rows = report.functions.filter((r) => r.threadId === t.id);
-    parts.push(`${threadTitle(t)} cpu ${fmt(t.cpuMs)} ms\n\n` + buildPstatsTable(rows, { sort, limit, baseDir: base }));
+    parts.push(`${threadTitle(t)} cpu ${fmt(t.cpuMs)} ms\n\n` + buildPstatsTable(rows, { sort, limit, baseDir: base, userOnly }));
   }
   if (report.threads.length > 1) {
-    parts.push('All threads (merged)\n\n' + buildPstatsTable(report.functions.filter((r) => r.threadId === -1), { sort, limit, baseDir: base }));
+    parts.push('All threads (merged)\n\n' + buildPstatsTable(report.functions.filter((r) => r.threadId === -1), { sort, limit, baseDir: base, userOnly }));
   }
   return parts.join('');
 }
@@ -126,7 +129,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       { sort },
     );
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
-    else process.stdout.write('\n' + tablesText(report, sort, limit === undefined ? 40 : limit <= 0 ? undefined : limit) + summaryText(report, outDir));
+    else process.stdout.write('\n' + tablesText(report, sort, limit === undefined ? 40 : limit <= 0 ? undefined : limit, flags.all !== true) + summaryText(report, outDir));
     if (flags['fail-on-race'] === true && report.races.length > 0) return 3;
     return 0;
   } finally {

@@ -2,7 +2,7 @@
  * Writes a report's files into the output directory: report.json, trace.json (Chrome trace),
  * one .cpuprofile per thread, pstats.txt and a standalone report.html.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../protocol/report';
 import { buildChromeTrace } from './exports/chromeTrace';
@@ -29,6 +29,8 @@ export interface WrittenOutputs {
 /** Writes every output file of a report into outDir (created when missing). */
 export function writeOutputs(report: Report, outDir: string, opts: WriteOptions = {}): WrittenOutputs {
   mkdirSync(outDir, { recursive: true });
+  // Profiles of an earlier run into the same folder would be mistaken for this run's threads.
+  for (const name of readdirSync(outDir)) if (/^thread-\d+-.*\.cpuprofile$/.test(name)) rmSync(join(outDir, name), { force: true });
   const out: WrittenOutputs = {
     report: join(outDir, 'report.json'),
     trace: join(outDir, 'trace.json'),

@@ -4,7 +4,7 @@
  * ~700 ms later). Writes run.json before and outcome.json after; never analyses.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { AGENT_OPTIONS_ENV, RUN_MANIFEST, RUN_OUTCOME, type AgentOptions, type RunManifest, type RunOutcome } from '../protocol/events';
@@ -58,6 +58,16 @@ export function checkEntryFile(file: string, cwd: string): string {
   return abs;
 }
 
+/** Empties a run directory left by an earlier run (thread files are appended to), or creates it. */
+export function clearRunDir(runDir: string): void {
+  if (existsSync(runDir)) {
+    for (const name of readdirSync(runDir)) {
+      if (/^t-\d+-\d+\./.test(name) || name === RUN_MANIFEST || name === RUN_OUTCOME) rmSync(join(runDir, name), { force: true });
+    }
+  }
+  mkdirSync(runDir, { recursive: true });
+}
+
 /** The agent options a profile run uses. */
 export function agentOptions(opts: ProfileOptions, runDir: string): AgentOptions {
   return {
@@ -90,7 +100,7 @@ function nowUs(): number {
 export async function runProgram(opts: ProfileOptions, runDir: string): Promise<RunResult> {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const file = checkEntryFile(opts.file, cwd);
-  mkdirSync(runDir, { recursive: true });
+  clearRunDir(runDir);
   const node = opts.node ?? 'node';
   const options = agentOptions(opts, runDir);
   const manifest: RunManifest = { file, args: opts.args, cwd, node, startedUs: nowUs(), options, toolVersion: toolVersion() };

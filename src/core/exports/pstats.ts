@@ -53,6 +53,15 @@ export interface PstatsOptions {
   limit?: number;
   /** Make paths relative to this directory (like strip_dirs, but keeping subfolders). */
   baseDir?: string;
+  /** Show only the program's own code (no Node internals, natives or profiler), as a pstats restriction. */
+  userOnly?: boolean;
+}
+
+/** Whether a row is the program's code (or GC), not Node's internals, a native or the profiler. */
+export function isUserRow(r: Pick<FunctionRow, 'file' | 'line' | 'name'>): boolean {
+  if (r.name === '(garbage collector)') return true;
+  if (r.file === '' || r.file.startsWith('node:') || r.file.startsWith('data:')) return false;
+  return !(r.line === 0 && r.name.startsWith('('));
 }
 
 function displayFile(file: string, baseDir: string | undefined): string {
@@ -135,10 +144,19 @@ export function buildPstatsTable(rows: FunctionRow[], opts: PstatsOptions = {}):
   let head = `         ${total} function calls `;
   if (total !== prim) head += `(${prim} primitive calls) `;
   out.push(head + `in ${(tt / 1000).toFixed(3)} seconds`, '');
-  const shown = opts.limit !== undefined && opts.limit >= 0 && opts.limit < sorted.length ? sorted.slice(0, opts.limit) : sorted;
+  const restrictions: string[] = [];
+  let shown = sorted;
+  if (opts.userOnly) {
+    const user = shown.filter(isUserRow);
+    if (user.length !== shown.length) restrictions.push(`   List reduced from ${shown.length} to ${user.length} due to restriction <'user code'>`);
+    shown = user;
+  }
+  if (opts.limit !== undefined && opts.limit >= 0 && opts.limit < shown.length) {
+    restrictions.push(`   List reduced from ${shown.length} to ${opts.limit} due to restriction <${opts.limit}>`);
+    shown = shown.slice(0, opts.limit);
+  }
   if (!shown.length) return out.join('\n') + '\n';
-  out.push(`   Ordered by: ${sortTitle(keys)}`);
-  if (shown.length !== sorted.length) out.push(`   List reduced from ${sorted.length} to ${shown.length} due to restriction <${opts.limit}>`);
+  out.push(`   Ordered by: ${sortTitle(keys)}`, ...restrictions);
   out.push('', '   ncalls  tottime  percall  cumtime  percall filename:lineno(function)');
   for (const r of shown) {
     const nc = r.ncalls;

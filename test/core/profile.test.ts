@@ -1,0 +1,142 @@
+// End to end: real programs run under the real agent (out/agent.js, built by scripts/test.mjs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../src/core/api';
+import { assertValidReport, fnRow, profileFixture, programs } from './helpers';
+import { profileProgram } from '../../src/core/index';
+
+const T = { timeout: 180_000 };
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+test('exact recursive call counts per thread, thread names and kinds (CJS main + worker)', T, async () => {
+  const { report: r, outDir, stdout } = await profileFixture('fib.js');
+  assert.match(stdout, /worker fib = 610/, 'the program output passes through');
+  assertValidReport(r);
+  assert.equal(r.program.outcome, 'exited');
+  assert.equal(r.partial, false);
+  assert.equal(r.threads.length, 2);
+  const worker = r.threads.find((t) => t.kind === 'worker')!;
+  assert.deepEqual([r.threads[0]!.name, r.threads[0]!.kind, r.threads[0]!.id], ['main', 'main', 0]);
+  assert.deepEqual([worker.name, worker.parentId, worker.complete], ['fib-worker', 0, true]);
+  // fib(n) makes 2·F(n+1) − 1 calls: fib(12) → 465 in main, fib(15) → 1973 in the worker.
+  const mainFib = fnRow(r, 0, 'fib');
+  assert.deepEqual([mainFib.ncalls, mainFib.primitiveCalls, mainFib.line, mainFib.column], [465, 1, 4, 1]);
+  const workerFib = fnRow(r, worker.id, 'fib');
+  assert.deepEqual([workerFib.ncalls, workerFib.primitiveCalls], [1973, 1]);
+  const merged = fnRow(r, -1, 'fib');
+  assert.deepEqual([merged.ncalls, merged.primitiveCalls], [2438, 2]);
+  assert.ok(r.messages.some((m) => m.fromThreadId === worker.id && m.toThreadId === 0 && m.receivedMs !== null), 'the result message is paired');
+  const files = readdirSync(outDir);
+  for (const f of ['report.json', 'trace.json', 'pstats.txt', 'report.html']) assert.ok(files.includes(f), `${f} written`);
+  assert.equal(files.filter((f) => f.endsWith('.cpuprofile')).length, 2, 'one .cpuprofile per thread');
+});
+
+test('time is attributed to spin functions of known length (±20%)', T, async () => {
+  const { report: r } = await profileFixture('spin-inline.js');
+  assertValidReport(r);
+  const long = fnRow(r, 0, 'spinLong');
+  const short = fnRow(r, 0, 'spinShort');
+  assert.equal(long.ncalls, 1);
+  assert.ok(Math.abs(long.cumtimeMs - 300) <= 60, `spinLong cumtime ${long.cumtimeMs} ms ≈ 300`);
+  assert.ok(Math.abs(short.cumtimeMs - 100) <= 20, `spinShort cumtime ${short.cumtimeMs} ms ≈ 100`);
+  assert.ok(long.tottimeMs <= long.cumtimeMs && long.tottimeMs > 0);
+});
+
+test('ESM entry with ESM (URL), CommonJS and eval workers: every thread profiled with exact counts', T, async () => {
+  const { report: r } = await profileFixture('esm-main.mjs');
+  assertValidReport(r);
+  assert.equal(r.program.outcome, 'exited');
+  const byName = new Map(r.threads.map((t) => [t.name, t]));
+  assert.deepEqual([...byName.keys()].sort(), ['cjs-worker', 'esm-worker', 'eval-worker', 'main']);
+  assert.deepEqual([fnRow(r, 0, 'countDown').ncalls, fnRow(r, 0, 'countDown').primitiveCalls], [11, 1]);
+  const up = fnRow(r, byName.get('esm-worker')!.id, 'countUp');
+  assert.deepEqual([up.ncalls, up.primitiveCalls, up.line], [21, 1, 3]);
+  assert.equal(fnRow(r, byName.get('cjs-worker')!.id, 'square').ncalls, 5);
+  const tick = fnRow(r, byName.get('eval-worker')!.id, 'tick');
+  assert.deepEqual([tick.ncalls, tick.primitiveCalls], [7, 1]);
+  for (const t of r.threads) if (t.kind === 'worker') assert.equal(t.parentId, 0);
+});
+
+test('a crashing worker: the program goes on, the report names the crash', T, async () => {
+  const { report: r, stdout } = await profileFixture('crash-worker.js');
+  assertValidReport(r);
+  assert.match(stdout, /main saw: worker went boom/);
+  assert.equal(r.program.exitCode, 0);
+  const w = r.threads.find((t) => t.name === 'crasher')!;
+  assert.ok(w, 'the crashed worker has a lane');
+  assert.equal(fnRow(r, w.id, 'explode').ncalls, 1);
+  assert.ok(r.warnings.some((x) => /crasher.*crashed.*worker went boom/.test(x)), r.warnings.join('\n'));
+});
+
+test('cancel ends the whole process tree and keeps a partial report', T, async () => {
+  const ac = new AbortController();
+  const { report: r } = await profileFixture('hang.js', {
+    signal: ac.signal,
+    onStdout: (c) => {
+      if (c.toString().includes('ready')) setTimeout(() => ac.abort(), 200);
+    },
+  });
+  assertValidReport(r);
+  assert.equal(r.program.outcome, 'cancelled');
+  assert.equal(r.partial, true);
+  assert.match(r.program.error ?? '', /cancelled/);
+  assert.ok(r.threads.length >= 1, 'what ran is kept');
+  assert.ok(r.threads.some((t) => t.name === 'spinner'), 'the spinning worker has a lane');
+  assert.ok(fnRow(r, 0, 'heartbeat').ncalls! >= 1);
+  for (const t of r.threads) assert.ok(processGone(t.pid), `process ${t.pid} is gone`);
+});
+
+test('--timeout stops a program that never ends; the report is partial', T, async () => {
+  const { report: r, runDir } = await profileFixture('hang.js', { timeoutSec: 4 });
+  assertValidReport(r);
+  assert.equal(r.program.outcome, 'timeout');
+  assert.equal(r.partial, true);
+  assert.ok(existsSync(join(runDir, 'outcome.json')));
+  for (const t of r.threads) assert.ok(processGone(t.pid));
+});
+
+test('a TypeScript entry runs, with lines of the .ts source', T, async () => {
+  const { report: r, stdout } = await profileFixture('typed.ts');
+  assertValidReport(r);
+  assert.match(stdout, /total area 14/);
+  assert.deepEqual([fnRow(r, 0, 'total').line, fnRow(r, 0, 'total').ncalls], [13, 1]);
+  assert.deepEqual([fnRow(r, 0, 'area').line, fnRow(r, 0, 'area').ncalls], [8, 3]);
+  assert.equal(fnRow(r, 0, 'total').file, join(programs, 'typed.ts'));
+});
+
+test('a program that throws at start gives a partial report with one sentence', T, async () => {
+  const { report: r } = await profileFixture('throws.js');
+  assertValidReport(r);
+  assert.equal(r.program.outcome, 'crashed');
+  assert.equal(r.partial, true);
+  assert.equal(r.program.exitCode, 1);
+  assert.match(r.program.error ?? '', /^TypeError: bad config \(at .*throws\.js:3\)$/);
+  assert.equal(fnRow(r, 0, 'start').ncalls, 1);
+});
+
+test('a syntax error is a UserError naming the error and line', T, async () => {
+  await assert.rejects(profileFixture('syntax-error.js'), (e: Error) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /SyntaxError: Unexpected token.*syntax-error\.js:1/);
+    assert.doesNotMatch(e.message, /\n/);
+    return true;
+  });
+});
+
+test('bad entry files are refused with one sentence before anything runs', async () => {
+  const opts = (file: string) => ({ file, args: [], cwd: programs });
+  await assert.rejects(profileProgram(opts('missing.js')), /^UserError: missing\.js: no such file$/);
+  await assert.rejects(profileProgram(opts('.')), /is a directory/);
+  await assert.rejects(profileProgram(opts('notes.txt')), /not a JavaScript or TypeScript file/);
+  await assert.rejects(profileProgram({ ...opts('fib.js'), node: '/nonexistent/node' }), /cannot run "\/nonexistent\/node"/);
+});
