@@ -14,14 +14,13 @@ import { packageRoot } from './runner';
 /** Name of the one frame that stands for all of the profiler's own code in a stack. */
 export const PROFILER_FRAME = '(profiler)';
 
-let agentFiles: Set<string> | null = null;
-/** The agent bundle's files (out/agent.js, its ESM hooks and TypeScript loader). */
+let agentDir: string | null = null;
+/** The agent bundle's files: out/agent*.js / .mjs of this package (preload, main part, ESM hooks, TS loader). */
 function isAgentFile(file: string): boolean {
-  if (!agentFiles) {
-    const out = join(packageRoot(), 'out');
-    agentFiles = new Set(['agent.js', 'agent-hooks.mjs', 'agent-ts.js'].map((f) => join(out, f)));
-  }
-  return agentFiles.has(file);
+  agentDir ??= join(packageRoot(), 'out') + sep;
+  if (!file.startsWith(agentDir)) return false;
+  const name = file.slice(agentDir.length);
+  return /^agent[\w-]*\.m?js$/.test(name);
 }
 
 /** Interned function identities (name, file, line, column); index = frame index in the report's stack table. */
@@ -81,7 +80,9 @@ export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: Fun
     }
     const file = urlToFile(url);
     // Node internals and natives the profiler calls are the profiler's cost: fold them into its frame.
-    const runtime = k === NodeKind.Js && (url === '' || url.startsWith('node:') || file.startsWith(ourDeps));
+    // Except the message natives its wrappers forward to: cloning a message is the user's cost.
+    const runtime =
+      k === NodeKind.Js && (url === '' || url.startsWith('node:') || file.startsWith(ourDeps)) && !(url === '' && USER_COST_NATIVES.has(p.name[i]!));
     if (par >= 0 && profilerIds.has(out[par]!) && runtime) {
       out[i] = out[par]!;
     } else if (k !== NodeKind.Js) {
