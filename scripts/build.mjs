@@ -14,6 +14,7 @@ const entries = [
   { in: 'src/extension/extension.ts', out: 'out/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { in: 'src/agent/index.ts', out: 'out/agent.js', platform: 'node', format: 'cjs' },
   { in: 'src/agent/esmHooks.ts', out: 'out/agent-hooks.mjs', platform: 'node', format: 'esm' },
+  { in: 'src/agent/main.ts', out: 'out/agent-main.js', platform: 'node', format: 'cjs' },
   { in: 'src/agent/typescript.ts', out: 'out/agent-ts.js', platform: 'node', format: 'cjs' },
   { in: 'src/cli/main.ts', out: 'out/cli.js', platform: 'node', format: 'cjs', banner: '#!/usr/bin/env node' },
   { in: 'src/core/analysisWorker.ts', out: 'out/analysisWorker.js', platform: 'node', format: 'cjs' },

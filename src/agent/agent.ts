@@ -3,9 +3,9 @@
  * thread/message tracking, and every path to a last flush (exit, process.exit, uncaught
  * exception, SIGINT/SIGTERM, terminate(), periodically).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as wt from 'node:worker_threads';
 import { SITE_FID_SCALE, type AgentOptions, type ExitRecord } from '../protocol/events';
@@ -20,6 +20,21 @@ import { ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentSt
 import { flushAllThreads, installThreadHooks, listenForFlushRequests } from './threads';
 import { EventWriter, nowUs } from './writer';
 
+/** True when `entry` will load as an ES module (.mjs/.mts, or .js/.ts under "type": "module"). */
+function isEsmEntry(entry: string | null): boolean {
+  if (!entry || !isAbsolute(entry)) return false;
+  if (/\.m[jt]s$/.test(entry)) return true;
+  if (/\.c[jt]s$/.test(entry)) return false;
+  for (let dir = dirname(entry); ; dir = dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type === 'module';
+    } catch {
+      // no (readable) package.json here: look further up
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
 function errorText(e: unknown): string {
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
   try {
@@ -33,6 +48,7 @@ function errorText(e: unknown): string {
 export function startAgent(options: AgentOptions, optionsJson: string, agentFile: string): void {
   const startUs = nowUs();
   const agentDir = dirname(agentFile);
+  const agentFramePrefix = join(agentDir, 'agent');
   const pid = process.pid;
   const tid = wt.threadId;
   const isMain = wt.isMainThread;
@@ -69,7 +85,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
         .split('\n')
         .slice(1)
         .map((l) => l.trim().replace(/^at /, ''))
-        .filter((f) => !f.includes(agentFile))
+        .filter((f) => !f.includes(agentFramePrefix))
         .slice(skip)
         .map((f) => (f.endsWith(')') ? f : `<anonymous> (${f})`));
     },
@@ -161,7 +177,9 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   registry.install();
 
   installCjsHook(options, agentDir, st.warn);
-  if (typeof (Module as any).register === 'function') {
+  // Each register() starts a hooks thread and waits for it. The main thread always registers
+  // (any program may import ESM); a worker only when its entry is an ES module.
+  if (typeof (Module as any).register === 'function' && (isMain || isEsmEntry(spawn?.entry ?? null))) {
     try {
       wt.setEnvironmentData(ENV_HOOKS, 1);
       (Module as any).register(pathToFileURL(join(agentDir, 'agent-hooks.mjs')).href, { data: { options, agentDir } });

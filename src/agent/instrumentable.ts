@@ -2,7 +2,7 @@
 import { basename, dirname } from 'node:path';
 import type { AgentOptions } from '../protocol/events';
 
-const AGENT_FILES = new Set(['agent.js', 'agent-hooks.mjs', 'agent-ts.js']);
+const AGENT_FILES = new Set(['agent.js', 'agent-main.js', 'agent-hooks.mjs', 'agent-ts.js']);
 
 /** True when `path` (absolute) is user code the transform should instrument. */
 export function shouldInstrument(path: string, options: AgentOptions, agentDir: string): boolean {
