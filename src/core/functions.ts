@@ -62,6 +62,9 @@ function urlToFile(url: string): string {
   return url;
 }
 
+/** Natives the agent's message wrappers call on the user's behalf (structured clone of the payload). */
+const USER_COST_NATIVES = new Set(['postMessage', 'structuredClone']);
+
 /**
  * The function identity of every node of a profile chunk (-1 for root and idle): transformed
  * functions map to their original position, everything else keeps V8's (made 1-based).
