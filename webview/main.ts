@@ -17,7 +17,9 @@ import { createTimeline, type TimelineHandle } from './timelineView';
 
 /** What tests and the benchmark can reach through window.__parprof. */
 interface TestHooks {
+  /** ms from script start to first draw; readyAt is since navigation start. */
   loadMs: number;
+  readyAt?: number;
   slices: number;
   modelBytes: number;
   timeline?: TimelineHandle;
@@ -99,6 +101,7 @@ async function showReport(root: HTMLElement, payload: ReportPayload): Promise<vo
   hooks.functions = table;
   hooks.show = show;
   hooks.loadMs = performance.now() - t0;
+  hooks.readyAt = performance.now();
   document.body.dataset.ready = 'report';
 }
 

@@ -55,7 +55,7 @@ export function modelFromColumns(tl: TimelineData, laneCount: number): TimelineM
     for (let j = a + 1; j < b && sorted; j++) sorted = tl.start[order[j - 1]!]! <= tl.start[order[j]!]!;
     if (!sorted) order.subarray(a, b).sort((x, y) => tl.start[x]! - tl.start[y]!);
   }
-  const stackCount = tl.stack.length ? Math.max(0, ...sampleMax(tl.stack)) : 0;
+  const stackCount = maxOf(tl.stack);
   const start = new Float64Array(total);
   const dur = new Float32Array(total);
   const state = new Uint8Array(total);
@@ -79,40 +79,58 @@ export function modelFromColumns(tl: TimelineData, laneCount: number): TimelineM
 }
 
 /** Max of an array without spreading millions of arguments. */
-function sampleMax(a: ArrayLike<number>): number[] {
+function maxOf(a: ArrayLike<number>): number {
   let m = -1;
   for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
-  return [m];
+  return m;
 }
 
 /** Builds the model from the packed binary columns (see PackedTimeline). */
 export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineModel {
   const n = p.count;
-  const buf = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  const gap = new Float32Array(buf.buffer, buf.byteOffset, n);
-  const dur = new Float32Array(buf.buffer, buf.byteOffset + 4 * n, n).slice();
-  const stackRaw = p.stackBytes === 2 ? new Int16Array(buf.buffer, buf.byteOffset + 8 * n, n) : new Int32Array(buf.buffer, buf.byteOffset + 8 * n, n);
-  const stack = stackRaw.slice();
-  const state = new Uint8Array(buf.buffer, buf.byteOffset + (8 + p.stackBytes) * n, n).slice();
+  const width = 9 + p.stackBytes + p.labelBytes;
+  if (bytes.length < n * width) throw new Error('the packed timeline is truncated');
   const laneCount = p.laneCounts.length;
   const laneOffset = new Int32Array(laneCount + 1);
   for (let l = 0; l < laneCount; l++) laneOffset[l + 1] = laneOffset[l]! + p.laneCounts[l]!;
   const start = new Float64Array(n);
+  const dur = new Float32Array(n);
+  const stack = p.stackBytes === 2 ? new Int16Array(n) : new Int32Array(n);
+  const state = bytes.slice((width - 1) * n, width * n);
+  const msPerTick = p.tickUs / 1000;
+  const g0 = 0;
+  const d0 = 4 * n;
+  const s0 = 8 * n;
   for (let l = 0; l < laneCount; l++) {
-    let end = 0;
-    for (let j = laneOffset[l]!; j < laneOffset[l + 1]!; j++) {
-      const s = end + gap[j]!;
-      start[j] = s;
-      end = s + dur[j]!;
+    let end = p.laneStartTicks[l] ?? 0;
+    for (let i = laneOffset[l]!; i < laneOffset[l + 1]!; i++) {
+      // Columns are byte-shuffled: byte b of element i sits at column + b * n + i.
+      const gap = bytes[g0 + i]! | (bytes[g0 + n + i]! << 8) | (bytes[g0 + 2 * n + i]! << 16) | (bytes[g0 + 3 * n + i]! << 24);
+      const d = (bytes[d0 + i]! | (bytes[d0 + n + i]! << 8) | (bytes[d0 + 2 * n + i]! << 16) | (bytes[d0 + 3 * n + i]! << 24)) >>> 0;
+      const s = end + gap;
+      start[i] = s * msPerTick;
+      dur[i] = d * msPerTick;
+      end = s + d;
     }
   }
-  const li = new Int32Array(p.labelled.length >> 1);
-  const lv = new Int32Array(p.labelled.length >> 1);
-  for (let k = 0; k < li.length; k++) {
-    li[k] = p.labelled[2 * k]!;
-    lv[k] = p.labelled[2 * k + 1]!;
+  for (let i = 0; i < n; i++) stack[i] = readUint(bytes, s0, n, i, p.stackBytes) - 1;
+  const l0 = s0 + p.stackBytes * n;
+  const li: number[] = [];
+  const lv: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const lab = readUint(bytes, l0, n, i, p.labelBytes);
+    if (lab) {
+      li.push(i);
+      lv.push(lab - 1);
+    }
   }
-  return finish({ laneCount, laneOffset, start, dur, state, stack, labelledIdx: li, labelledVal: lv, labels: p.labels, spanMs: 0, lod: [] });
+  return finish({ laneCount, laneOffset, start, dur, state, stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: 0, lod: [] });
+}
+
+/** Element i of a byte-shuffled unsigned column of 2 or 4 bytes starting at `col`. */
+function readUint(bytes: Uint8Array, col: number, n: number, i: number, w: 2 | 4): number {
+  const lo = bytes[col + i]! | (bytes[col + n + i]! << 8);
+  return w === 2 ? lo : (lo | (bytes[col + 2 * n + i]! << 16) | (bytes[col + 3 * n + i]! << 24)) >>> 0;
 }
 
 function finish(m: TimelineModel): TimelineModel {
@@ -208,7 +226,8 @@ export function laneCoverage(m: TimelineModel, lane: number, t0: number, pxMs: n
   const t1 = t0 + width * pxMs;
   const a = firstVisible(m, lane, t0);
   const levels = m.lod[lane]!;
-  const want = Math.ceil(Math.log2(m.spanMs / (BASE_BUCKETS * pxMs)));
+  // Buckets at most half a pixel wide, so a bucket straddling two pixels errs little.
+  const want = Math.ceil(Math.log2(m.spanMs / (BASE_BUCKETS * pxMs))) + 1;
   if (levels.length > 0 && want < levels.length) {
     const L = Math.max(0, want);
     const buckets = BASE_BUCKETS << L;

@@ -36,11 +36,16 @@ function packageRoot(): string {
 
 /** Builds the standalone report page. */
 export function buildReportHtml(report: Report, opts: ReportHtmlOptions = {}): string {
+  const title = opts.title ?? `Parallel Profiler — ${report.program.file.split(/[\\/]/).pop() ?? 'report'}`;
+  return buildPageHtml(packPayload(report, opts), { ...opts, title });
+}
+
+/** Builds a standalone page for any payload (a report, or a scaling experiment). */
+export function buildPageHtml(payload: PagePayload, opts: ReportHtmlOptions = {}): string {
   const assets = opts.assetsDir ?? join(packageRoot(), 'out');
   const js = readFileSync(join(assets, 'webview.js'), 'utf8');
   const css = readFileSync(join(assets, 'webview.css'), 'utf8');
-  const title = opts.title ?? `Parallel Profiler — ${report.program.file.split(/[\\/]/).pop() ?? 'report'}`;
-  const payload = packPayload(report, opts);
+  const title = opts.title ?? 'Parallel Profiler';
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -96,7 +101,7 @@ function escapeHtml(s: string): string {
 }
 
 /** Packs Report.timeline into PackedTimeline's binary columns (see its doc in messages.ts). */
-export function packTimeline(tl: TimelineData, laneCount: number, compress?: boolean): PackedTimeline {
+export function packTimeline(tl: TimelineData, laneCount: number, compress?: boolean, tickUs = 1): PackedTimeline {
   const n = tl.start.length;
   const counts = new Array<number>(laneCount).fill(0);
   for (let i = 0; i < n; i++) {
@@ -112,43 +117,59 @@ export function packTimeline(tl: TimelineData, laneCount: number, compress?: boo
     const l = tl.thread[i]!;
     if (l >= 0 && l < laneCount) order[fill[l]!++] = i;
   }
-  let maxStack = -1;
   for (let l = 0; l < laneCount; l++) {
     const lane = order.subarray(offset[l]!, offset[l + 1]!);
     let sorted = true;
     for (let j = 1; j < lane.length && sorted; j++) sorted = tl.start[lane[j - 1]!]! <= tl.start[lane[j]!]!;
     if (!sorted) lane.sort((a, b) => tl.start[a]! - tl.start[b]!);
   }
+  let maxStack = -1;
   for (let i = 0; i < n; i++) if (tl.stack[i]! > maxStack) maxStack = tl.stack[i]!;
-  const stackBytes: 2 | 4 = maxStack < 32767 ? 2 : 4;
-  const buf = new ArrayBuffer(total * (9 + stackBytes));
-  const gap = new Float32Array(buf, 0, total);
-  const dur = new Float32Array(buf, 4 * total, total);
-  const stack = stackBytes === 2 ? new Int16Array(buf, 8 * total, total) : new Int32Array(buf, 8 * total, total);
-  const state = new Uint8Array(buf, (8 + stackBytes) * total, total);
-  const labelled: number[] = [];
-  const f32 = new Float32Array(1);
+  const stackBytes: 2 | 4 = maxStack + 1 < 65536 ? 2 : 4;
+  const labelBytes: 2 | 4 = (tl.labels?.length ?? 0) + 1 < 65536 ? 2 : 4;
+  const label = labelBytes === 2 ? new Uint16Array(total) : new Uint32Array(total);
+  const gap = new Int32Array(total);
+  const dur = new Uint32Array(total);
+  const stack = stackBytes === 2 ? new Uint16Array(total) : new Uint32Array(total);
+  const state = new Uint8Array(total);
+  const laneStartTicks: number[] = [];
+  const perMs = 1000 / tickUs;
   for (let l = 0; l < laneCount; l++) {
-    // Reconstruct ends exactly as the decoder will (float64 sums of float32 values), so
-    // rounding never accumulates along a lane.
-    let end = 0;
+    // Integer ticks end to end, so the decoder rebuilds every start exactly.
+    const first = offset[l]! < offset[l + 1]! ? Math.round(tl.start[order[offset[l]!]!]! * perMs) : 0;
+    laneStartTicks.push(first);
+    let end = first;
     for (let j = offset[l]!; j < offset[l + 1]!; j++) {
       const i = order[j]!;
-      const s = tl.start[i]!;
-      f32[0] = s - end;
-      gap[j] = f32[0];
-      const start = end + f32[0]!;
-      f32[0] = Math.max(0, tl.end[i]! - start);
-      dur[j] = f32[0];
-      end = start + f32[0]!;
-      stack[j] = tl.stack[i] ?? -1;
+      const s = Math.round(tl.start[i]! * perMs);
+      const e = Math.round(tl.end[i]! * perMs);
+      gap[j] = Math.max(-0x80000000, Math.min(0x7fffffff, s - end));
+      const start = end + gap[j]!;
+      dur[j] = Math.max(0, Math.min(0xffffffff, e - start));
+      end = start + dur[j]!;
+      stack[j] = (tl.stack[i] ?? -1) + 1;
       state[j] = tl.state[i]! & 3;
-      const lab = tl.label[i] ?? -1;
-      if (lab >= 0) labelled.push(j, lab);
+      label[j] = (tl.label[i] ?? -1) + 1;
     }
   }
-  const gz = compress ?? total > 50_000;
-  let bytes = new Uint8Array(buf);
-  if (gz) bytes = gzipSync(bytes, { level: 1 });
-  return { version: 1, count: total, laneCounts: counts, stackBytes, labelled, labels: tl.labels ?? [], compression: gz ? 'gzip' : 'none', data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+  const parts = [shuffle(gap), shuffle(dur), shuffle(stack), shuffle(label), state];
+  const raw = new Uint8Array(total * (9 + stackBytes + labelBytes));
+  let at = 0;
+  for (const p of parts) {
+    raw.set(p, at);
+    at += p.length;
+  }
+  const gz = compress ?? total > 20_000;
+  const bytes = gz ? gzipSync(raw, { level: 4 }) : raw;
+  return { version: 2, count: total, tickUs, laneCounts: counts, laneStartTicks, stackBytes, labelBytes, labels: tl.labels ?? [], compression: gz ? 'gzip' : 'none', data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+}
+
+/** Byte-shuffles a typed array: every element's byte 0, then every byte 1, … */
+function shuffle(a: Int32Array | Uint32Array | Uint16Array): Uint8Array {
+  const w = a.BYTES_PER_ELEMENT;
+  const src = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const out = new Uint8Array(src.length);
+  const n = a.length;
+  for (let b = 0; b < w; b++) for (let i = 0; i < n; i++) out[b * n + i] = src[i * w + b]!;
+  return out;
 }

@@ -30,21 +30,26 @@ export interface ScalingPayload {
 }
 
 /**
- * The timeline (Report.timeline's slices) as binary columns, so ten million slices load in
- * a second instead of through JSON. Slices are grouped by lane (thread index, ascending),
- * sorted by start within a lane. The little-endian buffer holds, in order:
- * gap Float32[count] (start minus the previous slice's reconstructed end in the same lane,
- * or minus 0 for a lane's first slice; reconstruct in float64), duration Float32[count],
- * stack Int16[count] or Int32[count] (see stackBytes; -1 = none), state Uint8[count].
+ * The timeline (Report.timeline's slices) as binary columns, so millions of slices load in
+ * seconds instead of through JSON. Slices are grouped by lane (thread index, ascending) and
+ * sorted by start within a lane. Times are integer ticks of `tickUs` microseconds. The
+ * little-endian buffer holds four columns, each byte-shuffled (all first bytes of the
+ * column, then all second bytes, …) so gzip finds the zeros:
+ * gap Int32[count] (start minus the previous slice's end in the same lane, or minus
+ * laneStartTicks[lane] for the lane's first slice), duration Uint32[count],
+ * stack+1 and label+1 as Uint16[count] or Uint32[count] (see stackBytes, labelBytes; 0 = none),
+ * state Uint8[count].
  */
 export interface PackedTimeline {
-  version: 1;
+  version: 2;
   count: number;
+  tickUs: number;
   /** Slices per lane, indexed like Report.threads. */
   laneCounts: number[];
+  /** Start of each lane's first slice, in ticks. */
+  laneStartTicks: number[];
   stackBytes: 2 | 4;
-  /** Labelled slices as flat pairs [sliceIndex, labelIndex, …] (slice index in packed order). */
-  labelled: number[];
+  labelBytes: 2 | 4;
   labels: string[];
   /** 'gzip' when the buffer was gzip-compressed before base64. */
   compression: 'none' | 'gzip';

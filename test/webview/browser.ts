@@ -8,7 +8,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildReportHtml, type ReportHtmlOptions } from '../../src/core/reportHtml';
+import { buildPageHtml, buildReportHtml, type ReportHtmlOptions } from '../../src/core/reportHtml';
+import type { PagePayload } from '../../src/protocol/messages';
 import type { Report } from '../../src/protocol/report';
 
 /** The repository root. */
@@ -37,12 +38,12 @@ export async function buildWebview(): Promise<void> {
   built = true;
 }
 
-/** Writes report.html for a report into a fresh temp dir; returns its path. */
-export async function writeReportHtml(report: Report, opts: ReportHtmlOptions = {}): Promise<string> {
+/** Writes report.html for a report (or a page for any payload) into a fresh temp dir; returns its path. */
+export async function writeReportHtml(report: Report | PagePayload, opts: ReportHtmlOptions = {}): Promise<string> {
   await buildWebview();
   const dir = mkdtempSync(join(tmpdir(), 'parprof-html-'));
   const file = join(dir, 'report.html');
-  writeFileSync(file, buildReportHtml(report, opts));
+  writeFileSync(file, 'kind' in report ? buildPageHtml(report, opts) : buildReportHtml(report, opts));
   return file;
 }
 

@@ -5,6 +5,7 @@
  * messages, wake-ups and the run's metrics. Deterministic for a given seed.
  */
 import type { FunctionRow, Report, ThreadInfo } from '../../src/protocol/report';
+import type { ScalingResult } from '../../src/protocol/scaling';
 
 /** What to generate. */
 export interface SyntheticOptions {
@@ -13,6 +14,8 @@ export interface SyntheticOptions {
   events?: number;
   /** Distinct functions per thread. */
   functions?: number;
+  /** Also write per-thread function rows, not only the merged ones (default true). */
+  perThreadFunctions?: boolean;
   races?: number;
   locks?: number;
   /** Put the last thread in a forked child process. */
@@ -23,6 +26,8 @@ export interface SyntheticOptions {
   typed?: boolean;
   outcome?: string;
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** Small deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -123,7 +128,8 @@ export function makeReport(opts: SyntheticOptions = {}): Report {
     for (let f = 0; f < nFns; f++) {
       const ncalls = Math.floor(1 + rand() * 5000 * scale);
       const recursive = f % 7 === 6;
-      const tottimeMs = rand() * 50 * scale;
+      const tottimeMs = round3(rand() * 50 * scale);
+      const graph = nFns <= 5000;
       functions.push({
         threadId,
         name: frames[f]![0],
@@ -133,14 +139,14 @@ export function makeReport(opts: SyntheticOptions = {}): Report {
         ncalls,
         primitiveCalls: recursive ? Math.max(1, Math.floor(ncalls / 10)) : ncalls,
         tottimeMs,
-        cumtimeMs: tottimeMs + rand() * 100 * scale,
-        callers: f > 0 ? [{ fn: base + Math.floor(rand() * f), timeMs: rand() * 10 }] : [],
-        callees: f + 1 < nFns ? [{ fn: base + f + 1, timeMs: rand() * 10 }] : [],
+        cumtimeMs: round3(tottimeMs + rand() * 100 * scale),
+        callers: graph && f > 0 ? [{ fn: base + Math.floor(rand() * f), timeMs: round3(rand() * 10) }] : undefined,
+        callees: graph && f + 1 < nFns ? [{ fn: base + f + 1, timeMs: round3(rand() * 10) }] : undefined,
       });
     }
   };
   perThread(-1, nThreads);
-  for (const th of threads) perThread(th.id, 1);
+  if (opts.perThreadFunctions ?? true) for (const th of threads) perThread(th.id, 1);
 
   const races: Report['races'] = [];
   for (let r = 0; r < (opts.races ?? 3); r++) {
@@ -233,5 +239,44 @@ export function makeReport(opts: SyntheticOptions = {}): Report {
     diagnostics: [],
     timeline: { ...tl, labels, wakeups },
     stacks: { frames, stacks },
+  };
+}
+
+/** A synthetic scaling experiment with serial fraction f (Amdahl), at 1, 2, 4, 8 workers. */
+export function makeScaling(f = 0.2): ScalingResult {
+  const t1 = 2000;
+  const rows = [1, 2, 4, 8].map((p) => {
+    const median = t1 * (f + (1 - f) / p);
+    const speedup = t1 / median;
+    return {
+      workers: p,
+      runs: [
+        { wallMs: median * 0.98, outDir: null, exitCode: 0 },
+        { wallMs: median, outDir: null, exitCode: 0 },
+        { wallMs: median * 1.04, outDir: null, exitCode: 0 },
+        { wallMs: median * 1.3, outDir: `/tmp/scale/w${p}`, exitCode: 0, profiled: true },
+      ],
+      medianMs: median,
+      minMs: median * 0.98,
+      maxMs: median * 1.04,
+      spread: 0.06,
+      speedup,
+      efficiency: speedup / p,
+      karpFlatt: p === 1 ? null : (1 / speedup - 1 / p) / (1 - 1 / p),
+    };
+  });
+  return {
+    schema: 1,
+    file: '/app/main.js',
+    args: [],
+    variable: { mode: 'env', name: 'WORKERS' },
+    repeat: 3,
+    cores: 2,
+    rows,
+    serialFraction: { value: f, low: f - 0.03, high: f + 0.03, t1Ms: t1, r2: 0.998 },
+    gustafson: rows.map((r) => ({ workers: r.workers, scaledSpeedup: r.workers - f * (r.workers - 1) })),
+    warnings: ['8 workers exceed the 2 cores of this machine.'],
+    cancelled: false,
+    outDir: '/tmp/scale',
   };
 }

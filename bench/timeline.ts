@@ -1,0 +1,94 @@
+/**
+ * Timeline at scale (issue 8, requirement 2): a synthetic report of 10M slices over 16
+ * threads → report.html → headless Chromium (Canvas2D, no GPU). Prints the load time, the
+ * frame times of a scripted pan/zoom (median / p95 ms and fps) and the bytes per slice.
+ * Usage: node --import tsx bench/timeline.ts [--events N] [--threads N] [--frames N]
+ */
+import { statSync } from 'node:fs';
+import { launch, openPage, screenshot, writeReportHtml } from '../test/webview/browser';
+import { makeReport } from '../test/webview/makeReport';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+
+/** Runs the benchmark and returns its figures (also printed). */
+export async function benchTimeline(events = arg('events', 10_000_000), threads = arg('threads', 16), frames = arg('frames', 120)): Promise<Record<string, number>> {
+  let t = performance.now();
+  const report = makeReport({ threads, events, typed: true, wallMs: 60_000, functions: 200 });
+  const genMs = performance.now() - t;
+  t = performance.now();
+  const file = await writeReportHtml(report);
+  const htmlMs = performance.now() - t;
+  const htmlBytes = statSync(file).size;
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser, file, { width: 1600, height: 900 });
+    const load = await page.evaluate(() => {
+      const hooks = window.__parprof!;
+      const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+      return { readyAt: hooks.readyAt ?? NaN, scriptMs: hooks.loadMs, slices: hooks.slices, modelBytes: hooks.modelBytes, heap: mem?.usedJSHeapSize ?? NaN };
+    });
+    // Scripted pan/zoom: zoom in by 1.15× per frame towards a point, then pan, then zoom out,
+    // each step drawn in an animation frame; draw() returns its own cost.
+    const run = await page.evaluate(async (n: number) => {
+      const tl = window.__parprof!.timeline!;
+      const [a0, b0] = tl.range();
+      const draws: number[] = [];
+      const frameGaps: number[] = [];
+      let last = performance.now();
+      const started = last;
+      for (let i = 0; i < n; i++) {
+        await new Promise<void>((r) => requestAnimationFrame(() => r()));
+        const [a, b] = tl.range();
+        const span = b - a;
+        const phase = Math.floor((i * 3) / n);
+        if (phase === 0) tl.setRange(a + span * 0.06, b - span * 0.06);
+        else if (phase === 1) tl.setRange(a + span * 0.08, b + span * 0.08);
+        else tl.setRange(a - span * 0.09, b + span * 0.09);
+        draws.push(tl.draw());
+        const now = performance.now();
+        frameGaps.push(now - last);
+        last = now;
+      }
+      tl.setRange(a0, b0);
+      return { draws, frameGaps, elapsed: performance.now() - started };
+    }, frames);
+    await screenshot(page, 'bench-timeline');
+    if (errors.length) console.error('page errors:', errors);
+    const out = {
+      slices: load.slices,
+      generateMs: genMs,
+      buildHtmlMs: htmlMs,
+      htmlMB: htmlBytes / 1e6,
+      loadMs: load.readyAt,
+      drawMedianMs: quantile(run.draws, 0.5),
+      drawP95Ms: quantile(run.draws, 0.95),
+      frameMedianMs: quantile(run.frameGaps, 0.5),
+      frameP95Ms: quantile(run.frameGaps, 0.95),
+      fps: (frames * 1000) / run.elapsed,
+      modelBytesPerSlice: load.modelBytes / load.slices,
+      jsHeapBytesPerSlice: load.heap / load.slices,
+    };
+    return out;
+  } finally {
+    await browser.close();
+  }
+}
+
+if (require.main === module) {
+  void benchTimeline().then((r) => {
+    console.log(`timeline bench: ${r.slices} slices over ${arg('threads', 16)} threads (headless Chromium, Canvas2D, no GPU)`);
+    console.log(`  report.html       ${r.htmlMB!.toFixed(1)} MB, built in ${r.buildHtmlMs!.toFixed(0)} ms (synthetic report generated in ${r.generateMs!.toFixed(0)} ms)`);
+    console.log(`  load → first draw ${r.loadMs!.toFixed(0)} ms (target ≤ 2000)`);
+    console.log(`  draw per frame    median ${r.drawMedianMs!.toFixed(2)} ms, p95 ${r.drawP95Ms!.toFixed(2)} ms`);
+    console.log(`  frame interval    median ${r.frameMedianMs!.toFixed(2)} ms, p95 ${r.frameP95Ms!.toFixed(2)} ms → ${r.fps!.toFixed(1)} fps (target ≥ 30)`);
+    console.log(`  memory            ${r.modelBytesPerSlice!.toFixed(1)} B/slice in the model's typed arrays + LOD (target ≤ 24); JS heap ${r.jsHeapBytesPerSlice!.toFixed(1)} B/slice`);
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The timeline model in plain Node: packing round-trips exactly (to the microsecond), the
+ * LOD coverage matches the raw slices, and memory stays under the 24 bytes-per-slice budget.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { packTimeline } from '../../src/core/reportHtml';
+import { STATES, laneCoverage, labelOf, modelBytes, modelFromColumns, modelFromPacked, sliceAt } from '../../webview/timelineModel';
+import { makeReport } from './makeReport';
+
+function unpack(report: ReturnType<typeof makeReport>, compress: boolean) {
+  const p = packTimeline(report.timeline, report.threads.length, compress);
+  const raw = Buffer.from(p.data, 'base64');
+  return { p, model: modelFromPacked(p, new Uint8Array(compress ? gunzipSync(raw) : raw)) };
+}
+
+test('packed timeline decodes to the same slices as the columns, to the microsecond', () => {
+  const report = makeReport({ threads: 5, events: 20_000, seed: 7 });
+  const direct = modelFromColumns(report.timeline, report.threads.length);
+  for (const compress of [false, true]) {
+    const { p, model } = unpack(report, compress);
+    assert.equal(p.compression, compress ? 'gzip' : 'none');
+    assert.equal(model.start.length, 20_000);
+    assert.deepEqual([...model.laneOffset], [...direct.laneOffset]);
+    for (let i = 0; i < model.start.length; i += 97) {
+      assert.ok(Math.abs(model.start[i]! - direct.start[i]!) <= 0.0011, `start ${i}`);
+      assert.ok(Math.abs(model.start[i]! + model.dur[i]! - (direct.start[i]! + direct.dur[i]!)) <= 0.0011, `end ${i}`);
+      assert.equal(model.state[i], direct.state[i]);
+      assert.equal(model.stack[i], direct.stack[i]);
+      assert.equal(labelOf(model, i), labelOf(direct, i));
+    }
+  }
+});
+
+test('slices given out of order are sorted into their lanes', () => {
+  const report = makeReport({ threads: 3, events: 300 });
+  const tl = report.timeline;
+  const idx = [...tl.start.keys()].reverse();
+  const rev = { ...tl, thread: idx.map((i) => tl.thread[i]!), start: idx.map((i) => tl.start[i]!), end: idx.map((i) => tl.end[i]!), state: idx.map((i) => tl.state[i]!), stack: idx.map((i) => tl.stack[i]!), label: idx.map((i) => tl.label[i]!) };
+  const m = modelFromColumns(rev, 3);
+  for (let l = 0; l < 3; l++) for (let j = m.laneOffset[l]! + 1; j < m.laneOffset[l + 1]!; j++) assert.ok(m.start[j - 1]! <= m.start[j]!);
+  const t = (tl.start[5]! + tl.end[5]!) / 2;
+  assert.equal(m.start[sliceAt(m, tl.thread[5]!, t)], tl.start[5]);
+});
+
+test('LOD coverage agrees with raw slices when zoomed out', () => {
+  const report = makeReport({ threads: 2, events: 400_000, seed: 3 });
+  const m = modelFromColumns(report.timeline, 2);
+  assert.ok(m.lod[1]!.length >= 3, 'lane has LOD levels');
+  const width = 500;
+  const pxMs = m.spanMs / width;
+  const lod = new Float32Array(width * STATES);
+  const visited = laneCoverage(m, 1, 0, pxMs, width, lod);
+  assert.ok(visited <= 4 * width, `LOD visits buckets, not slices (${visited})`);
+  // Exact per-pixel coverage from the raw slices.
+  const exact = new Float64Array(width * STATES);
+  for (let j = m.laneOffset[1]!; j < m.laneOffset[2]!; j++) {
+    const s = m.start[j]!;
+    const e = s + m.dur[j]!;
+    for (let px = Math.floor(s / pxMs); px < width && px * pxMs < e; px++) exact[px * STATES + m.state[j]!]! += Math.min(e, (px + 1) * pxMs) - Math.max(s, px * pxMs);
+  }
+  let err = 0;
+  for (let k = 0; k < lod.length; k++) err = Math.max(err, Math.abs(lod[k]! - exact[k]!) / pxMs);
+  // Buckets straddling a pixel edge are spread evenly, so a pixel may be off by a few percent.
+  assert.ok(err < 0.05, `max coverage error ${err}`);
+});
+
+test('the model holds at most 24 bytes per slice including its LOD cache', () => {
+  const report = makeReport({ threads: 16, events: 1_000_000, typed: true });
+  const { model } = unpack(report, true);
+  const perSlice = modelBytes(model) / model.start.length;
+  assert.ok(perSlice <= 24, `${perSlice.toFixed(1)} bytes per slice`);
+});
