@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { analyseRunDir } from '../../src/core/analyse';
+import { buildChromeTrace, type TraceEvent } from '../../src/core/exports/chromeTrace';
+import { buildCpuProfile } from '../../src/core/exports/cpuprofile';
+import { buildSpeedscope } from '../../src/core/exports/speedscope';
+import { parseProfile } from '../../src/core/profile';
+import { runs } from './helpers';
+
+const report = analyseRunDir(join(runs, 'basic'));
+
+test('chrome trace: process and thread names, properly nested X slices, message flows', () => {
+  const { traceEvents: ev } = buildChromeTrace(report);
+  const meta = ev.filter((e) => e.ph === 'M');
+  assert.deepEqual(
+    meta.filter((e) => e.name === 'thread_name').map((e) => [e.pid, e.tid, (e.args as { name: string }).name]),
+    [
+      [100, 0, 'main [0]'],
+      [100, 1, 'cruncher [1]'],
+    ],
+  );
+  assert.equal(meta.filter((e) => e.name === 'process_name').length, 1);
+  const byTid = new Map<number, TraceEvent[]>();
+  for (const e of ev) if (e.ph === 'X') byTid.set(e.tid, [...(byTid.get(e.tid) ?? []), e]);
+  for (const [tid, xs] of byTid) {
+    xs.sort((a, b) => a.ts! - b.ts! || b.dur! - a.dur!);
+    const open: TraceEvent[] = [];
+    for (const x of xs) {
+      assert.ok(x.dur! >= 0);
+      while (open.length && open[open.length - 1]!.ts! + open[open.length - 1]!.dur! <= x.ts!) open.pop();
+      const top = open[open.length - 1];
+      if (top) assert.ok(x.ts! + x.dur! <= top.ts! + top.dur!, `slice ${x.name} on tid ${tid} overlaps ${top.name} without nesting`);
+      open.push(x);
+    }
+  }
+  // main → main → fib → fib: the outer main frame spans the first five samples (1..6 ms).
+  const mainFrame = byTid.get(0)!.find((e) => e.name === 'main')!;
+  assert.deepEqual([mainFrame.ts, mainFrame.dur], [1000, 5000]);
+  assert.ok(byTid.get(1)!.some((e) => e.cat === 'blocked' && e.ts === 14000 && e.dur === 2000));
+  const s = ev.filter((e) => e.ph === 's');
+  const f = ev.filter((e) => e.ph === 'f');
+  assert.equal(s.length, report.messages.length);
+  assert.deepEqual(
+    s.map((e) => e.id),
+    f.map((e) => e.id),
+  );
+  assert.deepEqual([s[0]!.tid, s[0]!.ts, f[0]!.tid, f[0]!.ts, f[0]!.bp], [0, 1500, 1, 2000, 'e']);
+});
+
+test('cpuprofile per thread: valid V8 shape whose samples add back up to the thread timeline', () => {
+  const p = buildCpuProfile(report, 0);
+  const ids = new Set(p.nodes.map((n) => n.id));
+  for (const n of p.nodes) for (const c of n.children ?? []) assert.ok(ids.has(c));
+  assert.equal(p.samples!.length, p.timeDeltas!.length);
+  for (const s of p.samples!) assert.ok(ids.has(s));
+  const parsed = parseProfile(p);
+  const fibNode = p.nodes.find((n) => n.callFrame.functionName === 'fib')!;
+  assert.equal(fibNode.callFrame.url, 'file:///app/main.js');
+  assert.equal(fibNode.callFrame.lineNumber, 4, '0-based line of the original source');
+  const total = Array.from(parsed.weightUs).reduce((a, b) => a + b, 0);
+  assert.equal(total, 19500, 'first slice to last slice end, µs');
+  assert.equal(p.startTime, 1_001_000);
+});
+
+test('speedscope: one evented profile per thread with balanced open/close events', () => {
+  const s = buildSpeedscope(report);
+  assert.equal(s.profiles.length, 2);
+  for (const prof of s.profiles) {
+    const open: number[] = [];
+    let last = -Infinity;
+    for (const e of prof.events) {
+      assert.ok(e.at >= last, 'events in time order');
+      last = e.at;
+      if (e.type === 'O') open.push(e.frame);
+      else assert.equal(open.pop(), e.frame, 'closes the innermost open frame');
+      assert.ok(e.frame >= 0 && e.frame < s.shared.frames.length);
+    }
+    assert.equal(open.length, 0);
+  }
+  assert.ok(s.shared.frames.some((f) => f.name.startsWith('(blocked')));
+});
