@@ -387,7 +387,10 @@ function wakeups(locations: Location[], originUs: number): TimelineData['wakeups
     if (waits.length === 0) continue;
     const used = new Uint8Array(waits.length);
     for (const n of loc.ops) {
-      if (n.op !== AtomOp.Notify || !(n.res > 0)) continue;
+      if (n.op !== AtomOp.Notify) continue;
+      // A notify that found nobody parked can still have ended a wait the agent slices into
+      // short waits (for its watchdog): one wait in progress across the notify is its wake-up.
+      const limit = n.res > 0 ? n.res : 1;
       let lo = 0;
       let hi = waits.length;
       while (lo < hi) {
@@ -396,7 +399,7 @@ function wakeups(locations: Location[], originUs: number): TimelineData['wakeups
         else hi = mid;
       }
       let woken = 0;
-      for (let k = lo; k < waits.length && woken < n.res; k++) {
+      for (let k = lo; k < waits.length && woken < limit; k++) {
         const w = waits[k]!;
         if (used[k] || w.thread === n.thread || w.us > n.us) continue;
         used[k] = 1;

@@ -1,0 +1,47 @@
+/**
+ * End-to-end: every program in test/fixtures/races runs under the real agent; racy-* must be
+ * caught at exactly the marked lines, free-* (including real npm pools) must get no report.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, agentMissing, describeRaces, expectedRaces, profileFixture, raceKey } from './fixtureRun';
+
+const DIR = join(ROOT, 'test', 'fixtures', 'races');
+const fixtures = readdirSync(DIR)
+  .filter((f) => /^(racy|free)-.*\.(js|mjs|cjs|ts)$/.test(f))
+  .sort();
+
+for (const name of fixtures) {
+  const racy = name.startsWith('racy-');
+  const title = racy ? `catches the races of ${name} at the marked lines` : `reports no race in ${name}`;
+  test(title, { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
+    const file = join(DIR, name);
+    const { report, output } = await profileFixture(file);
+    const context = `\nreported:\n${describeRaces(report.races)}\nwarnings: ${report.warnings.join(' | ')}\noutput: ${output.slice(-600)}`;
+    assert.equal(report.program.outcome, 'exited', `program did not exit normally${context}`);
+    assert.deepEqual([...new Set(report.races.map(raceKey))].sort(), expectedRaces(file), `race sites differ${context}`);
+    for (const r of report.races) {
+      assert.ok(r.count >= 1);
+      assert.ok(r.byteLength > 0);
+      for (const a of r.accesses) if (a.threadId !== 0) assert.ok(a.threadCreatedAt, `no creation site for thread ${a.threadId}${context}`);
+    }
+  });
+}
+
+test('a race report names both threads, their creation line and the allocation line', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
+  const { report } = await profileFixture(join(DIR, 'racy-counter.js'));
+  assert.equal(report.races.length, 1);
+  const r = report.races[0]!;
+  assert.equal(r.kind, 'write-write');
+  assert.equal(r.byteOffset, 0);
+  assert.equal(r.byteLength, 4);
+  assert.notEqual(r.accesses[0]!.threadId, r.accesses[1]!.threadId);
+  for (const a of r.accesses) {
+    assert.equal(a.threadCreatedAt?.line, 9);
+    assert.ok(a.stack.length >= 1, 'stack of the access');
+  }
+  assert.equal(r.bufferInfo?.allocatedAt?.line, 5);
+  assert.equal(r.bufferInfo?.byteLength, 16);
+});
