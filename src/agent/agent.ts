@@ -210,18 +210,24 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     // Pass arguments through as given: Node treats exit() and exit(undefined) differently.
     return (origExit as any).apply(process, args);
   } as typeof process.exit;
-  process.on('exit', (code) => st.finish(exitReason, typeof code === 'number' ? code : null));
+  process.on('exit', (code) => {
+    // Workers still running when the main thread exits (process.exit, unref'd workers) die
+    // without their own exit handlers: ask them for their last flush first.
+    if (isMain && !finished) flushAllThreads(messages, control, pctl, 'exit');
+    st.finish(exitReason, typeof code === 'number' ? code : null);
+  });
   process.on('uncaughtExceptionMonitor', (err) => {
     if (process.listenerCount('uncaughtException') > 0) {
       st.warn(`uncaught exception handled by the program: ${errorText(err).split('\n')[0]}`);
       return;
     }
+    if (isMain && !finished) flushAllThreads(messages, control, pctl, 'exit');
     st.finish('uncaught', 1, errorText(err));
   });
   if (isMain) {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const onSignal = (): void => {
-        flushAllThreads(messages, control, pctl);
+        flushAllThreads(messages, control, pctl, 'signal');
         if (process.listenerCount(sig) > 1) {
           st.flushAll(false); // the program handles the signal itself
           return;

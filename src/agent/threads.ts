@@ -144,7 +144,7 @@ export function listenForFlushRequests(st: AgentState, spawn: SpawnData, control
       Atomics.store(ctl, CTL_FLUSHED, 1);
       Atomics.notify(ctl, CTL_FLUSHED);
     } else if (d.flushAll && processCtl && !st.finished) {
-      st.finish('signal', null);
+      st.finish(d.flushAll === 'signal' ? 'signal' : 'terminate', null);
       Atomics.add(processCtl, PCTL_ACKS, 1);
       Atomics.notify(processCtl, PCTL_ACKS);
     }
@@ -153,12 +153,12 @@ export function listenForFlushRequests(st: AgentState, spawn: SpawnData, control
   Atomics.store(ctl, CTL_READY, 1);
 }
 
-/** In the main thread on SIGINT/SIGTERM: ask every other thread of the process for its last flush. */
-export function flushAllThreads(messages: MessageTracker, control: wt.BroadcastChannel, processCtl: Int32Array): void {
+/** In the main thread on SIGINT/SIGTERM or at exit: ask every other thread of the process for its last flush (≤300 ms). */
+export function flushAllThreads(messages: MessageTracker, control: wt.BroadcastChannel, processCtl: Int32Array, why: 'signal' | 'exit'): void {
   const others = Atomics.load(processCtl, PCTL_LIVE) - 1;
   if (others <= 0) return;
   Atomics.store(processCtl, PCTL_ACKS, 0);
-  messages.origBroadcastPost.call(control, { flushAll: true });
+  messages.origBroadcastPost.call(control, { flushAll: why });
   const deadline = Date.now() + TERMINATE_FLUSH_WAIT_MS;
   for (;;) {
     const acks = Atomics.load(processCtl, PCTL_ACKS);

@@ -32,6 +32,17 @@ describe('agent: lifecycle', () => {
     assert.ok(recordsOf(child, 'profile').length === 1);
   });
 
+  it('flushes running workers when the main thread calls process.exit', async () => {
+    const run = await runAgent('main-exit.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'worker up\n');
+    const main = threadByTid(run, 0);
+    assert.equal(recordsOf(main, 'exit')[0]?.reason, 'process.exit');
+    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    assert.equal(recordsOf(worker, 'exit')[0]?.reason, 'terminate');
+    assert.deepEqual(callsOf(worker, 'main-exit.js', 'step'), [2, 2]);
+  });
+
   it('keeps process.exit codes and records them', async () => {
     const run = await runAgent('exit-code.js');
     assert.equal(run.code, 3);

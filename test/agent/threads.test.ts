@@ -96,6 +96,25 @@ describe('agent: threads', () => {
     assert.ok(!recordsOf(main, 'module').some((m) => m.file.includes('agent-ts')), 'the agent never instruments itself');
   });
 
+  it('runs an .mts entry as an ES module (top-level await) importing a .ts module', async () => {
+    const run = await runAgent('ts-esm.mts');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'mts 55\n');
+    const main = threadByTid(run, 0);
+    assert.deepEqual(callsOf(main, 'ts-lib.ts', 'fibTs'), [177, 1]);
+    const mod = recordsOf(main, 'module').find((m) => m.file.endsWith('ts-lib.ts'))!;
+    assert.equal(mod.funcs[0], 1, 'line of fibTs in the .ts source');
+  });
+
+  it('keeps the agent in workers given their own execArgv and env', async () => {
+    const run = await runAgent('worker-options.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('worker-options.js').stdout);
+    assert.equal(run.threads.length, 2);
+    const worker = run.threads.find((t) => t.info.kind === 'worker')!;
+    assert.deepEqual(callsOf(worker, 'worker-options.js', 'hello'), [1, 1]);
+  });
+
   it('profiles a forked child process as its own process', async () => {
     const run = await runAgent('fork-parent.js');
     assert.equal(run.code, 0, run.stderr);
