@@ -10,8 +10,9 @@
  * Work is the running time of the compared threads minus the time spent moving messages
  * (postMessage, structured clone, delivery) and in the profiler's own code. GC is counted as
  * work and its share reported beside the tree. The profiler is left out: wall is the run's wall
- * time less the moments when only profiler code ran (its start-up in each thread, mostly), so
- * users do not blame their code for it. Transfer time is the mean, over the compared threads,
+ * time less the moments when only profiler code ran (its start-up in each thread, mostly: the
+ * time before a thread's first sample, and "(profiler)" frames), so users do not blame their
+ * code for it. Transfer time is the mean, over the compared threads,
  * of running time in messaging frames plus the time a thread sat idle or blocked while a
  * message to it was in flight.
  */
@@ -46,7 +47,7 @@ const MESSAGING_NAMES = new Set([
   '[nodejs.internal.kHybridDispatch]',
 ]);
 const MESSAGING_FILES = /internal\/worker\/io|internal\/per_context\/messageport|internal\/worker\/js_transferable/;
-const AGENT_FILE = /[\\/]out[\\/]agent(?:-hooks|-ts)?\.m?js$/;
+const AGENT_FILE = /[\\/]out[\\/]agent[\w-]*\.m?js$/;
 /** The core folds the agent's own frames (and the internals they call) into this one frame. */
 const PROFILER_FRAME = '(profiler)';
 
@@ -98,6 +99,19 @@ function mergeIntervals(xs: Interval[]): Interval[] {
   return out;
 }
 
+/** The intersection of two sorted, merged interval lists. */
+function overlapIntervals(a: Interval[], b: Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    const s = Math.max(a[i]![0], b[j]![0]);
+    const e = Math.min(a[i]![1], b[j]![1]);
+    if (e > s) out.push([s, e]);
+    if (a[i]![1] < b[j]![1]) i++;
+    else j++;
+  }
+  return out;
+}
+
 /** Total length of the intersection of two sorted, merged interval lists. */
 function overlap(a: Interval[], b: Interval[]): number {
   let i = 0;
@@ -114,7 +128,7 @@ function overlap(a: Interval[], b: Interval[]): number {
 }
 
 /** Per-thread state totals, messaging and profiler time, from the timeline; and the profiler's delay of the run. */
-function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: number } {
+function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: number; profilerTotalMs: number; window: Interval } {
   const tl = report.timeline;
   const kinds = classifyStacks(report);
   const times: ThreadTimes[] = report.threads.map((info, lane) => ({
@@ -133,12 +147,20 @@ function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: n
   const waiting: Interval[][] = report.threads.map(() => []);
   const program: Interval[][] = report.threads.map(() => []);
   const profilerAll: Interval[] = [];
+  // When each thread is ready to take messages: the end of its leading profiler slices.
+  const ready: number[] = [];
+  const started: boolean[] = [];
   const workAll: Interval[] = [];
   for (let i = 0; i < tl.start.length; i++) {
     const t = times[tl.thread[i]!];
     if (!t) continue;
     const d = tl.end[i]! - tl.start[i]!;
     const sk = tl.stack[i]!;
+    if (!started[t.lane]) {
+      const prof = tl.state[i] === ThreadState.Running && sk >= 0 && kinds[sk] === 2;
+      if (ready[t.lane] === undefined || prof) ready[t.lane] = prof ? tl.end[i]! : tl.start[i]!;
+      if (!prof) started[t.lane] = true;
+    }
     switch (tl.state[i]) {
       case ThreadState.Running: {
         t.running += d;
@@ -156,6 +178,8 @@ function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: n
       }
       case ThreadState.GC:
         t.gc += d;
+        // Collections while a message is in flight mostly clean up after (de)serialising it.
+        program[t.lane]!.push([tl.start[i]!, tl.end[i]!]);
         t.busy.push([tl.start[i]!, tl.end[i]!]);
         workAll.push([tl.start[i]!, tl.end[i]!]);
         break;
@@ -181,7 +205,9 @@ function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: n
   for (const m of report.messages) {
     const lane = laneOf.get(m.toThreadId);
     if (lane === undefined || m.receivedMs === null || m.receivedMs <= m.sentMs) continue;
-    inflight[lane]!.push([m.sentMs, m.receivedMs]);
+    // A thread cannot take a message before its own code runs: start-up is not transfer.
+    const from = Math.max(m.sentMs, ready[lane] ?? Infinity);
+    if (from < m.receivedMs) inflight[lane]!.push([from, m.receivedMs]);
   }
   for (const t of times) {
     const f = mergeIntervals(inflight[t.lane]!);
@@ -189,10 +215,25 @@ function threadTimes(report: Report): { times: ThreadTimes[]; profilerDelayMs: n
     t.inflightWaiting = overlap(mergeIntervals(waiting[t.lane]!), f) + delivering;
     t.work = Math.max(0, t.running + t.gc - t.transferRunning - t.profiler - delivering);
   }
+  // A thread's time before its first sample is the agent starting up (the sampler starts last).
+  const firstSample = new Map<number, number>();
+  for (let i = 0; i < tl.start.length; i++) {
+    const lane = tl.thread[i]!;
+    const cur = firstSample.get(lane);
+    if (cur === undefined || tl.start[i]! < cur) firstSample.set(lane, tl.start[i]!);
+  }
+  for (const [lane, first] of firstSample) {
+    const th = report.threads[lane];
+    if (th && first > th.startMs) profilerAll.push([th.startMs, first]);
+  }
   // Moments when some thread ran profiler code and no thread did anything else.
-  const prof = mergeIntervals(profilerAll);
-  const profilerDelayMs = prof.reduce((a, [s0, e]) => a + e - s0, 0) - overlap(prof, mergeIntervals(workAll));
-  return { times, profilerDelayMs };
+  // The window analysed starts when some thread first runs something other than the
+  // profiler: process start-up is not the program's parallel structure.
+  const work = mergeIntervals(workAll);
+  const window: Interval = [work.length ? Math.min(work[0]![0], report.wallMs) : 0, report.wallMs];
+  const profAll = mergeIntervals(profilerAll);
+  const alone = (p: Interval[]) => p.reduce((a, [s0, e]) => a + e - s0, 0) - overlap(p, work);
+  return { times, profilerDelayMs: alone(overlapIntervals(profAll, [window])), profilerTotalMs: alone(profAll), window };
 }
 
 /** Workers (and forked processes) do the parallel work; the main thread joins when it computes beside them. */
@@ -243,13 +284,14 @@ function clamp01(x: number): number {
 export function computeEfficiency(report: Report): EfficiencyTree | null {
   const rawWall = report.wallMs;
   if (!(rawWall > 0) || report.threads.length === 0) return null;
-  const { times: all, profilerDelayMs } = threadTimes(report);
+  const { times: all, profilerDelayMs, profilerTotalMs, window } = threadTimes(report);
+  const span = window[1] - window[0];
   const ts = comparedThreads(all);
   if (ts.length === 0 || ts.every((t) => t.work <= 0 && t.running <= 0)) return null;
   const works = ts.map((t) => t.work);
   const maxWork = Math.max(...works);
   const meanWork = works.reduce((a, b) => a + b, 0) / ts.length;
-  const wall = Math.max(maxWork, rawWall - profilerDelayMs, 1e-9);
+  const wall = Math.max(maxWork, span - profilerDelayMs, 1e-9);
   const slowest = ts[works.indexOf(maxWork)]!;
   const fastest = ts[works.indexOf(Math.min(...works))]!;
 
@@ -264,7 +306,7 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
   const parallelEfficiency = loadBalance * communication;
   const workTotal = ts.reduce((s, t) => s + t.running + t.gc, 0);
   const gcShare = workTotal > 0 ? ts.reduce((s, t) => s + t.gc, 0) / workTotal : 0;
-  const profilerShare = report.stacks.stacks.length ? clamp01((rawWall - wall) / rawWall) : null;
+  const profilerShare = report.stacks.stacks.length ? clamp01(profilerTotalMs / rawWall) : null;
 
   const osf = report.metrics.observedSerialFraction ?? null;
   const ceiling = report.metrics.amdahlCeiling ?? (osf !== null && osf > 0 ? 1 / osf : null);
@@ -274,7 +316,7 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
   const sentences: Record<EfficiencyFactor['key'], string> = {
     parallelEfficiency:
       `${who} did ${ms(meanWork)} of work each on average in ${ms(wall)} of wall time` +
-      `${rawWall - wall > 0.5 ? ` (${ms(rawWall)} less ${ms(rawWall - wall)} of profiler start-up)` : ''}: ` +
+      `${rawWall - wall > 0.5 ? ` (${ms(rawWall)} less ${leftOut(rawWall - span, profilerDelayMs)})` : ''}: ` +
       `${pct(parallelEfficiency)} of the ideal ${n === 1 ? 'for one thread' : `${n}× speedup (${(parallelEfficiency * n).toFixed(2)}× achieved)`}.`,
     loadBalance: loadBalanceSentence(report, ts, slowest, fastest, meanWork, maxWork),
     communicationEfficiency:
@@ -295,7 +337,7 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
     profiler:
       profilerShare === null
         ? 'The profiler overhead could not be measured.'
-        : `The profiler's own code (start-up, module transform, message tagging) delayed the run by ${ms(rawWall - wall)}, ` +
+        : `The profiler's own code (start-up, module transform, message tagging) delayed the run by ${ms(profilerTotalMs)}, ` +
           `${pct(profilerShare)} of the wall time; the factors above leave it out.`,
   };
   const factors: EfficiencyFactor[] = [
@@ -324,6 +366,13 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
     amdahlCeiling: ceiling,
     factors,
   };
+}
+
+function leftOut(beforeMs: number, profilerMs: number): string {
+  const parts: string[] = [];
+  if (beforeMs > 0.5) parts.push(`${ms(beforeMs)} before the program's own code first ran`);
+  if (profilerMs > 0.5) parts.push(`${ms(profilerMs)} when only the profiler ran`);
+  return parts.join(' and ');
 }
 
 function maxBy<T>(xs: T[], f: (x: T) => number): T {

@@ -7,7 +7,7 @@ import { AccessKind } from '../protocol/events';
 import type { FunctionRow, ParallelModel, Report, ThreadInfo } from '../protocol/report';
 import type { LoadedRun } from './runData';
 
-const AGENT_FILE = /[\\/]out[\\/]agent(?:-hooks|-ts)?\.m?js$/;
+const AGENT_FILE = /[\\/]out[\\/]agent[\w-]*\.m?js$/;
 
 function isUserRow(f: FunctionRow): boolean {
   return !f.name.startsWith('(') && !f.file.startsWith('node:') && f.file !== '' && !AGENT_FILE.test(f.file);

@@ -189,5 +189,5 @@ test("the profiler's own start-up is left out of the factors and shown apart", (
   close(t.parallelEfficiency, 1);
   close(t.profilerShare!, 50 / 150);
   assert.match(t.explanations[7]!, /delayed the run by 50\.0 ms, 33% of the wall time/);
-  assert.match(t.explanations[0]!, /150 ms less 50\.0 ms of profiler start-up/);
+  assert.match(t.explanations[0]!, /150 ms less 50\.0 ms before the program's own code first ran\)/);
 });
