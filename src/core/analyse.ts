@@ -4,7 +4,7 @@
  */
 import { REPORT_SCHEMA, type FunctionRow, type ProgramInfo, type Report, type ThreadInfo, type ToolInfo } from '../protocol/report';
 import { computeEfficiency } from './efficiency';
-import { FunctionIdentities, identifyNodes, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
+import { attachCallEdges, FunctionIdentities, identifyNodes, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
 import { FunctionMapper, lastSeenUs, loadRun } from './load';
 import { analyseLocks } from './locks';
 import { computeMetrics } from './metrics';
@@ -155,9 +155,9 @@ export function analyseRun(run: LoadedRun): Report {
       slices.addSamples(profile, nodeStacks(profile, nodeFn, interner, ids));
     }
     const totals = tl.addThread(lane, slices, threadOverlays(t));
-    const rows = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);
-    rows.sort((a, b) => b.cumtimeMs - a.cumtimeMs || b.tottimeMs - a.tottimeMs);
-    functions.push(...rows);
+    const { rows, ids: rowIds } = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);
+    attachCallEdges(rows, rowIds, functions.length, times);
+    for (const r of rows) functions.push(r);
     const end = t.exit?.us ?? lastSeenUs(t);
     endUs = Math.max(endUs, end);
     const gcFromRecords = t.gc.reduce((s, g) => s + g.dur.reduce((a, b) => a + b, 0), 0);
@@ -183,7 +183,7 @@ export function analyseRun(run: LoadedRun): Report {
     if (err && t.info.kind === 'worker') warnings.push(`Worker ${t.id} (${t.info.name || 'unnamed'}) crashed: ${err}`);
     if (!t.complete) warnings.push(`Thread ${t.id} (${t.info.name || t.info.kind}) stopped before writing all its data; its numbers are partial.`);
   });
-  functions.push(...mergeFunctionRows(functions).sort((a, b) => b.cumtimeMs - a.cumtimeMs || b.tottimeMs - a.tottimeMs));
+  for (const r of mergeFunctionRows(functions).sort((a, b) => b.cumtimeMs - a.cumtimeMs || b.tottimeMs - a.tottimeMs)) functions.push(r);
 
   const program = programInfo(run);
   const wallMs = Math.max(0, ms(endUs));

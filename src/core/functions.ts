@@ -108,10 +108,15 @@ export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: Fun
   return out;
 }
 
+/** Multiplier packing a (caller, callee) identity pair into one number key. */
+export const EDGE_SCALE = 1 << 24;
+
 /** Per-thread accumulator of self and inclusive time (µs) by function identity. */
 export class ThreadFunctionTimes {
   readonly selfUs = new Map<number, number>();
   readonly cumUs = new Map<number, number>();
+  /** Inclusive time along caller → callee edges, keyed caller * EDGE_SCALE + callee. */
+  readonly edgeUs = new Map<number, number>();
 
   /** Adds one profile chunk, given each node's function identity. */
   addProfile(p: ParsedProfile, nodeFn: Int32Array): void {
@@ -136,6 +141,12 @@ export class ThreadFunctionTimes {
       const par = p.parent[i]!;
       if (par >= 0) children[fill[par]!++] = i;
     }
+    // Nearest ancestor function of each node (its caller), parents come before children.
+    const callerFn = new Int32Array(n).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const par = p.parent[i]!;
+      if (par >= 0) callerFn[i] = nodeFn[par]! >= 0 ? nodeFn[par]! : callerFn[par]!;
+    }
     const onPath = new Map<number, number>();
     const stack: number[] = [];
     for (let i = 0; i < n; i++) if (p.parent[i]! < 0) stack.push(i);
@@ -151,7 +162,14 @@ export class ThreadFunctionTimes {
       const f = nodeFn[e]!;
       if (f >= 0) {
         const depth = onPath.get(f) ?? 0;
-        if (depth === 0) this.cumUs.set(f, (this.cumUs.get(f) ?? 0) + total[e]!);
+        if (depth === 0) {
+          this.cumUs.set(f, (this.cumUs.get(f) ?? 0) + total[e]!);
+          const caller = callerFn[e]!;
+          if (caller >= 0 && caller !== f) {
+            const key = caller * EDGE_SCALE + f;
+            this.edgeUs.set(key, (this.edgeUs.get(key) ?? 0) + total[e]!);
+          }
+        }
         if (nodeSelf[e]! > 0) this.selfUs.set(f, (this.selfUs.get(f) ?? 0) + nodeSelf[e]!);
         onPath.set(f, depth + 1);
       }
@@ -184,7 +202,7 @@ export function threadCountsOn(thread: LoadedThread): boolean {
   return thread.counts.size > 0;
 }
 
-/** The rows of one thread: every function with samples or calls, times in ms. */
+/** The rows of one thread (every function with samples or calls, times in ms, by cumtime) and their identities. */
 export function threadFunctionRows(
   threadId: number,
   times: ThreadFunctionTimes,
@@ -192,10 +210,11 @@ export function threadFunctionRows(
   countsOn: boolean,
   transformed: Set<number>,
   ids: FunctionIdentities,
-): FunctionRow[] {
+): { rows: FunctionRow[]; ids: number[] } {
   const seen = new Set<number>([...times.cumUs.keys(), ...times.selfUs.keys(), ...counts.keys()]);
   const rows: FunctionRow[] = [];
-  for (const f of [...seen].sort((a, b) => a - b)) {
+  const order = [...seen].sort((a, b) => a - b);
+  for (const f of order) {
     const c = counts.get(f);
     // A transformed function that was sampled but never counted ran 0 times only if counting was on.
     const known = c !== undefined || (countsOn && transformed.has(f));
@@ -211,7 +230,9 @@ export function threadFunctionRows(
       cumtimeMs: (times.cumUs.get(f) ?? 0) / 1000,
     });
   }
-  return rows;
+  // Most expensive first; ids stay aligned with rows.
+  const idx = rows.map((_, k) => k).sort((a, b) => rows[b]!.cumtimeMs - rows[a]!.cumtimeMs || rows[b]!.tottimeMs - rows[a]!.tottimeMs);
+  return { rows: idx.map((k) => rows[k]!), ids: idx.map((k) => order[k]!) };
 }
 
 /** Merged rows (threadId -1): per function identity, counts and times summed over threads. */
@@ -236,4 +257,26 @@ export function mergeFunctionRows(rows: FunctionRow[]): FunctionRow[] {
     delete r.callees;
   }
   return out;
+}
+
+/**
+ * Fills callers/callees of one thread's rows, whose identities are `rowIds` and which sit at
+ * `functions[offset + k]`; edge times in ms.
+ */
+export function attachCallEdges(rows: FunctionRow[], rowIds: number[], offset: number, times: ThreadFunctionTimes): void {
+  const at = new Map<number, number>();
+  rowIds.forEach((id, k) => at.set(id, k));
+  for (const [key, us] of times.edgeUs) {
+    const caller = Math.floor(key / EDGE_SCALE);
+    const callee = key % EDGE_SCALE;
+    const a = at.get(caller);
+    const b = at.get(callee);
+    if (a === undefined || b === undefined) continue;
+    (rows[a]!.callees ??= []).push({ fn: offset + b, timeMs: us / 1000 });
+    (rows[b]!.callers ??= []).push({ fn: offset + a, timeMs: us / 1000 });
+  }
+  for (const r of rows) {
+    r.callees?.sort((x, y) => y.timeMs - x.timeMs);
+    r.callers?.sort((x, y) => y.timeMs - x.timeMs);
+  }
 }

@@ -50,6 +50,10 @@ test('ncalls, primitive calls, tottime and cumtime per thread (recursion counted
   assert.ok(!r.functions.some((f) => f.name === '(idle)'), 'idle is not a function');
   const spin = row(r, 1, 'spin');
   assert.deepEqual([spin.ncalls, spin.tottimeMs, spin.cumtimeMs], [3, 11, 11]);
+  const callee = (f: FunctionRow) => (f.callees ?? []).map((e) => [r.functions[e.fn]!.name, e.timeMs]);
+  assert.deepEqual(callee(main), [['fib', 5]], 'call edges carry the inclusive time along the edge');
+  assert.deepEqual((fib.callers ?? []).map((e) => [r.functions[e.fn]!.name, e.timeMs]), [['main', 5]]);
+  assert.deepEqual(callee(fib), [['readFileSync', 1]]);
   const merged = r.functions.filter((f) => f.threadId === -1);
   assert.ok(merged.some((f) => f.name === 'spin' && f.ncalls === 3));
   assert.ok(merged.some((f) => f.name === 'fib' && f.ncalls === 177 && f.primitiveCalls === 1));
