@@ -1,4 +1,5 @@
 /** Small helpers over @babel/parser ESTree-like nodes, typed loosely so the analyser stays fast and total. */
+import { VISITOR_KEYS } from './visitorKeys';
 
 /** A babel AST node (loosely typed: the analyser reads fields defensively and never trusts their shape). */
 export interface Node {
@@ -19,15 +20,32 @@ const SKIP_KEYS = new Set([
 const TYPE_ONLY = new Set(['TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'TSDeclareFunction', 'TSDeclareMethod', 'TSIndexSignature']);
 
 /** Calls `cb` for each child node of `node` with the key it sits under. */
-export function forEachChild(node: Node, cb: (child: Node, key: string) => void): void {
-  for (const key in node) {
+export function forEachChild(node: Node, cb: (child: Node, key: string, parent: Node) => void): void {
+  const keys = VISITOR_KEYS[node.type];
+  if (keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const v = node[key];
+      if (v === null || typeof v !== 'object') continue;
+      if (Array.isArray(v)) {
+        for (let j = 0; j < v.length; j++) {
+          const c = v[j];
+          if (c !== null && typeof c === 'object' && typeof c.type === 'string' && !TYPE_ONLY.has(c.type)) cb(c as Node, key, node);
+        }
+      } else if (typeof v.type === 'string' && !TYPE_ONLY.has(v.type)) cb(v as Node, key, node);
+    }
+    return;
+  }
+  // TypeScript type nodes hold nothing that runs; other unknown (newer) node types get a generic walk.
+  if (node.type.startsWith('TS')) return;
+  for (const key of Object.keys(node)) {
     if (SKIP_KEYS.has(key)) continue;
     const v = node[key];
     if (v === null || typeof v !== 'object') continue;
     if (Array.isArray(v)) {
-      for (const c of v) if (isNode(c) && !TYPE_ONLY.has(c.type)) cb(c, key);
+      for (const c of v) if (isNode(c) && !TYPE_ONLY.has(c.type)) cb(c, key, node);
     } else if (isNode(v) && !TYPE_ONLY.has(v.type)) {
-      cb(v, key);
+      cb(v, key, node);
     }
   }
 }

@@ -55,14 +55,14 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
       const constant = cx.constNumber(a.index) !== null;
       if (!atomic && !constant && partitioned(cx, a)) continue;
       const op = rmwOpName(cx, a) ?? 'add';
-      const rel = atomic ? m.atomics.find((c) => cx.arrayKey(c.array) === key && cx.mayAlias(c.index, a.index)) : undefined;
+      const rel = atomic ? cx.atomicsOn(key).find((c) => cx.mayAlias(c.index, a.index)) : undefined;
       cx.report('shared-plain-rmw', a.op, { ...vars, op }, {
         related: rel ? [cx.related(rel.node, `${cx.text(rel.array)} is also used with Atomics.${rel.op} here`)] : [],
         fix: rmwFix(cx, a, bigint),
       });
     } else if (atomic) {
-      const rel = m.atomics.find((c) => cx.arrayKey(c.array) === key && cx.mayAlias(c.index, a.index) && c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync')
-        ?? m.atomics.find((c) => cx.arrayKey(c.array) === key && cx.mayAlias(c.index, a.index));
+      const on = cx.atomicsOn(key);
+      const rel = on.find((c) => cx.mayAlias(c.index, a.index) && c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync') ?? on.find((c) => cx.mayAlias(c.index, a.index));
       if (!rel) continue;
       const write = a.kind === 'write';
       cx.report('mixed-atomic-plain-access', write ? a.op : a.node, { ...vars, kind: write ? 'write' : 'read', op: write ? 'store' : 'load' }, {

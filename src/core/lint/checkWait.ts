@@ -9,6 +9,8 @@ export function checkWaits(cx: LintContext): void {
   const m = cx.m;
   const waits = m.atomics.filter((c) => c.op === 'wait');
   const sideMemo = new Map<Node, ThreadSide>();
+  const callsByName = new Map<string, Site[]>();
+  for (const c of m.calls) if (c.name) (callsByName.get(c.name) ?? callsByName.set(c.name, []).get(c.name)!).push(c);
 
   /** Which thread a site runs on: its isMainThread branch, else the branch its function is called from. */
   const sideOf = (s: Site, depth = 0): ThreadSide => {
@@ -18,7 +20,7 @@ export function checkWaits(cx: LintContext): void {
       if (sideMemo.has(owner)) return sideMemo.get(owner) ?? null;
       sideMemo.set(owner, null);
       const name = m.fns.get(owner)?.name;
-      const calls = name ? m.calls.filter((c) => c.name === name && !c.fns.includes(owner)) : [];
+      const calls = name ? (callsByName.get(name) ?? []).filter((c) => !c.fns.includes(owner)) : [];
       const sides = new Set(calls.map((c) => sideOf(c, depth + 1)));
       const side = sides.size === 1 ? ([...sides][0] ?? null) : null;
       if (side) {
@@ -63,7 +65,7 @@ function isSleep(cx: LintContext, w: AtomicsCall): boolean {
   if (!arr) return false;
   if (arr.type === 'NewExpression') return true;
   const key = cx.arrayKey(arr);
-  return !cx.m.atomics.some((c) => c !== w && c.op !== 'wait' && cx.arrayKey(c.array) === key);
+  return !cx.atomicsOn(key).some((c) => c !== w && c.op !== 'wait');
 }
 
 /** True when an enclosing loop (in the same function) touches the waited array again: it re-checks. */
@@ -72,7 +74,8 @@ function rechecked(cx: LintContext, w: AtomicsCall): boolean {
   const text = cx.text(w.array).replace(/\s+/g, '');
   for (const loop of w.loops) {
     const inLoop = (n: Node): boolean => n.start >= loop.start && n.end <= loop.end;
-    if (cx.m.atomics.some((c) => c !== w && inLoop(c.node) && (cx.arrayKey(c.array) === key || cx.text(c.array).replace(/\s+/g, '') === text))) return true;
+    if (cx.atomicsOn(key).some((c) => c !== w && inLoop(c.node))) return true;
+    if (cx.m.atomics.some((c) => c !== w && inLoop(c.node) && cx.text(c.array).replace(/\s+/g, '') === text)) return true;
     if (cx.m.accesses.some((a) => inLoop(a.node) && cx.arrayKey(a.array) === key)) return true;
     // A loop whose condition is some other flag or call still re-checks something.
     const test = unwrap(loop.test as Node | null);

@@ -1,6 +1,6 @@
 /** Shared helpers for the rules of one file: array identity, values, cell keys, reporting. */
 import { literalNumber, unwrap, keyText, type Node } from './ast';
-import type { FileModel, Site } from './model';
+import type { AtomicsCall, FileModel, Site } from './model';
 import { formatMessage, RULES, type RuleId, type Severity } from './rules';
 import type { LintFinding, QuickFix, RelatedSite } from './types';
 import { ValueAnalysis, type Val } from './values';
@@ -11,12 +11,19 @@ export class LintContext {
   readonly findings: LintFinding[] = [];
   /** Array keys used as the first argument of some Atomics call. */
   readonly atomicArrays = new Set<string>();
+  /** Atomics calls by array key. */
+  readonly atomicsByKey = new Map<string, AtomicsCall[]>();
+  private readonly keyMemo = new Map<Node, string | null>();
 
   constructor(readonly m: FileModel, readonly file: string, private readonly disabled: Set<string>) {
     this.values = new ValueAnalysis(m);
     for (const a of m.atomics) {
       const k = this.arrayKey(a.array);
-      if (k) this.atomicArrays.add(k);
+      if (!k) continue;
+      this.atomicArrays.add(k);
+      const list = this.atomicsByKey.get(k);
+      if (list) list.push(a);
+      else this.atomicsByKey.set(k, [a]);
     }
   }
 
@@ -27,6 +34,20 @@ export class LintContext {
 
   /** Identity of an array expression: its binding, a global name, or a member chain (`this.view`). */
   arrayKey(expr: Node | null): string | null {
+    if (!expr) return null;
+    const memo = this.keyMemo.get(expr);
+    if (memo !== undefined) return memo;
+    const k = this.computeKey(expr);
+    this.keyMemo.set(expr, k);
+    return k;
+  }
+
+  /** Atomics calls on the array `key` (empty for null). */
+  atomicsOn(key: string | null): AtomicsCall[] {
+    return (key && this.atomicsByKey.get(key)) || [];
+  }
+
+  private computeKey(expr: Node): string | null {
     const e = unwrap(expr);
     if (!e) return null;
     if (e.type === 'Identifier') {

@@ -1,6 +1,6 @@
-/** Pass B over one file: resolves names and collects the facts the rules read (Atomics calls, element accesses, calls, loops). */
+/** One walk over a file: declares scopes, resolves names, and collects the facts the rules read (Atomics calls, element accesses, calls, loops). */
 import { atomicsOp, forEachChild, functionName, isCall, isFunction, isLoop, isMember, propName, unwrap, type Node } from './ast';
-import { buildScopes, lookup, type Binding, type Scope, type ScopeTable } from './scope';
+import { scopeBuilder, lookup, type Binding, type Scope, type ScopeTable } from './scope';
 
 /** Which thread a piece of code evidently runs on, from `isMainThread` branches; null when unknown. */
 export type ThreadSide = 'main' | 'worker' | null;
@@ -72,11 +72,17 @@ export interface FileModel {
   exits: Map<Node, Node[]>;
 }
 
+const NONE: Node[] = [];
 const LISTEN = new Set(['on', 'once', 'addListener', 'addEventListener', 'prependListener', 'prependOnceListener']);
 
 /** Builds the file model of a parsed Program. */
 export function buildModel(source: string, program: Node): FileModel {
-  const scopes = buildScopes(program);
+  const builder = scopeBuilder(program);
+  const scopes = builder.table;
+  /** References resolve after the walk, once every (hoisted) declaration is known. */
+  const pendingRefs: { id: Node; scope: Scope | null }[] = [];
+  const pendingCalls: { call: CallSite; id: Node }[] = [];
+  const pendingAssign: { id: Node; right: Node }[] = [];
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
@@ -165,17 +171,18 @@ export function buildModel(source: string, program: Node): FileModel {
 
   const onCall = (node: Node): void => {
     const op = atomicsOp(node);
-    const args = ((node.arguments as Node[]) ?? []).map((a) => a);
+    const args = (node.arguments as Node[]) ?? [];
     if (op) {
-      m.atomics.push({ ...site(node), op, args, array: unwrap(args[0]) ?? null, index: unwrap(args[1]) ?? null });
+      const st = site(node);
+      m.atomics.push({ node, fns: st.fns, loops: st.loops, ancestors: st.ancestors, side: st.side, op, args, array: unwrap(args[0]) ?? null, index: unwrap(args[1]) ?? null });
       return;
     }
     const callee = unwrap(node.callee as Node);
     let name: string | null = null;
-    let binding: Binding | null = null;
+    const binding: Binding | null = null;
+    const deferred = callee?.type === 'Identifier';
     if (callee?.type === 'Identifier') {
       name = String(callee.name);
-      binding = lookup(scope, name);
     } else if (isMember(callee)) {
       name = propName(callee);
       const ev = unwrap(args[0]);
@@ -188,13 +195,15 @@ export function buildModel(source: string, program: Node): FileModel {
       }
       if ((name === 'then' || name === 'finally') && ev && isFunction(ev)) m.joinCallbacks.add(ev);
     }
-    m.calls.push({ ...site(node), name, binding });
+    // Calls only need their functions and thread side; skipping the other copies keeps big files cheap.
+    const call: CallSite = { node, fns: fns.slice(), loops: NONE, ancestors: NONE, side: sides.length ? (sides[sides.length - 1] ?? null) : null, name, binding };
+    m.calls.push(call);
+    if (deferred) pendingCalls.push({ call, id: callee });
   };
 
-  const visit = (node: Node, parent: Node | null, key: string): void => {
-    const own = scopes.scopes.get(node);
+  const visit = (node: Node, key: string, parent: Node | null): void => {
     const savedScope = scope;
-    if (own) scope = own;
+    scope = builder.enter(node, scope ?? builder.root);
     const fnNode = isFunction(node);
     const savedLoops = loops;
     if (fnNode) {
@@ -205,13 +214,7 @@ export function buildModel(source: string, program: Node): FileModel {
     switch (node.type) {
       case 'Identifier':
         if (node.name === 'isMainThread') m.checksMainThread = true;
-        if (isReference(node, parent, key)) {
-          const b = lookup(scope, String(node.name));
-          if (b) {
-            m.refs.set(node, b);
-            b.refCount++;
-          }
-        }
+        if (isReference(node, parent, key)) pendingRefs.push({ id: node, scope });
         break;
       case 'CallExpression':
       case 'OptionalCallExpression':
@@ -242,8 +245,7 @@ export function buildModel(source: string, program: Node): FileModel {
         const left = unwrap(node.left as Node);
         const right = node.right as Node;
         if (left?.type === 'Identifier' && node.operator === '=') {
-          const b = lookup(scope, String(left.name));
-          if (b) b.assigned.push(right);
+          pendingAssign.push({ id: left, right });
           if (left.name === 'onmessage' && isFunction(unwrap(right) ?? left)) m.messageHandlers.add(unwrap(right)!);
         } else if (isMember(left) && !left.computed && node.operator === '=') {
           const k = m.source.slice(left.start, left.end).replace(/\s+/g, '');
@@ -264,7 +266,8 @@ export function buildModel(source: string, program: Node): FileModel {
             const kind = classifyAccess(node, parent, key);
             if (kind) {
               const opNode = kind === 'rmw' || (kind === 'write' && parent?.type === 'AssignmentExpression') ? parent! : node;
-              m.accesses.push({ ...site(node), kind, op: opNode, array: obj, index: prop });
+              const st = site(node);
+              m.accesses.push({ node, fns: st.fns, loops: st.loops, ancestors: st.ancestors, side: st.side, kind, op: opNode, array: obj, index: prop });
             }
           }
         } else if (propName(node) === 'isMainThread') m.checksMainThread = true;
@@ -278,20 +281,20 @@ export function buildModel(source: string, program: Node): FileModel {
     if (loop) loops.push(node);
     if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
       const side = sideOfTest(node.test as Node);
-      visit(node.test as Node, node, 'test');
+      visit(node.test as Node, 'test', node);
       if (node.consequent) {
         sides.push(side ?? (sides[sides.length - 1] ?? null));
-        visit(node.consequent as Node, node, 'consequent');
+        visit(node.consequent as Node, 'consequent', node);
         sides.pop();
       }
       if (node.alternate) {
         const opposite: ThreadSide = side === 'main' ? 'worker' : side === 'worker' ? 'main' : null;
         sides.push(opposite ?? (sides[sides.length - 1] ?? null));
-        visit(node.alternate as Node, node, 'alternate');
+        visit(node.alternate as Node, 'alternate', node);
         sides.pop();
       }
     } else {
-      forEachChild(node, (c, k) => visit(c, node, k));
+      forEachChild(node, visit);
     }
     if (loop) loops.pop();
     ancestors.pop();
@@ -302,7 +305,16 @@ export function buildModel(source: string, program: Node): FileModel {
     scope = savedScope;
   };
 
-  visit(program, null, '');
+  visit(program, '', null);
+  for (const r of pendingRefs) {
+    const b = lookup(r.scope, String(r.id.name));
+    if (b) {
+      m.refs.set(r.id, b);
+      b.refCount++;
+    }
+  }
+  for (const c of pendingCalls) c.call.binding = m.refs.get(c.id) ?? null;
+  for (const a of pendingAssign) m.refs.get(a.id)?.assigned.push(a.right);
   return m;
 }
 

@@ -1,5 +1,5 @@
-/** Lexical scopes and bindings of one file (pass A): which declaration each name refers to. */
-import { forEachChild, isFunction, type Node } from './ast';
+/** Lexical scopes and bindings of one file: which declaration each name refers to. */
+import { isFunction, type Node } from './ast';
 
 /** One declared name. */
 export interface Binding {
@@ -31,7 +31,8 @@ export interface Binding {
 /** One lexical scope. */
 export interface Scope {
   parent: Scope | null;
-  names: Map<string, Binding>;
+  /** Declared names; null until the first declaration (most blocks declare nothing). */
+  names: Map<string, Binding> | null;
   isFunction: boolean;
 }
 
@@ -43,47 +44,75 @@ export interface ScopeTable {
   declared: Map<Node, Binding>;
 }
 
-/** Builds the scope table of a Program node. */
-export function buildScopes(program: Node): ScopeTable {
+/** Declares names as a walk enters nodes (one walk with the fact collection; references resolve after it, so hoisting works). */
+export interface ScopeBuilder {
+  table: ScopeTable;
+  root: Scope;
+  enter(node: Node, scope: Scope): Scope;
+}
+
+/** Starts the scope table of a Program node. */
+export function scopeBuilder(program: Node): ScopeBuilder {
   const table: ScopeTable = { scopes: new Map(), bindings: [], declared: new Map() };
   const root: Scope = { parent: null, names: new Map(), isFunction: true };
   table.scopes.set(program, root);
 
-  const declare = (scope: Scope, id: Node, b: Omit<Binding, 'id' | 'name' | 'node' | 'assigned' | 'refCount'>): void => {
-    const binding: Binding = { ...b, id: table.bindings.length, name: String(id.name), node: id, assigned: [], refCount: 0 };
+  /** Fields a declaration site knows; the binding object is built with one fixed shape (fast property access). */
+  interface Decl {
+    kind: Binding['kind'];
+    init: Node | null;
+    fn: Node | null;
+    paramIndex: number;
+    decl: Node | null;
+    type: Node | null;
+    importSource: string | null;
+    importName: string | null;
+  }
+  const decl = (kind: Binding['kind'], init: Node | null = null, fn: Node | null = null, paramIndex = -1, declNode: Node | null = null): Decl => ({
+    kind, init, fn, paramIndex, decl: declNode, type: null, importSource: null, importName: null,
+  });
+
+  const declare = (scope: Scope, id: Node, d: Decl, path: string[], type: Node | null): void => {
+    const binding: Binding = {
+      id: table.bindings.length, name: String(id.name), kind: d.kind, node: id, init: d.init, path, fn: d.fn, paramIndex: d.paramIndex,
+      decl: d.decl, type, importSource: d.importSource, importName: d.importName, assigned: [], refCount: 0,
+    };
     table.bindings.push(binding);
     table.declared.set(id, binding);
     // A later declaration of the same name in one scope (var redeclaration) keeps the first.
-    if (!scope.names.has(binding.name)) scope.names.set(binding.name, binding);
+    const names = (scope.names ??= new Map());
+    if (!names.has(binding.name)) names.set(binding.name, binding);
   };
 
-  const declarePattern = (scope: Scope, pat: Node | null | undefined, base: Omit<Binding, 'id' | 'name' | 'node' | 'assigned' | 'refCount' | 'path'>, path: string[]): void => {
+  const noInit = (d: Decl): Decl => (d.init === null ? d : { ...d, init: null });
+
+  const declarePattern = (scope: Scope, pat: Node | null | undefined, d: Decl, path: string[]): void => {
     if (!pat) return;
     switch (pat.type) {
       case 'Identifier':
-        declare(scope, pat, { ...base, path, type: (pat.typeAnnotation as Node | undefined) ?? base.type });
+        declare(scope, pat, d, path, (pat.typeAnnotation as Node | undefined) ?? null);
         return;
       case 'AssignmentPattern':
-        declarePattern(scope, pat.left, base, path);
+        declarePattern(scope, pat.left, d, path);
         return;
       case 'RestElement':
-        declarePattern(scope, pat.argument, { ...base, init: null }, path);
+        declarePattern(scope, pat.argument, noInit(d), path);
         return;
       case 'ArrayPattern':
-        for (const el of (pat.elements as (Node | null)[]) ?? []) declarePattern(scope, el, { ...base, init: null }, path);
+        for (const el of (pat.elements as (Node | null)[]) ?? []) declarePattern(scope, el, noInit(d), path);
         return;
       case 'ObjectPattern':
         for (const p of (pat.properties as Node[]) ?? []) {
-          if (p.type === 'RestElement') declarePattern(scope, p.argument, { ...base, init: null }, path);
+          if (p.type === 'RestElement') declarePattern(scope, p.argument, noInit(d), path);
           else {
             const key = p.key as Node | undefined;
             const name = !p.computed && key?.type === 'Identifier' ? String(key.name) : key?.type === 'StringLiteral' ? String(key.value) : null;
-            declarePattern(scope, p.value, name === null ? { ...base, init: null } : base, name === null ? path : [...path, name]);
+            declarePattern(scope, p.value, name === null ? noInit(d) : d, name === null ? path : [...path, name]);
           }
         }
         return;
       case 'TSParameterProperty':
-        declarePattern(scope, pat.parameter, base, path);
+        declarePattern(scope, pat.parameter, d, path);
         return;
       default:
         return;
@@ -96,82 +125,72 @@ export function buildScopes(program: Node): ScopeTable {
     return cur;
   };
 
-  const visit = (node: Node, scope: Scope): void => {
+  /** Declares what `node` introduces and returns the scope its children live in. */
+  const enter = (node: Node, scope: Scope): Scope => {
+    const known = table.scopes.get(node);
+    if (known) return known;
     if (isFunction(node)) {
-      if (node.type === 'FunctionDeclaration' && node.id) {
-        declare(scope, node.id, { kind: 'function', init: null, path: [], fn: null, paramIndex: -1, decl: node, type: null, importSource: null, importName: null });
-      }
+      if (node.type === 'FunctionDeclaration' && node.id) declare(scope, node.id, decl('function', null, null, -1, node), [], null);
       const fnScope: Scope = { parent: scope, names: new Map(), isFunction: true };
       table.scopes.set(node, fnScope);
-      if (node.type === 'FunctionExpression' && node.id) {
-        declare(fnScope, node.id, { kind: 'function', init: null, path: [], fn: null, paramIndex: -1, decl: node, type: null, importSource: null, importName: null });
-      }
+      if (node.type === 'FunctionExpression' && node.id) declare(fnScope, node.id, decl('function', null, null, -1, node), [], null);
       const params = (node.params as Node[]) ?? [];
-      params.forEach((p, i) => declarePattern(fnScope, p, { kind: 'param', init: null, fn: node, paramIndex: i, decl: null, type: null, importSource: null, importName: null }, []));
-      for (const p of params) visit(p, fnScope);
+      for (let i = 0; i < params.length; i++) declarePattern(fnScope, params[i], decl('param', null, node, i), []);
       const body = node.body as Node | undefined;
-      if (body) {
-        if (body.type === 'BlockStatement') {
-          table.scopes.set(body, fnScope);
-          for (const s of (body.body as Node[]) ?? []) visit(s, fnScope);
-        } else visit(body, fnScope);
-      }
-      if (node.key && node.computed) visit(node.key, scope);
-      return;
+      if (body && body.type === 'BlockStatement') table.scopes.set(body, fnScope);
+      return fnScope;
     }
-    let inner = scope;
     switch (node.type) {
       case 'BlockStatement':
       case 'ForStatement':
       case 'ForInStatement':
       case 'ForOfStatement':
-      case 'SwitchStatement':
-        inner = { parent: scope, names: new Map(), isFunction: false };
+      case 'SwitchStatement': {
+        const inner: Scope = { parent: scope, names: null, isFunction: false };
         table.scopes.set(node, inner);
-        break;
-      case 'StaticBlock':
-        inner = { parent: scope, names: new Map(), isFunction: true };
+        return inner;
+      }
+      case 'StaticBlock': {
+        const inner: Scope = { parent: scope, names: new Map(), isFunction: true };
         table.scopes.set(node, inner);
-        break;
-      case 'CatchClause':
-        inner = { parent: scope, names: new Map(), isFunction: false };
+        return inner;
+      }
+      case 'CatchClause': {
+        const inner: Scope = { parent: scope, names: null, isFunction: false };
         table.scopes.set(node, inner);
-        declarePattern(inner, node.param, { kind: 'catch', init: null, fn: null, paramIndex: -1, decl: null, type: null, importSource: null, importName: null }, []);
-        break;
+        declarePattern(inner, node.param, decl('catch'), []);
+        return inner;
+      }
       case 'VariableDeclaration': {
         const kind = node.kind === 'var' ? 'var' : node.kind === 'let' ? 'let' : 'const';
         const target = kind === 'var' ? nearestFunction(scope) : scope;
-        for (const d of (node.declarations as Node[]) ?? []) {
-          declarePattern(target, d.id, { kind, init: (d.init as Node | null) ?? null, fn: null, paramIndex: -1, decl: null, type: null, importSource: null, importName: null }, []);
-        }
-        break;
+        for (const d of (node.declarations as Node[]) ?? []) declarePattern(target, d.id, decl(kind, (d.init as Node | null) ?? null), []);
+        return scope;
       }
       case 'ClassDeclaration':
-        if (node.id) declare(scope, node.id, { kind: 'class', init: null, path: [], fn: null, paramIndex: -1, decl: node, type: null, importSource: null, importName: null });
-        break;
+        if (node.id) declare(scope, node.id, decl('class', null, null, -1, node), [], null);
+        return scope;
       case 'ImportDeclaration': {
         const source = String(node.source?.value ?? '');
-        for (const s of (node.specifiers as Node[]) ?? []) {
-          if (!s.local) continue;
-          const imported = s.type === 'ImportSpecifier' ? (s.imported?.type === 'Identifier' ? String(s.imported.name) : String(s.imported?.value)) : s.type === 'ImportDefaultSpecifier' ? 'default' : '*';
-          declare(nearestFunction(scope), s.local, { kind: 'import', init: null, path: [], fn: null, paramIndex: -1, decl: null, type: null, importSource: source, importName: imported });
+        for (const sp of (node.specifiers as Node[]) ?? []) {
+          if (!sp.local) continue;
+          const imported = sp.type === 'ImportSpecifier' ? (sp.imported?.type === 'Identifier' ? String(sp.imported.name) : String(sp.imported?.value)) : sp.type === 'ImportDefaultSpecifier' ? 'default' : '*';
+          declare(nearestFunction(scope), sp.local, { ...decl('import'), importSource: source, importName: imported }, [], null);
         }
-        return;
+        return scope;
       }
       default:
-        break;
+        return scope;
     }
-    forEachChild(node, (c) => visit(c, inner));
   };
 
-  visit(program, root);
-  return table;
+  return { table, root, enter };
 }
 
 /** Looks `name` up from `scope` outwards. */
 export function lookup(scope: Scope | null, name: string): Binding | null {
   for (let s = scope; s; s = s.parent) {
-    const b = s.names.get(name);
+    const b = s.names?.get(name);
     if (b) return b;
   }
   return null;
