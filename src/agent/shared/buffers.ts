@@ -26,6 +26,8 @@ const MAX_NODES = 1000;
 /** Registry of the shared buffers one thread knows. */
 export class BufferRegistry {
   private readonly known = new WeakMap<SharedArrayBuffer, BufferState>();
+  /** Every clone of a buffer is a new object, even in the thread that sent it: ids join them. */
+  private readonly byId = new Map<string, WeakRef<BufferState>>();
   private next = 0;
   private localN = 0;
 
@@ -45,6 +47,13 @@ export class BufferRegistry {
   add(sab: SharedArrayBuffer, id: string | null, site: number | null): BufferState {
     const have = this.known.get(sab);
     if (have) return have; // first name wins: a missed mapping may only hide races
+    if (id !== null) {
+      const same = this.byId.get(id)?.deref();
+      if (same) {
+        this.known.set(sab, same);
+        return same;
+      }
+    }
     const origin = id === null;
     const name = id ?? `${this.ctx.pid}.${this.ctx.tid}.${this.localN++}`;
     const parts = name.split('.');
@@ -60,6 +69,7 @@ export class BufferRegistry {
       stamps: [],
     };
     this.known.set(sab, st);
+    this.byId.set(name, new WeakRef(st));
     this.ctx.write({ k: 'buf', idx: st.idx, id: name, byteLength: sab.byteLength, site: origin ? site : null, origin });
     return st;
   }

@@ -6,6 +6,7 @@
  * and at least one sits in Atomics.wait, the first to notice writes the `deadlock` record and
  * raises the abort flag; every thread flushes, and the main thread exits with code 124.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { DeadlockRecord } from '../../protocol/events';
 import type { AgentContext } from '../extension';
@@ -22,6 +23,19 @@ export const SLICE_MS = 100;
 const TICK_MS = 100;
 const SITE_HI = 2 ** 31;
 
+const CLK_MS = 10; // USER_HZ = 100 on Linux
+
+/** This thread's user+system CPU time in ms from /proc/thread-self/stat, or null where unavailable. */
+function threadCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * CLK_MS;
+  } catch {
+    return null;
+  }
+}
+
 /** A lock this thread holds: (buffer id parts, byte offset, acquiring site). */
 export interface Held {
   bufTid: number;
@@ -35,6 +49,8 @@ export class Watchdog {
   private timer: NodeJS.Timeout | null = null;
   private elu = performance.eventLoopUtilization();
   private idle = false;
+  private lastTickUs = 0;
+  private lastCpuMs: number | null = null;
   private aborted = false;
   private readonly timeoutUs: number;
 
@@ -65,15 +81,34 @@ export class Watchdog {
 
   private tick(): void {
     const now = this.ctx.now();
-    const e = performance.eventLoopUtilization(this.elu);
-    this.elu = performance.eventLoopUtilization();
+    const busy = this.busyFraction(now);
     const f = this.ctl.f64;
     const wasIdle = this.idle;
-    this.idle = e.utilization < 0.02;
+    this.idle = busy < 0.3;
     if (this.idle && !wasIdle) f[this.ctl.time(this.self, F_IDLE_SINCE)] = now - TICK_MS * 1000;
     f[this.ctl.time(this.self, F_IDLE_SEEN)] = now;
     Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_IDLE), this.idle ? 1 : 0);
     this.check(now);
+  }
+
+  /**
+   * Share of the last tick this thread spent on the CPU. Linux: the thread's own CPU time from
+   * /proc (eventLoopUtilization reads near 1 while the CPU profiler's signals interrupt the
+   * poll); elsewhere eventLoopUtilization.
+   */
+  private busyFraction(now: number): number {
+    const cpu = threadCpuMs();
+    const wall = (now - this.lastTickUs) / 1000;
+    this.lastTickUs = now;
+    if (cpu !== null && this.lastCpuMs !== null && wall > 0) {
+      const d = cpu - this.lastCpuMs;
+      this.lastCpuMs = cpu;
+      return d / wall;
+    }
+    this.lastCpuMs = cpu;
+    const e = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    return cpu === null ? e.utilization : 1;
   }
 
   /** Mark this thread waiting in Atomics.wait. */
