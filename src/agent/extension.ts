@@ -55,6 +55,8 @@ export interface ModuleRuntime {
   p: Uint32Array;
   /** Current recursion depth per function index. */
   d: Uint32Array;
+  /** Calls made from a function's own self-call sites (prim = ncalls - s for those functions). */
+  s: Uint32Array;
   /** Module id in this thread (ModuleRecord.fid). */
   fid: number;
 }

@@ -35,6 +35,7 @@ export class ModuleRegistry {
     rt.c = new Uint32Array(n);
     rt.p = new Uint32Array(n);
     rt.d = new Uint32Array(n);
+    rt.s = new Uint32Array(n);
     rt.fid = fid;
     this.modules.push({ rt, lastTotal: 0 });
     let path = file;
@@ -52,14 +53,14 @@ export class ModuleRegistry {
   /** Write a counts record for every module whose counters moved since the last flush. */
   writeCounts(): void {
     for (const m of this.modules) {
-      const { c, p } = m.rt;
+      const { c, p, s } = m.rt;
       let total = 0;
       for (let i = 0; i < c.length; i++) total += c[i]!;
       if (total === m.lastTotal) continue;
       m.lastTotal = total;
       const ncalls = Array.from(c);
-      // Only directly recursive functions maintain p (it is > 0 once they ran); the rest are all primitive.
-      const prim = ncalls.map((n, i) => (p[i]! > 0 ? p[i]! : n));
+      // Depth-tracked functions keep p (> 0 once they ran); self-call-counted ones keep s; the rest are all primitive.
+      const prim = ncalls.map((n, i) => (p[i]! > 0 ? p[i]! : Math.max(0, n - s[i]!)));
       this.ctx.write({ k: 'counts', fid: m.rt.fid, ncalls, prim });
     }
   }

@@ -15,21 +15,25 @@ function transform(source: string, isModule = false): string {
 }
 
 /** Run transformed script code with a stub __pp; returns [result, module funcs, counts]. */
-function runScript(code: string): { result: unknown; funcs: number[]; names: string[]; c: Uint32Array; p: Uint32Array } {
+function runScript(code: string): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
   const state: any = {};
   const context = vm.createContext({
     __pp: {
       m(_url: string, funcs: number[], names: string[]) {
         state.funcs = funcs;
         state.names = names;
-        state.rt = { c: new Uint32Array(names.length), p: new Uint32Array(names.length), d: new Uint32Array(names.length), fid: 1 };
+        const n = names.length;
+        state.rt = { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 };
         return state.rt;
       },
     },
   });
   const result = vm.runInContext(code, context);
   // Arrays made inside the vm context belong to another realm: copy them for deepEqual.
-  return { result, funcs: [...state.funcs], names: [...state.names], c: state.rt.c, p: state.rt.p };
+  const { c, p, s } = state.rt;
+  // the same rule as the runtime's counts records
+  const prim = Array.from(c as Uint32Array, (n, i) => (p[i] > 0 ? p[i] : n - s[i]));
+  return { result, funcs: [...state.funcs], names: [...state.names], c: Array.from(c as Uint32Array), prim };
 }
 
 describe('agent: source transform', () => {
@@ -45,8 +49,24 @@ describe('agent: source transform', () => {
     const r = runScript(transform(src));
     assert.equal(r.result, 55 + 4 + 9 + 24);
     assert.deepEqual(r.names, ['fib', 'sq', 'f']);
-    assert.deepEqual(Array.from(r.c), [177, 2, 4]);
-    assert.deepEqual(Array.from(r.p), [1, 0, 1]);
+    assert.deepEqual(r.c, [177, 2, 4]);
+    assert.deepEqual(r.prim, [1, 2, 1]);
+  });
+
+  it('falls back to depth tracking when a self-call cannot be counted in place, and stays exact', () => {
+    const src = [
+      'class T { down(n) { return n > 0 ? this.down(n - 1) : 0; } spin() { return this.k-- > 0 ? this.spin() : 1; } }',
+      'const t = new T(); t.k = 3;',
+      'function walk(list) { return list.length ? 1 + walk(...[list.slice(1)]) : 0; }',
+      't.down(4) + t.spin() + walk([1, 2, 3]);',
+    ].join('\n');
+    const code = transform(src);
+    assert.match(code, /try\{/, 'spin() (a member self-call without arguments) uses depth tracking');
+    const r = runScript(code);
+    assert.equal(r.result, 0 + 1 + 3);
+    assert.deepEqual(r.names, ['down', 'spin', 'walk']);
+    assert.deepEqual(r.c, [5, 4, 4]);
+    assert.deepEqual(r.prim, [1, 1, 1]);
   });
 
   it('maps every function to the generated column V8 reports, even on the header line', () => {
