@@ -12,7 +12,8 @@ export class ProcessClocks {
   private readonly dense: Uint32Array | null;
   private readonly sparse: number[][] = [];
 
-  constructor(threads: LoadedThread[]) {
+  /** denseCap: most clock entries laid out densely (32 M = 128 MiB); beyond, lookups scan the flat vc. */
+  constructor(threads: LoadedThread[], denseCap = 32 * 1024 * 1024) {
     let total = 0;
     let maxSlot = 0;
     for (const t of threads) {
@@ -24,8 +25,7 @@ export class ProcessClocks {
       for (const seg of t.segs) for (let k = 0; k < seg.vc.length; k += 2) maxSlot = Math.max(maxSlot, seg.vc[k]!);
     }
     this.width = maxSlot + 1;
-    // 32 M entries (128 MiB) is the most we lay out densely; beyond, each lookup scans the flat vc.
-    this.dense = total * this.width <= 32 * 1024 * 1024 ? new Uint32Array(total * this.width) : null;
+    this.dense = total * this.width <= denseCap ? new Uint32Array(total * this.width) : null;
     for (const t of threads) {
       const b = this.base.get(t)!;
       t.segs.forEach((seg, s) => {

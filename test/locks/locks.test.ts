@@ -246,3 +246,46 @@ test('a watchdog deadlock record becomes a cycle report with waiting and holding
   );
   assert.match(d.message, /thread 1 waits at main\.js:51 for lock B:4 held by thread 2 while holding B:0 \(taken at main\.js:50\)/);
 });
+
+test('a three-lock cycle over three threads is one lock-order report', () => {
+  const [main, w1, w2, w3] = threads(4);
+  nested(w1!, 0, [0, 4], 30);
+  nested(w2!, 100, [4, 8], 40);
+  nested(w3!, 200, [8, 0], 50);
+  const { deadlocks } = analyseLocks(run(main!, w1!, w2!, w3!));
+  assert.equal(deadlocks.length, 1);
+  assert.deepEqual(deadlocks[0]!.locks, ['B:0', 'B:4', 'B:8']);
+  assert.deepEqual(deadlocks[0]!.threadIds, [1, 2, 3]);
+});
+
+test('every thread blocked without a cycle of held locks is reported as a lost wake-up', () => {
+  const [main, w1] = threads(2);
+  main!.deadlocks.push({
+    k: 'deadlock',
+    us: 1000,
+    threads: [
+      { tid: 0, waiting: null, holds: [], idle: true },
+      { tid: 1, waiting: { buf: 'B', off: 12, site: site(70), sinceUs: 10 }, holds: [], idle: false },
+    ],
+  });
+  const { deadlocks } = analyseLocks(run(main!, w1!));
+  assert.equal(deadlocks.length, 1);
+  assert.equal(deadlocks[0]!.kind, 'cycle');
+  assert.deepEqual(deadlocks[0]!.threadIds, [1]);
+  assert.match(deadlocks[0]!.message, /no thread holds what another waits for/);
+});
+
+test('the same deadlock noticed by two threads is reported once', () => {
+  const [main, w1, w2] = threads(3);
+  const rec = {
+    k: 'deadlock' as const,
+    us: 1000,
+    threads: [
+      { tid: 1, waiting: { buf: 'B', off: 4, site: 0, sinceUs: 10 }, holds: [{ buf: 'B', off: 0, site: 0 }], idle: false },
+      { tid: 2, waiting: { buf: 'B', off: 0, site: 0, sinceUs: 11 }, holds: [{ buf: 'B', off: 4, site: 0 }], idle: false },
+    ],
+  };
+  main!.deadlocks.push(rec);
+  w1!.deadlocks.push({ ...rec, us: 1001 });
+  assert.equal(analyseLocks(run(main!, w1!, w2!)).deadlocks.length, 1);
+});

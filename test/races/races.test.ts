@@ -201,3 +201,15 @@ test('stays fast on a million coalesced runs', () => {
   const races = analyseRaces(run(main, w1, w2));
   assert.deepEqual(races, []);
 });
+
+test('past the dense size cap, clocks are read from the sparse vectors with the same answer', async () => {
+  const { ProcessClocks } = await import('../../src/core/hbClocks');
+  const { main, w1, w2 } = twoWorkers();
+  segment(w1, { 0: 1, 1: 3, 2: 7 }, []);
+  segment(w2, { 0: 2, 1: 2, 2: 1 }, []);
+  for (const clocks of [new ProcessClocks([main, w1, w2]), new ProcessClocks([main, w1, w2], 0)]) {
+    assert.equal(clocks.clock(clocks.segmentIndex(w1, 0), 2), 7);
+    assert.equal(clocks.clock(clocks.segmentIndex(w1, 0), 5), 0);
+    assert.equal(clocks.clock(clocks.segmentIndex(w2, 0), 1), 2);
+  }
+});
