@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test/fixtures/**', 'examples/**', 'dist/**', '.vscode-test/**'] },
+  { ignores: ['out/**', 'node_modules/**', 'test/fixtures/**', 'bench/kernels/**', 'examples/**', 'dist/**', '.vscode-test/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
