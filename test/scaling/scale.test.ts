@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { runScaling, median } from '../../src/core/scaling';
 import { parseScaleArgs, formatScaling } from '../../src/cli/scale';
 import { UserError } from '../../src/core/api';
@@ -107,4 +108,33 @@ test('parprof scale parses counts, the variable and program arguments', () => {
   assert.deepEqual(parseScaleArgs(['app.js']).opts.variable, { mode: 'env', name: 'WORKERS' });
   for (const bad of [['app.js', '--workers', '1,x'], ['app.js', '--arg', 'nope'], ['app.js', '--env', 'A', '--arg', '{n}'], ['--repeat', '0', 'a.js'], []])
     assert.throws(() => parseScaleArgs(bad), UserError, bad.join(' '));
+});
+
+test('with profile, each count is also profiled once and its report can be opened', { timeout: 120_000 }, async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'parprof-scale-'));
+  try {
+    const r = await runScaling({
+      file: fixture,
+      args: [],
+      env: { ...SLEEP, TOTAL_MS: '200' },
+      workers: [1, 2],
+      repeat: 1,
+      profile: true,
+      outDir,
+      variable: { mode: 'env', name: 'WORKERS' },
+    });
+    assert.equal(r.outDir, outDir);
+    for (const row of r.rows) {
+      const profiled = row.runs.filter((x) => x.profiled);
+      assert.equal(profiled.length, 1);
+      assert.equal(profiled[0]!.outDir, join(outDir, `w${row.workers}`));
+      const report = JSON.parse(readFileSync(join(profiled[0]!.outDir!, 'report.json'), 'utf8'));
+      assert.equal(report.threads.length, 1 + row.workers, 'main plus one thread per worker');
+      assert.ok(row.efficiencyTree, 'the row carries the efficiency breakdown of its profiled run');
+      assert.equal(row.runs.length, 2, 'one timed run plus the profiled one');
+    }
+    assert.match(formatScaling(r), /load bal/);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 });
