@@ -227,11 +227,11 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   if (isMain) {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const onSignal = (): void => {
-        flushAllThreads(messages, control, pctl, 'signal');
         if (process.listenerCount(sig) > 1) {
-          st.flushAll(false); // the program handles the signal itself
+          st.flushAll(false); // the program handles the signal itself and may carry on
           return;
         }
+        flushAllThreads(messages, control, pctl, 'signal');
         st.finish('signal', null);
         process.removeListener(sig, onSignal);
         process.kill(process.pid, sig);

@@ -67,7 +67,7 @@ describe('agent: threads', () => {
     assert.equal(spawns.length, 2);
     const evalSpawn = spawns.find((s) => s.eval)!;
     assert.equal(evalSpawn.entry, '[eval]');
-    assert.ok(evalSpawn.stack[0]?.includes('threads.js'), evalSpawn.stack[0]);
+    assert.ok(evalSpawn.stack[0]?.includes('threads.js'), String(evalSpawn.stack[0]));
     const evalThread = threadByTid(run, evalSpawn.childTid);
     assert.equal(evalThread.info.entry, '[eval]');
     assert.deepEqual(callsOf(evalThread, '[worker eval 1]', 'tri'), [11, 1]);

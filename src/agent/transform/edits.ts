@@ -24,6 +24,18 @@ export interface AppliedEdits {
   generatedOffset(offset: number): number;
 }
 
+/** How many entries of the non-decreasing `sorted` are <= x. */
+export function countAtOrBelow(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The mutable edit list handed to transform passes. */
 export class Edits implements EditList {
   private readonly insertions: Insertion[] = [];
@@ -82,15 +94,8 @@ export class Edits implements EditList {
     return {
       code: parts.join(''),
       generatedOffset(offset: number): number {
-        // Last breakpoint with key <= offset (keys are non-decreasing).
-        let lo = 0;
-        let hi = keys.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (keys[mid]! <= offset) lo = mid + 1;
-          else hi = mid;
-        }
-        return offset + (lo > 0 ? cum[lo - 1]! : 0);
+        const n = countAtOrBelow(keys, offset);
+        return offset + (n > 0 ? cum[n - 1]! : 0);
       },
     };
   }

@@ -6,7 +6,7 @@
  */
 import { parse, type Program } from 'acorn';
 import type { AgentOptions, SiteKind } from '../../protocol/events';
-import { Edits } from './edits';
+import { countAtOrBelow, Edits } from './edits';
 import { findFunctions, instrumentFunctions } from './functions';
 import { instrumentSharedAccess } from './sharedAccess';
 import type { TransformContext } from './types';
@@ -58,14 +58,7 @@ function lineStarts(source: string): number[] {
 }
 
 function lineOf(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid]! <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo; // 1-based
+  return countAtOrBelow(starts, offset); // 1-based
 }
 
 /** Where the module header goes: after a directive prologue, else before the first statement. */
