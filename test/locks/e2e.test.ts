@@ -28,8 +28,11 @@ test('one hot mutex shared by 4 workers is contended far more than a lock per wo
   for (const l of cold.locks) assert.equal(l.acquisitions, 5000);
   const coldContended = cold.locks.reduce((s, l) => s + l.contended, 0);
   assert.equal(coldContended, 0, show(cold.locks));
-  assert.ok(h.contended >= 200, `hot lock contended only ${h.contended} times`);
-  assert.ok(h.waitMs + h.spinMs > 0);
+  // A futex mutex lets the releaser barge back in, so most acquisitions stay uncontended while
+  // the others sleep: the blocked time is the telling number, the count only has to be clear.
+  assert.ok(h.contended >= 20, `hot lock contended only ${h.contended} times`);
+  assert.ok(h.waitMs + h.spinMs >= 10, `hot lock blocked only ${h.waitMs + h.spinMs} ms`);
+  assert.equal(cold.locks.reduce((s, l) => s + l.waitMs + l.spinMs, 0), 0);
   assert.ok(h.holdMs > 0);
   const roles = new Set(h.sites.map((s) => s.role));
   for (const role of ['acquire', 'release', 'wait'] as const) assert.ok(roles.has(role), `no ${role} site`);
