@@ -20,11 +20,14 @@ interface TestHooks {
   /** ms from script start to first draw; readyAt is since navigation start. */
   loadMs: number;
   readyAt?: number;
+  /** performance.now() at each loading step, for the benchmark. */
+  phases: Record<string, number>;
   slices: number;
   modelBytes: number;
   timeline?: TimelineHandle;
   functions?: FunctionTableHandle;
   show?: (view: ViewName) => void;
+  pointAt?: (chart: string, workers: number) => { x: number; y: number } | null;
 }
 
 declare global {
@@ -35,6 +38,7 @@ declare global {
 }
 
 const t0 = performance.now();
+const phases: Record<string, number> = { script: t0 };
 let showView: ((v: ViewName) => void) | null = null;
 let table: FunctionTableHandle | null = null;
 
@@ -48,13 +52,12 @@ async function timelineModel(payload: ReportPayload): Promise<TimelineModel> {
     b64 = el?.textContent ?? '';
     el?.remove();
   }
-  let bytes = decodeBase64(b64);
+  phases.read = performance.now();
+  const bytes = decodeBase64(b64);
   p.data = '';
-  if (p.compression === 'gzip') {
-    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
-    bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-  }
+  phases.base64 = performance.now();
   const model = modelFromPacked(p, bytes);
+  phases.model = performance.now();
   // Give report.json exports the labels back; slices stay in the model only.
   report.timeline.labels = p.labels;
   return model;
@@ -63,7 +66,7 @@ async function timelineModel(payload: ReportPayload): Promise<TimelineModel> {
 async function showReport(root: HTMLElement, payload: ReportPayload): Promise<void> {
   const report = payload.report;
   const model = await timelineModel(payload);
-  const hooks: TestHooks = { loadMs: 0, slices: model.start.length, modelBytes: modelBytes(model) };
+  const hooks: TestHooks = { loadMs: 0, slices: model.start.length, modelBytes: modelBytes(model), phases };
   window.__parprof = hooks;
 
   const timeline = createTimeline(report, model);
@@ -109,7 +112,7 @@ function showScaling(root: HTMLElement, payload: Extract<PagePayload, { kind: 's
   const view = createScaling(payload.scaling);
   root.replaceChildren(view.element);
   view.draw();
-  window.__parprof = { loadMs: performance.now() - t0, slices: 0, modelBytes: 0 };
+  window.__parprof = { loadMs: performance.now() - t0, slices: 0, modelBytes: 0, phases, pointAt: view.pointAt };
   document.body.dataset.ready = 'scaling';
 }
 

@@ -15,12 +15,14 @@ function runDir(row: ScalingRow | undefined): string | null {
 }
 
 /** Builds the scaling page; charts draw after the element is attached. */
-export function createScaling(s: ScalingResult): { element: HTMLElement; draw(): void } {
+export function createScaling(s: ScalingResult): { element: HTMLElement; draw(): void; pointAt(chart: string, workers: number): { x: number; y: number } | null } {
   const rows = [...s.rows].sort((a, b) => a.workers - b.workers);
   const fit = s.serialFraction;
   const speedCanvas = h('canvas', { class: 'chart', 'data-chart': 'speedup' });
   const effCanvas = h('canvas', { class: 'chart', 'data-chart': 'efficiency' });
   const wallCanvas = h('canvas', { class: 'chart', 'data-chart': 'wall' });
+  const treeRows = rows.filter((r) => r.efficiencyTree);
+  const factorsCanvas = treeRows.length ? h('canvas', { class: 'chart', 'data-chart': 'factors' }) : null;
   const table = h(
     'table',
     { class: 'scaling-table' },
@@ -50,7 +52,7 @@ export function createScaling(s: ScalingResult): { element: HTMLElement; draw():
     'div',
     { class: 'scaling' },
     h('header', { class: 'report-header' }, h('div', { class: 'title-row' }, h('h1', { title: s.file }, `Scaling: ${shortFile(s.file)}`), s.cancelled ? h('span', { class: 'badge warn' }, 'cancelled') : null), h('div', { class: 'strong fit' }, fitText), h('div', { class: 'muted' }, `${s.repeat} run${s.repeat === 1 ? '' : 's'} per count · ${s.cores} cores · ${s.variable.mode === 'env' ? `env ${s.variable.name}` : `arg ${s.variable.template}`}`), s.warnings.length ? h('ul', { class: 'warnings' }, ...s.warnings.map((w) => h('li', {}, w))) : null),
-    h('div', { class: 'chart-grid' }, h('div', { class: 'chart-box' }, speedCanvas), h('div', { class: 'chart-box' }, effCanvas), h('div', { class: 'chart-box' }, wallCanvas)),
+    h('div', { class: 'chart-grid' }, h('div', { class: 'chart-box' }, speedCanvas), h('div', { class: 'chart-box' }, effCanvas), h('div', { class: 'chart-box' }, wallCanvas), factorsCanvas ? h('div', { class: 'chart-box' }, factorsCanvas) : null),
     table,
   );
 
@@ -66,6 +68,19 @@ export function createScaling(s: ScalingResult): { element: HTMLElement; draw():
     if (dir) openRun(dir);
   };
 
+  const charts = new Map<string, Chart>();
+  /** Page position of the first dataset's point at a worker count (tests click it). */
+  function pointAt(name: string, workers: number): { x: number; y: number } | null {
+    const chart = charts.get(name);
+    if (!chart) return null;
+    const data = chart.data.datasets[0]?.data as { x: number }[] | undefined;
+    const i = data?.findIndex((d) => d.x === workers) ?? -1;
+    const el = chart.getDatasetMeta(0).data[i];
+    if (!el) return null;
+    const r = chart.canvas.getBoundingClientRect();
+    return { x: r.left + el.x, y: r.top + el.y };
+  }
+
   function draw(): void {
     themeCharts();
     const accent = cssVar('--pp-arrow', '#0078d4');
@@ -75,7 +90,7 @@ export function createScaling(s: ScalingResult): { element: HTMLElement; draw():
     const curve: { x: number; y: number }[] = [];
     if (fit) for (let p = 1; p <= maxP; p += Math.max(0.05, maxP / 100)) curve.push({ x: p, y: 1 / (fit.value + (1 - fit.value) / p) });
     const linear = { type: 'linear' as const, title: { display: true, text: 'workers' }, min: 0, max: maxP + (maxP > 4 ? 1 : 0.5) };
-    new Chart(speedCanvas, {
+    charts.set('speedup', new Chart(speedCanvas, {
       type: 'scatter',
       data: {
         datasets: [
@@ -85,7 +100,7 @@ export function createScaling(s: ScalingResult): { element: HTMLElement; draw():
         ],
       },
       options: { maintainAspectRatio: false, onClick, scales: { x: linear, y: { beginAtZero: true, title: { display: true, text: 'speedup S(p)' } } }, plugins: { title: { display: true, text: 'Speedup vs workers' } } },
-    });
+    }));
     new Chart(effCanvas, {
       type: 'scatter',
       data: { datasets: [{ label: 'efficiency E(p)', data: rows.filter((r) => r.efficiency !== null).map((r) => ({ x: r.workers, y: r.efficiency! * 100 })), borderColor: accent, backgroundColor: accent, showLine: true, pointRadius: 5 }] },
@@ -102,6 +117,21 @@ export function createScaling(s: ScalingResult): { element: HTMLElement; draw():
       },
       options: { maintainAspectRatio: false, onClick, scales: { x: linear, y: { beginAtZero: true, title: { display: true, text: 'wall time (ms)' } } }, plugins: { title: { display: true, text: 'Wall time (median, min–max)' } } },
     });
+    if (factorsCanvas) {
+      // How each efficiency factor moves with the worker count: the one that falls is what stops scaling.
+      const factors: [string, string, (t: NonNullable<ScalingRow['efficiencyTree']>) => number][] = [
+        ['parallel efficiency', '--pp-fg', (t) => t.parallelEfficiency],
+        ['load balance', '--pp-arrow', (t) => t.loadBalance],
+        ['serialisation', '--pp-blocked', (t) => t.serialisation],
+        ['transfer', '--pp-gc', (t) => t.transfer],
+        ['communication', '--pp-running', (t) => t.communicationEfficiency],
+      ];
+      new Chart(factorsCanvas, {
+        type: 'scatter',
+        data: { datasets: factors.map(([label, v, get]) => ({ label, data: treeRows.map((r) => ({ x: r.workers, y: get(r.efficiencyTree!) * 100 })), borderColor: cssVar(v, '#888'), backgroundColor: cssVar(v, '#888'), showLine: true, pointRadius: 3 })) },
+        options: { maintainAspectRatio: false, onClick, scales: { x: linear, y: { min: 0, max: 100, title: { display: true, text: 'factor (%)' } } }, plugins: { title: { display: true, text: 'Efficiency factors vs workers' } } },
+      });
+    }
   }
-  return { element, draw };
+  return { element, draw, pointAt };
 }

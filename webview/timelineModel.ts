@@ -85,52 +85,61 @@ function maxOf(a: ArrayLike<number>): number {
   return m;
 }
 
-/** Builds the model from the packed binary columns (see PackedTimeline). */
+/** Builds the model from the packed byte stream (see PackedTimeline). */
 export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineModel {
   const n = p.count;
-  const width = 9 + p.stackBytes + p.labelBytes;
-  if (bytes.length < n * width) throw new Error('the packed timeline is truncated');
   const laneCount = p.laneCounts.length;
   const laneOffset = new Int32Array(laneCount + 1);
   for (let l = 0; l < laneCount; l++) laneOffset[l + 1] = laneOffset[l]! + p.laneCounts[l]!;
   const start = new Float64Array(n);
   const dur = new Float32Array(n);
-  const stack = p.stackBytes === 2 ? new Int16Array(n) : new Int32Array(n);
-  const state = bytes.slice((width - 1) * n, width * n);
+  const state = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  const li: number[] = [];
+  const lv: number[] = [];
   const msPerTick = p.tickUs / 1000;
-  const g0 = 0;
-  const d0 = 4 * n;
-  const s0 = 8 * n;
+  const len = Math.min(bytes.length, p.byteLength);
+  let at = 0;
+  let maxStack = -1;
   for (let l = 0; l < laneCount; l++) {
     let end = p.laneStartTicks[l] ?? 0;
+    let st = -1;
     for (let i = laneOffset[l]!; i < laneOffset[l + 1]!; i++) {
-      // Columns are byte-shuffled: byte b of element i sits at column + b * n + i.
-      const gap = bytes[g0 + i]! | (bytes[g0 + n + i]! << 8) | (bytes[g0 + 2 * n + i]! << 16) | (bytes[g0 + 3 * n + i]! << 24);
-      const d = (bytes[d0 + i]! | (bytes[d0 + n + i]! << 8) | (bytes[d0 + 2 * n + i]! << 16) | (bytes[d0 + 3 * n + i]! << 24)) >>> 0;
-      const s = end + gap;
+      if (at >= len) throw new Error('the packed timeline is truncated');
+      const h = bytes[at++]!;
+      let s = end;
+      if (h & 4) {
+        // Varints inline: most values fit one or two bytes.
+        let b = bytes[at++]!;
+        let v = b & 127;
+        for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
+        s += v % 2 ? -(v + 1) / 2 : v / 2;
+      }
+      let b = bytes[at++]!;
+      let d = b & 127;
+      for (let mul = 128; b & 128; mul *= 128) d += ((b = bytes[at++]!) & 127) * mul;
+      if (h & 8) {
+        b = bytes[at++]!;
+        let v = b & 127;
+        for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
+        st = v - 1;
+        if (st > maxStack) maxStack = st;
+      }
+      if (h & 16) {
+        b = bytes[at++]!;
+        let v = b & 127;
+        for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
+        li.push(i);
+        lv.push(v - 1);
+      }
       start[i] = s * msPerTick;
       dur[i] = d * msPerTick;
+      state[i] = h & 3;
+      stack[i] = st;
       end = s + d;
     }
   }
-  for (let i = 0; i < n; i++) stack[i] = readUint(bytes, s0, n, i, p.stackBytes) - 1;
-  const l0 = s0 + p.stackBytes * n;
-  const li: number[] = [];
-  const lv: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const lab = readUint(bytes, l0, n, i, p.labelBytes);
-    if (lab) {
-      li.push(i);
-      lv.push(lab - 1);
-    }
-  }
-  return finish({ laneCount, laneOffset, start, dur, state, stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: 0, lod: [] });
-}
-
-/** Element i of a byte-shuffled unsigned column of 2 or 4 bytes starting at `col`. */
-function readUint(bytes: Uint8Array, col: number, n: number, i: number, w: 2 | 4): number {
-  const lo = bytes[col + i]! | (bytes[col + n + i]! << 8);
-  return w === 2 ? lo : (lo | (bytes[col + 2 * n + i]! << 16) | (bytes[col + 3 * n + i]! << 24)) >>> 0;
+  return finish({ laneCount, laneOffset, start, dur, state, stack: maxStack < 32767 ? Int16Array.from(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: 0, lod: [] });
 }
 
 function finish(m: TimelineModel): TimelineModel {

@@ -6,7 +6,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { PackedTimeline, PagePayload } from '../protocol/messages';
 import type { Report, TimelineData } from '../protocol/report';
 
@@ -18,8 +17,6 @@ export interface ReportHtmlOptions {
   title?: string;
   /** Directory the report was written to, shown in the page. */
   outDir?: string | null;
-  /** gzip the timeline columns (default: when there are more than 50,000 slices). */
-  compress?: boolean;
 }
 
 /** Finds the package root (the folder with our package.json) above this file. */
@@ -68,8 +65,11 @@ export function buildPageHtml(payload: PagePayload, opts: ReportHtmlOptions = {}
 }
 
 /** The report payload with its timeline packed into binary columns. */
-export function packPayload(report: Report, opts: { outDir?: string | null; compress?: boolean } = {}): PagePayload {
-  const packedTimeline = packTimeline(report.timeline, report.threads.length, opts.compress);
+export function packPayload(report: Report, opts: { outDir?: string | null } = {}): PagePayload {
+  // Ticks of a tenth of the sampling interval: finer than the data's own resolution, and
+  // small integers make short varints.
+  const tickUs = Math.max(1, Math.floor((report.tool.sampleIntervalUs || 10) / 10));
+  const packedTimeline = packTimeline(report.timeline, report.threads.length, tickUs);
   const empty: TimelineData = { thread: [], start: [], end: [], state: [], stack: [], label: [], labels: [], wakeups: report.timeline.wakeups };
   return { kind: 'report', report: { ...report, timeline: empty }, packedTimeline, outDir: opts.outDir ?? null };
 }
@@ -100,8 +100,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Packs Report.timeline into PackedTimeline's binary columns (see its doc in messages.ts). */
-export function packTimeline(tl: TimelineData, laneCount: number, compress?: boolean, tickUs = 1): PackedTimeline {
+/** Packs Report.timeline into PackedTimeline's byte stream (see its doc in messages.ts). */
+export function packTimeline(tl: TimelineData, laneCount: number, tickUs = 1): PackedTimeline {
   const n = tl.start.length;
   const counts = new Array<number>(laneCount).fill(0);
   for (let i = 0; i < n; i++) {
@@ -123,15 +123,15 @@ export function packTimeline(tl: TimelineData, laneCount: number, compress?: boo
     for (let j = 1; j < lane.length && sorted; j++) sorted = tl.start[lane[j - 1]!]! <= tl.start[lane[j]!]!;
     if (!sorted) lane.sort((a, b) => tl.start[a]! - tl.start[b]!);
   }
-  let maxStack = -1;
-  for (let i = 0; i < n; i++) if (tl.stack[i]! > maxStack) maxStack = tl.stack[i]!;
-  const stackBytes: 2 | 4 = maxStack + 1 < 65536 ? 2 : 4;
-  const labelBytes: 2 | 4 = (tl.labels?.length ?? 0) + 1 < 65536 ? 2 : 4;
-  const label = labelBytes === 2 ? new Uint16Array(total) : new Uint32Array(total);
-  const gap = new Int32Array(total);
-  const dur = new Uint32Array(total);
-  const stack = stackBytes === 2 ? new Uint16Array(total) : new Uint32Array(total);
-  const state = new Uint8Array(total);
+  let out = new Uint8Array(Math.max(64, total * 5));
+  let at = 0;
+  const put = (v: number): void => {
+    while (v >= 128) {
+      out[at++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    out[at++] = v;
+  };
   const laneStartTicks: number[] = [];
   const perMs = 1000 / tickUs;
   for (let l = 0; l < laneCount; l++) {
@@ -139,37 +139,27 @@ export function packTimeline(tl: TimelineData, laneCount: number, compress?: boo
     const first = offset[l]! < offset[l + 1]! ? Math.round(tl.start[order[offset[l]!]!]! * perMs) : 0;
     laneStartTicks.push(first);
     let end = first;
+    let prevStack = -1;
     for (let j = offset[l]!; j < offset[l + 1]!; j++) {
+      if (at + 32 > out.length) {
+        const grown = new Uint8Array(Math.ceil(out.length * 1.5));
+        grown.set(out);
+        out = grown;
+      }
       const i = order[j]!;
       const s = Math.round(tl.start[i]! * perMs);
-      const e = Math.round(tl.end[i]! * perMs);
-      gap[j] = Math.max(-0x80000000, Math.min(0x7fffffff, s - end));
-      const start = end + gap[j]!;
-      dur[j] = Math.max(0, Math.min(0xffffffff, e - start));
-      end = start + dur[j]!;
-      stack[j] = (tl.stack[i] ?? -1) + 1;
-      state[j] = tl.state[i]! & 3;
-      label[j] = (tl.label[i] ?? -1) + 1;
+      const e = Math.max(s, Math.round(tl.end[i]! * perMs));
+      const gap = s - end;
+      const stack = tl.stack[i] ?? -1;
+      const label = tl.label[i] ?? -1;
+      out[at++] = (tl.state[i]! & 3) | (gap !== 0 ? 4 : 0) | (stack !== prevStack ? 8 : 0) | (label >= 0 ? 16 : 0);
+      if (gap !== 0) put(gap > 0 ? 2 * gap : -2 * gap - 1);
+      put(e - s);
+      if (stack !== prevStack) put(stack + 1);
+      if (label >= 0) put(label + 1);
+      prevStack = stack;
+      end = e;
     }
   }
-  const parts = [shuffle(gap), shuffle(dur), shuffle(stack), shuffle(label), state];
-  const raw = new Uint8Array(total * (9 + stackBytes + labelBytes));
-  let at = 0;
-  for (const p of parts) {
-    raw.set(p, at);
-    at += p.length;
-  }
-  const gz = compress ?? total > 20_000;
-  const bytes = gz ? gzipSync(raw, { level: 4 }) : raw;
-  return { version: 2, count: total, tickUs, laneCounts: counts, laneStartTicks, stackBytes, labelBytes, labels: tl.labels ?? [], compression: gz ? 'gzip' : 'none', data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
-}
-
-/** Byte-shuffles a typed array: every element's byte 0, then every byte 1, … */
-function shuffle(a: Int32Array | Uint32Array | Uint16Array): Uint8Array {
-  const w = a.BYTES_PER_ELEMENT;
-  const src = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const out = new Uint8Array(src.length);
-  const n = a.length;
-  for (let b = 0; b < w; b++) for (let i = 0; i < n; i++) out[b * n + i] = src[i * w + b]!;
-  return out;
+  return { version: 3, count: total, tickUs, laneCounts: counts, laneStartTicks, labels: tl.labels ?? [], byteLength: at, data: Buffer.from(out.buffer, 0, at).toString('base64') };
 }

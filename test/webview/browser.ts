@@ -57,15 +57,16 @@ export async function launch(): Promise<Browser> {
 }
 
 /** Opens a page on a file, collecting console errors and page errors. */
-export async function openPage(browser: Browser, file: string, opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<{ page: Page; errors: string[] }> {
+export async function openPage(browser: Browser, file: string, opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; timeoutMs?: number } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, colorScheme: opts.colorScheme ?? 'light' });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`file://${file}`);
-  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  const timeout = opts.timeoutMs ?? 60_000;
+  await page.goto(`file://${file}`, { timeout, waitUntil: 'commit' });
+  await page.waitForFunction(() => document.body?.dataset.ready, null, { timeout });
   return { page, errors };
 }
 

@@ -25,6 +25,7 @@ export interface SyntheticOptions {
   /** Build the timeline columns as typed arrays (cast), for 10M-slice reports. */
   typed?: boolean;
   outcome?: string;
+  sampleIntervalUs?: number;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -201,7 +202,7 @@ export function makeReport(opts: SyntheticOptions = {}): Report {
   const parallelism = cpuMs / wallMs;
   return {
     schema: 1,
-    tool: { name: 'parprof', version: '0.1.0', backend: 'inspector', backendReason: 'synthetic report', nodeVersion: 'v20.20.0', sampleIntervalUs: 1000, callCounts: true, raceDetection: true, raceSampleRate: null },
+    tool: { name: 'parprof', version: '0.1.0', backend: 'inspector', backendReason: 'synthetic report', nodeVersion: 'v20.20.0', sampleIntervalUs: opts.sampleIntervalUs ?? 1000, callCounts: true, raceDetection: true, raceSampleRate: null },
     program: { file: '/app/main.js', args: ['--size', '512'], cwd: '/app', exitCode: opts.outcome === 'crashed' ? 1 : 0, signal: null, error: opts.outcome === 'crashed' ? 'TypeError: x is not a function' : null, outcome: opts.outcome ?? 'exited' },
     wallMs,
     originMs: 123456.789,
@@ -263,6 +264,7 @@ export function makeScaling(f = 0.2): ScalingResult {
       speedup,
       efficiency: speedup / p,
       karpFlatt: p === 1 ? null : (1 / speedup - 1 / p) / (1 - 1 / p),
+      efficiencyTree: { parallelEfficiency: speedup / p, loadBalance: 1 - 0.03 * p, communicationEfficiency: speedup / p / (1 - 0.03 * p), serialisation: Math.min(1, speedup / p / (1 - 0.03 * p) / 0.98), transfer: 0.98, gcShare: 0.02, profilerShare: null, slowestThreadId: null, fastestThreadId: null, explanations: [] },
     };
   });
   return {

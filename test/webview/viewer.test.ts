@@ -227,21 +227,15 @@ test('inside VS Code it posts ready, openSource and selectThread, and obeys host
 
 test('the scaling view plots speedup, efficiency and wall time; a point opens its run', async () => {
   const { page, errors } = await openPage(browser, await writeReportHtml({ kind: 'scaling', scaling: makeScaling(0.2) }));
-  for (const c of ['speedup', 'efficiency', 'wall']) assert.ok((await inkedPixels(page, `canvas[data-chart=${c}]`)) > 3000, `${c} chart drawn`);
+  for (const c of ['speedup', 'efficiency', 'wall', 'factors']) assert.ok((await inkedPixels(page, `canvas[data-chart=${c}]`)) > 3000, `${c} chart drawn`);
   assert.match(await page.$eval('.fit', (e) => e.textContent ?? ''), /serial fraction 20\.0%/);
   assert.equal(await page.$$eval('.scaling-table tbody tr', (r) => r.length), 4);
   await screenshot(page, 'scaling');
-  // Click the 4-worker point of the speedup chart.
-  const pos = await page.evaluate(() => {
-    const canvas = document.querySelector('canvas[data-chart=speedup]') as HTMLCanvasElement;
-    const chart = (window as unknown as { Chart?: unknown }).Chart;
-    void chart;
-    const r = canvas.getBoundingClientRect();
-    return { x: r.left, y: r.top, w: r.width, h: r.height };
-  });
-  void pos;
-  await page.click('.scaling-table tbody tr[data-workers="4"] button');
-  assert.equal(await page.evaluate(() => document.body.dataset.lastOpenRun), '/tmp/scale/w4');
+  const pt = (await page.evaluate(() => window.__parprof!.pointAt!('speedup', 4)))!;
+  await page.mouse.click(pt.x, pt.y);
+  assert.equal(await page.evaluate(() => document.body.dataset.lastOpenRun), '/tmp/scale/w4', 'clicking the 4-worker point opens its run');
+  await page.click('.scaling-table tbody tr[data-workers="2"] button');
+  assert.equal(await page.evaluate(() => document.body.dataset.lastOpenRun), '/tmp/scale/w2');
   assert.deepEqual(errors, []);
   await page.close();
 });
