@@ -47,7 +47,7 @@ export function rmwFix(cx: LintContext, a: ElementAccess, bigint: boolean): Quic
   }
   if (op.type !== 'AssignmentExpression' || !valueUnused(a, op)) return null;
   let name: string | undefined;
-  let operand: Node | null = null;
+  let operand: Node | undefined;
   if (op.operator === '=') {
     const rhs = unwrap(op.right as Node);
     if (!rhs || rhs.type !== 'BinaryExpression') return null;

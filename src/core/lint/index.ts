@@ -21,9 +21,28 @@ const RELEVANT = /Atomics|SharedArrayBuffer|(?:Int|Uint|Float|BigInt|BigUint)(?:
 
 /** Lints one source text; may throw only on an analyser bug (the fuzz test holds it to never). */
 export function analyseSource(source: string, file: string, options: LintOptions = {}): LintFinding[] {
-  if (!RELEVANT.test(source)) return [];
+  return analyse(source, file, options).findings;
+}
+
+/** Findings plus whether the text parsed at all (an editor keeps the last findings while the file is half-typed). */
+export interface LintResult {
+  findings: LintFinding[];
+  parsed: boolean;
+}
+
+/** Lints one source text and never throws; `parsed` is false when the text could not be parsed. */
+export function lintText(source: string, file: string, options: LintOptions = {}): LintResult {
+  try {
+    return analyse(source, file, options);
+  } catch {
+    return { findings: [], parsed: false };
+  }
+}
+
+function analyse(source: string, file: string, options: LintOptions): LintResult {
+  if (!RELEVANT.test(source)) return { findings: [], parsed: true };
   const parsed = parseSource(source, file);
-  if (!parsed.program) return [];
+  if (!parsed.program) return { findings: [], parsed: false };
   const disabled = new Set<string>(options.disabledRules ?? []);
   const cx = new LintContext(buildModel(source, parsed.program), file, disabled);
   const locks = new LockModel(cx);
@@ -40,7 +59,8 @@ export function analyseSource(source: string, file: string, options: LintOptions
     seen.add(key);
     out.push(f);
   }
-  return out.sort((a, b) => a.start - b.start || RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule));
+  out.sort((a, b) => a.start - b.start || RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule));
+  return { findings: out, parsed: true };
 }
 
 /** Lints one source text and never throws (an internal failure yields no findings). */
