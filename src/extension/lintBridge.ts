@@ -5,9 +5,15 @@
  */
 import type * as vscode from 'vscode';
 import type { DiagnosticsHub } from './diagnostics';
+import { registerAtomicsLint } from './lint/index';
 
 /** Starts the lint, if this build has one; returns whether it runs. */
-export function registerLint(_context: vscode.ExtensionContext, _hub: DiagnosticsHub, log: (m: string) => void): boolean {
-  log('Atomics lint is not part of this build yet.');
-  return false;
+export function registerLint(context: vscode.ExtensionContext, hub: DiagnosticsHub, log: (m: string) => void): boolean {
+  try {
+    registerAtomicsLint(context, hub.view('lint'));
+    return true;
+  } catch (e) {
+    log(`Atomics lint failed to start: ${(e as Error).message}`);
+    return false;
+  }
 }
