@@ -39,6 +39,28 @@ describe('agent: threads', () => {
     }
   });
 
+  it('counts every kind of function exactly: constructors, accessors, methods, generators, async, arrows', async () => {
+    const run = await runAgent('shapes.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('shapes.js').stdout);
+    const main = threadByTid(run, 0);
+    const expected: Record<string, [number, number]> = {
+      Shape: [5, 5],
+      'get area': [4, 4],
+      'set area': [1, 1],
+      scale: [4, 4],
+      unit: [1, 1],
+      range: [1, 1],
+      later: [1, 1],
+      method: [2, 2],
+      arrow: [1, 1],
+      fact: [5, 1],
+      outer: [1, 1],
+      inner: [2, 2],
+    };
+    for (const [name, calls] of Object.entries(expected)) assert.deepEqual(callsOf(main, 'shapes.js', name), calls, name);
+  });
+
   it('profiles ES module workers started from a URL, with top-level await', async () => {
     const run = await runAgent('esm-main.mjs');
     assert.equal(run.code, 0, run.stderr);
