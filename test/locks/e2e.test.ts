@@ -115,3 +115,10 @@ test('postMessage ping-pong becomes message arrows', opts, async () => {
   const m = report.messages.filter((x) => x.receivedMs !== null);
   assert.ok(m.length >= 40, `only ${m.length} delivered messages`);
 });
+
+test('an Atomics barrier and an atomic counter are not reported as locks', opts, async () => {
+  for (const name of ['free-barrier.js', 'free-atomic-counter.js']) {
+    const { report } = await profileFixture(join(ROOT, 'test', 'fixtures', 'races', name));
+    assert.deepEqual(report.locks, [], `${name}: ${show(report.locks)}`);
+  }
+});

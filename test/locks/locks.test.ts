@@ -289,3 +289,26 @@ test('the same deadlock noticed by two threads is reported once', () => {
   w1!.deadlocks.push({ ...rec, us: 1001 });
   assert.equal(analyseLocks(run(main!, w1!, w2!)).deadlocks.length, 1);
 });
+
+test("a barrier's generation counter is not mistaken for a ticket lock", () => {
+  const [main, w1, w2, w3] = threads(4);
+  // Three rounds; the last arriver of round 2 got arrival index 2 == the generation it bumps.
+  for (const [t, rounds] of [
+    [w1!, [0, 0, 2]],
+    [w2!, [1, 1, 0]],
+    [w3!, [2, 2, 1]],
+  ] as const) {
+    const ops: [number, number, number, number, number, number, number][] = [];
+    rounds.forEach((arrival, gen) => {
+      const us = gen * 100 + t.tid;
+      ops.push([us, LOAD, 4, 0, gen, 0, 10]);
+      ops.push([us + 1, ADD, 0, 1, arrival, 0, 11]);
+      if (arrival === 2) ops.push([us + 2, STORE, 0, 0, 0, 0, 12], [us + 3, ADD, 4, 1, gen, 0, 13], [us + 4, NOTIFY, 4, -1, 2, 0, 14]);
+      else ops.push([us + 2, WAIT, 4, gen, OK, 50, 15], [us + 60, LOAD, 4, 0, gen + 1, 0, 16]);
+    });
+    atoms(t, ops);
+  }
+  const { locks, deadlocks } = analyseLocks(run(main!, w1!, w2!, w3!));
+  assert.deepEqual(locks, []);
+  assert.deepEqual(deadlocks, []);
+});
