@@ -177,7 +177,10 @@ function analyseLocation(loc: Location, all: Location[], index: RunIndex, holds:
   } else if (casOk.length > 0 || xchg > 0) {
     const free = mode(casOk.map((o) => o.res)) ?? 0;
     if (casOk.length > 0 && count(casOk, (o) => o.res === free) * 2 < casOk.length) return null; // a CAS counter, not a lock
-    shape = hasWait ? 'mutex' : 'spinlock';
+    // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
+    // this run never contended it; a bare exchange/CAS + store lock is a spin lock.
+    const futexish = hasWait || ops.some((o) => o.op === AtomOp.Notify || o.op === AtomOp.Sub);
+    shape = futexish ? 'mutex' : 'spinlock';
     classify = (o) => mutexRole(o, free);
   } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === AtomOp.Sub && o.val !== 1)) {
     shape = 'semaphore';

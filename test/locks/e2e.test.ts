@@ -26,6 +26,7 @@ test('one hot mutex shared by 4 workers is contended far more than a lock per wo
   assert.equal(h.acquisitions, 20000);
   assert.equal(cold.locks.length, 4, show(cold.locks));
   for (const l of cold.locks) assert.equal(l.acquisitions, 5000);
+  for (const l of cold.locks) assert.equal(l.shape, 'mutex', 'an uncontended futex mutex is still a mutex');
   const coldContended = cold.locks.reduce((s, l) => s + l.contended, 0);
   assert.equal(coldContended, 0, show(cold.locks));
   // A futex mutex lets the releaser barge back in, so most acquisitions stay uncontended while
