@@ -391,8 +391,65 @@ function tm(this: { fid: number }, s: number, o: any, name: string, ...args: unk
   return Reflect.apply(o[name], o, args);
 }
 
+/** Per hoisted-loop site: the index ranges already recorded in the current segment. */
+interface LoopCache {
+  seg: number;
+  stride: number;
+  count: number;
+  firsts: Map<number, number>;
+}
+
+/**
+ * A loop's accesses `X[f(k)]` for k = lo, lo+1, … while k < hi (≤ hi when incl), hoisted out of
+ * the loop by the transform (BigFoot): f is affine in k and the loop body cannot synchronise,
+ * so all of them belong to the current segment. One call per loop run instead of one per access;
+ * a range this site already recorded in this segment costs a map lookup.
+ */
+function lp(this: { fid: number; hc?: (LoopCache | undefined)[] }, x: any, f: (k: number) => number, lo: number, hi: number, incl: number, s: number, kind: number): void {
+  if (!on || !isView(x) || typeof lo !== 'number' || typeof hi !== 'number') return;
+  const t = tagOf(x);
+  if (t === null) return;
+  const count = incl ? Math.floor(hi - lo) + 1 : Math.ceil(hi - lo);
+  if (!(count > 0)) return;
+  const i0 = f(lo);
+  if (!Number.isInteger(i0)) return;
+  const stride = count > 1 ? f(lo + 1) - i0 : 0;
+  if (!Number.isInteger(stride)) return;
+  const hc = (this.hc ??= []);
+  let c = hc[s];
+  if (!c || c.seg !== seg || c.stride !== stride || c.count !== count) {
+    c = { seg, stride, count, firsts: new Map() };
+    hc[s] = c;
+  }
+  if (c.firsts.get(i0) === kind) return;
+  c.firsts.set(i0, kind);
+  const len = (x as any).length as number;
+  const site = this.fid * SITE_FID_SCALE + s;
+  const kinds = kind === 2 ? [AccessKind.Read, AccessKind.Write] : [kind];
+  if (stride === 1 || stride === -1 || stride === 0) {
+    const last = i0 + stride * (count - 1);
+    const from = Math.max(0, Math.min(i0, last));
+    const to = Math.min(len - 1, Math.max(i0, last));
+    if (to < from) return;
+    for (const k of kinds) recordRange(t.b.idx, x.byteOffset + from * t.bpe, (to - from + 1) * t.bpe, k, site);
+    return;
+  }
+  for (const k of kinds) {
+    const stamps = k === AccessKind.Read ? t.r : t.w;
+    for (let j = 0, i = i0; j < count; j++, i += stride) {
+      if (i < 0 || i >= len) continue;
+      const si = t.base + i;
+      if (si < stamps.length) {
+        if (stamps[si] === seg) continue;
+        stamps[si] = seg;
+      }
+      recordRange(t.b.idx, x.byteOffset + i * t.bpe, t.bpe, k, site);
+    }
+  }
+}
+
 /** Methods placed on every module runtime object (`__ppM`). */
-export const accessMethods = { r, w, rw, wk, wv, sab, tm };
+export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp };
 
 /** Record an Atomics access (atomic kinds) at a byte range. */
 export function recordAtomic(b: BufferState, off: number, len: number, write: boolean, site: number): void {

@@ -119,6 +119,28 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
   const atomics = options.races || options.locks;
   if (!races && !atomics) return;
 
+  // Loops whose accesses are checked once per loop run (see planLoop); their members are skipped below.
+  const hoisted = new Set<any>();
+  if (races) {
+    fullAncestor(ctx.ast, (node: any, _st: unknown, ancestors: any[]) => {
+      if (node.type !== 'ForStatement') return;
+      const parent = ancestors[ancestors.length - 2];
+      if (parent?.type === 'LabeledStatement') return;
+      const plan = planLoop(node, source);
+      if (!plan) return;
+      const calls = plan.accesses.map((a) => {
+        hoisted.add(a.member);
+        const kind = a.kind === 'r' ? SiteKind.Read : a.kind === 'w' ? SiteKind.Write : SiteKind.ReadWrite;
+        const s = ctx.addSiteAt(a.member, kind);
+        const code = a.kind === 'r' ? 0 : a.kind === 'w' ? 1 : 2;
+        const idx = source.slice(a.member.property.start, a.member.property.end);
+        return `${M}.lp(${a.member.object.name},(${plan.k})=>(${idx}),${plan.init},${plan.bound},${plan.incl ? 1 : 0},${s},${code});`;
+      });
+      edits.insert(node.start, `{${calls.join('')}`, open(ancestors.length - 1));
+      edits.insert(node.end, `}`, close(ancestors.length - 1));
+    });
+  }
+
   fullAncestor(ctx.ast, (node: any, _st: unknown, ancestors: any[]) => {
     const depth = ancestors.length;
     const parent = ancestors[depth - 2];
@@ -143,7 +165,7 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
   });
 
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
-    if (!node.computed || node.object.type === 'Super') return;
+    if (!node.computed || node.object.type === 'Super' || hoisted.has(node)) return;
     const key = node.property;
     if (key.type === 'Literal' && typeof key.value === 'string') return;
     if (key.type === 'TemplateLiteral' && key.expressions.length === 0) return;
@@ -228,4 +250,165 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     edits.insert(callee.object.start, `${M}.tm(${s},`, open(depth));
     edits.replace(callee.object.end, to, `,'${name}'${first ? ',' : ''}`);
   }
+}
+
+/** A loop whose typed-array accesses can be recorded once before it runs. */
+interface LoopPlan {
+  k: string;
+  init: string;
+  bound: string;
+  incl: boolean;
+  accesses: { member: any; kind: 'r' | 'w' | 'rw' }[];
+}
+
+const NEWLINE = /[\n\r\u2028\u2029]/;
+
+/**
+ * BigFoot-style hoisting for innermost counted loops `for (k = a; k < b; k++) body` whose body
+ * is straight-line, cannot synchronise (no calls but Math.*, no await/yield), cannot leave
+ * early (no break/continue/return) and evaluates every expression unconditionally (no ?:,
+ * &&, ||, ?., nested loops or ifs): every access `X[e]` with X and the loop-invariant parts of
+ * e unchanged by the body and e affine in k happens exactly once per iteration.
+ */
+function planLoop(loop: any, source: string): LoopPlan | null {
+  let k: string;
+  let initExpr: any;
+  const init = loop.init;
+  if (init?.type === 'VariableDeclaration' && init.kind !== 'const' && init.declarations.length === 1) {
+    const d = init.declarations[0];
+    if (d.id.type !== 'Identifier' || !d.init) return null;
+    k = d.id.name;
+    initExpr = d.init;
+  } else if (init?.type === 'AssignmentExpression' && init.operator === '=' && init.left.type === 'Identifier') {
+    k = init.left.name;
+    initExpr = init.right;
+  } else return null;
+  const test = loop.test;
+  if (test?.type !== 'BinaryExpression' || (test.operator !== '<' && test.operator !== '<=')) return null;
+  if (test.left.type !== 'Identifier' || test.left.name !== k) return null;
+  const up = loop.update;
+  const stepOne =
+    (up?.type === 'UpdateExpression' && up.operator === '++' && up.argument.type === 'Identifier' && up.argument.name === k) ||
+    (up?.type === 'AssignmentExpression' && up.operator === '+=' && up.left.type === 'Identifier' && up.left.name === k &&
+      up.right.type === 'Literal' && up.right.value === 1);
+  if (!stepOne) return null;
+  const stmts = loop.body.type === 'BlockStatement' ? loop.body.body : [loop.body];
+  const assigned = new Set<string>([k]);
+  let ok = true;
+  const members: { member: any; kind: 'r' | 'w' | 'rw' }[] = [];
+  const visit = (x: any, role: 'r' | 'w' | 'rw'): void => {
+    if (!ok || !x || typeof x.type !== 'string') return;
+    switch (x.type) {
+      case 'Identifier':
+      case 'Literal':
+      case 'ThisExpression':
+        return;
+      case 'BinaryExpression':
+        visit(x.left, 'r');
+        visit(x.right, 'r');
+        return;
+      case 'UnaryExpression':
+        if (x.operator === 'delete') ok = false;
+        else visit(x.argument, 'r');
+        return;
+      case 'UpdateExpression':
+        if (x.argument.type === 'Identifier') assigned.add(x.argument.name);
+        else visit(x.argument, 'rw');
+        return;
+      case 'AssignmentExpression':
+        if (x.operator === '&&=' || x.operator === '||=' || x.operator === '??=') {
+          ok = false;
+          return;
+        }
+        if (x.left.type === 'Identifier') assigned.add(x.left.name);
+        else if (x.left.type === 'MemberExpression') visit(x.left, x.operator === '=' ? 'w' : 'rw');
+        else {
+          ok = false;
+          return;
+        }
+        visit(x.right, 'r');
+        return;
+      case 'SequenceExpression':
+        x.expressions.forEach((e: any) => visit(e, 'r'));
+        return;
+      case 'ParenthesizedExpression':
+        visit(x.expression, role);
+        return;
+      case 'MemberExpression':
+        if (x.optional || x.object.type === 'Super') {
+          ok = false;
+          return;
+        }
+        visit(x.object, 'r');
+        if (x.computed) {
+          visit(x.property, 'r');
+          members.push({ member: x, kind: role });
+        }
+        return;
+      case 'CallExpression': {
+        const c = x.callee;
+        if (!(c.type === 'MemberExpression' && !c.computed && c.object.type === 'Identifier' && c.object.name === 'Math') || x.optional) {
+          ok = false;
+          return;
+        }
+        x.arguments.forEach((a: any) => (a.type === 'SpreadElement' ? (ok = false) : visit(a, 'r')));
+        return;
+      }
+      default:
+        ok = false; // conditionals, logical operators, functions, calls, templates, await, yield…
+    }
+  };
+  for (const st of stmts) {
+    if (st.type === 'ExpressionStatement') visit(st.expression, 'r');
+    else if (st.type === 'VariableDeclaration' && st.kind !== 'var') {
+      for (const d of st.declarations) {
+        if (d.id.type !== 'Identifier') return null;
+        assigned.add(d.id.name);
+        if (d.init) visit(d.init, 'r');
+      }
+    } else if (st.type !== 'EmptyStatement') return null;
+    if (!ok) return null;
+  }
+  visit(test.right, 'r');
+  if (!ok) return null;
+  const invariant = (e: any): boolean => {
+    switch (e.type) {
+      case 'Literal':
+        return typeof e.value === 'number';
+      case 'Identifier':
+        return !assigned.has(e.name) && e.name !== 'arguments';
+      case 'ThisExpression':
+        return true;
+      case 'BinaryExpression':
+        return ['+', '-', '*', '/', '%', '|', '&', '<<', '>>', '>>>', '^'].includes(e.operator) && invariant(e.left) && invariant(e.right);
+      case 'UnaryExpression':
+        return (e.operator === '-' || e.operator === '+') && invariant(e.argument);
+      case 'MemberExpression':
+        return !e.computed && !e.optional && e.property.type === 'Identifier' && e.property.name === 'length' && invariant(e.object);
+      default:
+        return false;
+    }
+  };
+  const affine = (e: any): boolean => {
+    if (e.type === 'Identifier' && e.name === k) return true;
+    if (invariant(e)) return true;
+    if (e.type === 'BinaryExpression') {
+      if (e.operator === '+' || e.operator === '-') return affine(e.left) && affine(e.right);
+      if (e.operator === '*') return (invariant(e.left) && affine(e.right)) || (affine(e.left) && invariant(e.right));
+    }
+    return false;
+  };
+  if (!invariant(initExpr) || !invariant(test.right)) return null;
+  const init0 = source.slice(initExpr.start, initExpr.end);
+  const bound = source.slice(test.right.start, test.right.end);
+  if (NEWLINE.test(init0) || NEWLINE.test(bound)) return null;
+  const accesses = members.filter((m) => {
+    const obj = m.member.object;
+    const key = m.member.property;
+    if (obj.type !== 'Identifier' || assigned.has(obj.name) || obj.name === 'arguments') return false;
+    if (key.type === 'Literal' && typeof key.value === 'string') return false;
+    return affine(key) && !NEWLINE.test(source.slice(key.start, key.end));
+  });
+  if (accesses.length === 0) return null;
+  return { k, init: `(${init0})`, bound: `(${bound})`, incl: test.operator === '<=', accesses };
 }

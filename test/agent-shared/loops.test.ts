@@ -1,0 +1,58 @@
+/**
+ * Hoisted loops (accesses checked once per loop run) record exactly the elements the loop
+ * touches: contiguous runs, strided elements, ranges clipped to the array, read+write for
+ * compound ops, subarray offsets; loops with conditional bodies stay per access.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AccessKind } from '../../src/protocol/events';
+import { accesses, lineOf, runAgent, runPlain, sitesAt, type AgentRun } from './runAgent';
+
+const FIX = 'loops.js';
+let run: AgentRun;
+const R = AccessKind.Read;
+const W = AccessKind.Write;
+
+function at(tag: string) {
+  const main = run.thread(0);
+  const sites = sitesAt(main, FIX, lineOf(FIX, tag));
+  assert.ok(sites.length > 0, `no site at @${tag}`);
+  return accesses(main)
+    .filter((a) => sites.includes(a.site))
+    .map((a) => ({ off: a.off, len: a.len, kind: a.kind }))
+    .sort((x, y) => x.kind - y.kind || x.off - y.off);
+}
+
+test('loops fixture runs under the agent with unchanged output', () => {
+  const plain = runPlain(FIX);
+  run = runAgent(FIX);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, plain.stdout);
+});
+
+test('a contiguous loop is one run', () => {
+  assert.deepEqual(at('contiguous'), [{ off: 8, len: 32, kind: W }]);
+});
+
+test('a strided loop records each element it reads', () => {
+  assert.deepEqual(at('strided'), [1, 5, 9, 13].map((i) => ({ off: i * 8, len: 8, kind: R })));
+});
+
+test('indices past the end are not accesses', () => {
+  assert.deepEqual(at('clipped'), [{ off: 14 * 8, len: 16, kind: R }]);
+});
+
+test('compound assignment in a hoisted loop is read and write', () => {
+  assert.deepEqual(at('compound'), [
+    { off: 0, len: 16, kind: R },
+    { off: 0, len: 16, kind: W },
+  ]);
+});
+
+test('a conditional body is recorded per access: only the element written', () => {
+  assert.deepEqual(at('conditional'), [{ off: 8, len: 4, kind: W }]);
+});
+
+test('a hoisted loop over a subarray adds its offset', () => {
+  assert.deepEqual(at('subview'), [{ off: 16, len: 8, kind: R }]);
+});
