@@ -81,6 +81,7 @@ function makeDirs() {
         'update.mode': 'none',
         'chat.disableAIFeatures': true,
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'workbench.editor.doubleClickTabToToggleEditorGroupSizes': 'maximize',
         // Profile with the Node that runs this script (the CLI's node), not code-server's Node 24.
         'parallelProfiler.nodePath': process.execPath,
       },
@@ -214,7 +215,7 @@ async function runSuite(browser, port, dirs) {
   });
   await page.exposeFunction('codeAutomationExit', (code) => done(code));
   page.on('pageerror', (e) => log(`page error: ${e.message}`));
-  await page.goto(workbenchUrl(port, dirs.workspace, payload));
+  await page.goto(workbenchUrl(port, dirs.workspace, payload), { timeout: 120_000, waitUntil: 'domcontentloaded' });
   try {
     return await withTimeout(exited, SUITE_TIMEOUT_MS, 'the extension-host suite');
   } catch (e) {
@@ -236,16 +237,17 @@ async function runRightClickTest(browser, port, dirs, { fromVsix }) {
       ];
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   const shot = (name) => page.screenshot({ path: join(resultsDir, name) });
+  page.on('console', (m) => {
+    if (m.type() === 'error') log(`console: ${m.text().slice(0, 300)}`);
+  });
   try {
-    await page.goto(workbenchUrl(port, dirs.workspace, payload));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.goto(workbenchUrl(port, dirs.workspace, payload), { timeout: 120_000, waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     await sleep(2000);
-    // Open the fixture through Quick Open.
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { timeout: 15_000 });
-    await page.keyboard.type('threads.js');
-    await page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 15_000 });
-    await page.keyboard.press('Enter');
+    // Open the fixture from the Explorer (Quick Open's file search is slow on a busy machine).
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^threads\.js$/ }).first();
+    await row.waitFor({ timeout: 60_000 });
+    await row.click();
     await page.waitForSelector('.monaco-editor .view-lines >> text=isMainThread', { timeout: 30_000 });
     await sleep(1000);
     // Right-click in the text and choose the command from the editor context menu.
@@ -256,14 +258,27 @@ async function runRightClickTest(browser, port, dirs, { fromVsix }) {
     await item.click();
     // The panel's tab is titled "threads.js · HH:MM:SS".
     await page.waitForSelector('.tab .label-name >> text=/threads\\.js · \\d\\d:\\d\\d:\\d\\d/', { timeout: 90_000 });
+    // The bundle sets body[data-ready] once it has read the payload and drawn.
     const webview = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-    await webview.locator('body').waitFor({ timeout: 30_000 });
-    await sleep(2500); // let the timeline and charts draw
-    const text = (await webview.locator('body').innerText({ timeout: 10_000 })).slice(0, 4000);
+    await webview.locator('body[data-ready="report"]').waitFor({ timeout: 90_000 });
+    const frame = page.frames().find((f) => f.url().includes('fake.html'));
+    if (!frame) throw new Error('the webview frame was not found');
+    const seen = await frame.evaluate(() => ({
+      lanes: window.__parprof?.timeline?.laneCount ?? null,
+      title: document.querySelector('h1, h2, header')?.textContent ?? '',
+    }));
+    await sleep(2500); // let the charts finish their animation
     await shot(`vscode-panel${fromVsix ? '-vsix' : ''}.png`);
-    const lanes = (text.match(/\bworker\b/gi) ?? []).length;
-    if (!/threads\.js|main/i.test(text)) throw new Error(`the panel shows no report (text: ${JSON.stringify(text.slice(0, 300))})`);
-    log(`panel text mentions "worker" ${lanes}×`);
+    // The panel on its own: maximise its editor group (double-click its tab), then screenshot.
+    await page.dblclick('.tab .label-name >> text=/threads\\.js · /');
+    await page.keyboard.press('Control+J'); // hide the Output panel below
+    await sleep(2000);
+    await shot(`vscode-panel-maximized${fromVsix ? '-vsix' : ''}.png`);
+    await frame.evaluate(() => document.querySelector('[data-pane="timeline"]')?.scrollIntoView());
+    await sleep(1000);
+    await shot(`vscode-panel-timeline${fromVsix ? '-vsix' : ''}.png`);
+    log(`panel: ${seen.lanes} timeline lanes, header ${JSON.stringify(seen.title.slice(0, 80))}`);
+    if (seen.lanes !== 4) throw new Error(`expected 4 timeline lanes (main + 3 workers), saw ${seen.lanes}`);
     return 0;
   } catch (e) {
     await shot(`vscode-right-click-failure${fromVsix ? '-vsix' : ''}.png`).catch(() => {});

@@ -7,12 +7,28 @@ import type { FunctionRow, Report } from '../protocol/report';
 import { getSetting, settingId } from './config';
 import { reportFileUri } from './sourceLinks';
 
-/** Formats one row's figures for a lens title. */
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const calls = (n: number) => `${n.toLocaleString('en-US')} call${n === 1 ? '' : 's'}`;
+
+/** Formats one row's figures for a lens title (no call count when counters did not run). */
 export function lensText(row: Pick<FunctionRow, 'tottimeMs' | 'cumtimeMs' | 'ncalls'>): string {
-  const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-  const calls = row.ncalls === null ? '? calls' : `${row.ncalls.toLocaleString('en-US')} call${row.ncalls === 1 ? '' : 's'}`;
-  return `self ${ms(row.tottimeMs)} ms · total ${ms(row.cumtimeMs)} ms · ${calls}`;
+  return `self ${ms(row.tottimeMs)} ms · total ${ms(row.cumtimeMs)} ms${row.ncalls === null ? '' : ` · ${calls(row.ncalls)}`}`;
 }
+
+/** The short per-thread variant, e.g. "worker 2: 8,361 calls · 2.18 ms self". */
+export function threadLensText(thread: string, row: Pick<FunctionRow, 'tottimeMs' | 'ncalls'>): string {
+  return `${thread}: ${row.ncalls === null ? '' : `${calls(row.ncalls)} · `}${ms(row.tottimeMs)} ms self`;
+}
+
+/** The module's top-level code: V8 reports it as an anonymous function at 1:1 without a count. */
+function isModuleTop(row: FunctionRow): boolean {
+  return row.line === 1 && row.column === 1 && row.ncalls === null;
+}
+
+const MAX_THREAD_LENSES = 4;
+
+/** Internal command behind every lens: reveal the run's panel at that function. */
+export const SHOW_FUNCTION_COMMAND = 'parallelProfiler.showFunctionInPanel';
 
 interface FunctionLens {
   line: number;
@@ -75,19 +91,27 @@ export class ProfileCodeLensProvider implements vscode.CodeLensProvider, vscode.
     for (const f of functionsInFile(this.report, document.uri)) {
       if (f.line > document.lineCount) continue;
       const range = new vscode.Range(f.line - 1, 0, f.line - 1, 0);
+      const show = (threadId?: number) => ({ command: SHOW_FUNCTION_COMMAND, arguments: [f.merged.file, f.line, threadId] });
+      if (isModuleTop(f.merged)) {
+        const threads = f.perThread.length > 1 ? ` in ${f.perThread.length} threads` : '';
+        lenses.push(
+          new vscode.CodeLens(range, { title: `$(pulse) module top level: total ${ms(f.merged.cumtimeMs)} ms${threads}`, ...show() }),
+        );
+        continue;
+      }
       const threads = f.perThread.length > 1 ? ` (${f.perThread.length} threads)` : '';
-      lenses.push(
-        new vscode.CodeLens(range, {
-          title: `$(pulse) ${lensText(f.merged)}${threads}`,
-          tooltip: `${f.name}: Parallel Profiler, last run`,
-          command: '',
-        }),
-      );
-      const distinct = new Set(f.perThread.map((r) => lensText(r)));
+      const tooltip = `${f.name}: self time, total time and exact calls in the last Parallel Profiler run`;
+      lenses.push(new vscode.CodeLens(range, { title: `$(pulse) ${lensText(f.merged)}${threads}`, tooltip, ...show() }));
+      const distinct = new Set(f.perThread.map((r) => `${r.ncalls}|${ms(r.tottimeMs)}`));
       if (f.perThread.length > 1 && distinct.size > 1) {
-        for (const r of f.perThread.slice(0, 6)) {
-          lenses.push(new vscode.CodeLens(range, { title: `${this.threadName(this.report, r.threadId)}: ${lensText(r)}`, command: '' }));
+        const rows = [...f.perThread].sort((a, b) => b.tottimeMs - a.tottimeMs);
+        for (const r of rows.slice(0, MAX_THREAD_LENSES)) {
+          lenses.push(
+            new vscode.CodeLens(range, { title: threadLensText(this.threadName(this.report, r.threadId), r), ...show(r.threadId) }),
+          );
         }
+        if (rows.length > MAX_THREAD_LENSES)
+          lenses.push(new vscode.CodeLens(range, { title: `+${rows.length - MAX_THREAD_LENSES} more threads`, ...show() }));
       }
     }
     return lenses;

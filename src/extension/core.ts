@@ -1,11 +1,10 @@
 /**
- * The one place the host reaches the core. `profileProgram` comes from ./coreStub while
- * src/core/index.ts is missing and switches to the real module when it lands; the scaling lab
- * is the core's, handed the same profileProgram.
+ * The one place the host reaches the core: `profileProgram` (src/core/index.ts) and the
+ * scaling lab, handed the same profileProgram so each count's profiled run is a full report.
  */
 import type { ScalingResult } from '../protocol/scaling';
+import { profileProgram } from '../core/index';
 import { runScaling as coreRunScaling, type ScalingOptions } from '../core/scaling/index';
-import { profileProgram } from './coreStub';
 
 export { profileProgram };
 export { defaultWorkerCounts } from '../core/scaling/index';
@@ -15,5 +14,5 @@ export type { ProfileOptions, ProfileResult } from '../core/api';
 
 /** The core's scaling lab, profiling with the same profileProgram as "Profile in Parallel". */
 export function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
-  return coreRunScaling({ profileProgram, ...opts });
+  return coreRunScaling({ profileProgram: (o) => profileProgram(o), ...opts });
 }

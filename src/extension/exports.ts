@@ -21,10 +21,8 @@ const fileFor: Record<Exclude<ExportFormat, 'cpuprofile'>, { name: string; filte
 export async function cpuProfilesIn(outDir: string, report: Report, threadId: number | null): Promise<string[]> {
   const all = (await readdir(outDir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).sort();
   if (threadId === null) return all.map((f) => join(outDir, f));
-  const t = report.threads.find((x) => x.id === threadId);
-  const keys = [`-${threadId}.`, `t${threadId}.`, `thread-${threadId}.`, t ? `${t.pid}-${threadId % 10000}.` : null].filter(
-    (k): k is string => !!k,
-  );
+  // The core names them thread-<id>-<name>.cpuprofile.
+  const keys = [`thread-${threadId}-`, `thread-${threadId}.`];
   const match = all.filter((f) => keys.some((k) => f.includes(k)));
   return (match.length ? match : all).map((f) => join(outDir, f));
 }

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Report } from '../protocol/report';
-import { ProfileCodeLensProvider } from './codeLens';
+import { ProfileCodeLensProvider, SHOW_FUNCTION_COMMAND } from './codeLens';
 import { Command, registerCommands } from './commands';
 import { DiagnosticsHub } from './diagnostics';
 import { exportRunFile } from './exports';
@@ -100,6 +100,15 @@ export function activate(context: vscode.ExtensionContext): ParallelProfilerApi 
     [Command.ExportReportJson]: () => exportActive('json'),
     [Command.ClearRunFindings]: () => diagnostics.clear('run'),
   });
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand(SHOW_FUNCTION_COMMAND, (file: unknown, line: unknown, threadId: unknown) => {
+      const panel = h.lastRun?.panel;
+      if (!panel || !ProfilePanel.all().includes(panel) || typeof file !== 'string' || typeof line !== 'number') return;
+      panel.panel.reveal(undefined, true);
+      void panel.post({ type: 'showFunction', file, line, threadId: typeof threadId === 'number' ? threadId : undefined });
+    }),
+  );
 
   const lintAvailable = registerLint(context, diagnostics, (m) => h.log(m));
 

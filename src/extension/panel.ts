@@ -3,13 +3,13 @@
  * and time. Resources are limited to the extension's out/ and media/; the data is injected
  * once; every message from the page is validated before the host acts on it.
  */
-import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { Report } from '../protocol/report';
 import type { ScalingResult } from '../protocol/scaling';
 import { exportRunFile } from './exports';
 import type { HostToWebview, PagePayload, WebviewToHost } from '../protocol/messages';
+import { packPayload } from '../core/reportHtml';
 import { panelHtml } from './panelHtml';
 import { openSourceLocation } from './sourceLinks';
 import { parseWebviewMessage } from './webviewMessages';
@@ -62,7 +62,6 @@ export class ProfilePanel {
       scriptUri: scriptUri.toString(),
       styleUri: styleUri.toString(),
       payload,
-      bundleMissing: !existsSync(vscode.Uri.joinPath(extensionUri, 'out', 'webview.js').fsPath),
     });
     webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw));
     panel.onDidDispose(() => ProfilePanel.live.delete(this));
