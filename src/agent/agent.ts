@@ -35,6 +35,9 @@ function isEsmEntry(entry: string | null): boolean {
   }
 }
 
+/** Default period of CPU profile chunks (ms). */
+const PROFILE_CHUNK_MS = 10_000;
+
 function errorText(e: unknown): string {
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
   try {
@@ -149,16 +152,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
       if (finished) return;
       finished = true;
       clearInterval(timer);
-      try {
-        const profile = sampler.stop();
-        if (profile) {
-          const file = `t-${pid}-${tid}.${profileChunk++}.cpuprofile`;
-          writeFileSync(join(options.runDir, file), JSON.stringify(profile));
-          writer.write({ k: 'profile', file, startUs: profile.startTime, endUs: profile.endTime });
-        }
-      } catch (e) {
-        writer.write({ k: 'warn', msg: `CPU profile lost: ${errorText(e)}` });
-      }
+      writeProfile(() => sampler.stop());
       st.flushAll(true);
       const rec: ExitRecord = { k: 'exit', us: nowUs(), code, reason };
       if (error !== undefined) rec.error = error;
@@ -173,6 +167,19 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   } catch (e) {
     st.warn(`shared-memory analysis disabled: ${errorText(e)}`);
   }
+  function writeProfile(take: () => any): void {
+    try {
+      const profile = take();
+      if (profile) {
+        const file = `t-${pid}-${tid}.${profileChunk++}.cpuprofile`;
+        writeFileSync(join(options.runDir, file), JSON.stringify(profile));
+        writer.write({ k: 'profile', file, startUs: profile.startTime, endUs: profile.endTime });
+      }
+    } catch (e) {
+      writer.write({ k: 'warn', msg: `CPU profile lost: ${errorText(e)}` });
+    }
+  }
+
   const registry = new ModuleRegistry(ctx, ext);
   registry.install();
 
@@ -239,7 +246,16 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
       process.on(sig, onSignal);
     }
   }
-  const timer = setInterval(() => st.flushAll(false), Math.max(50, options.flushIntervalMs || 1000));
+  let chunkStartUs = nowUs();
+  const timer = setInterval(() => {
+    // Long runs write their profile in chunks: memory stays bounded and a killed program
+    // keeps all but the last chunk. Each rotation costs ~5-20 ms of CPU, hence the period.
+    if (nowUs() - chunkStartUs >= (options.profileChunkMs ?? PROFILE_CHUNK_MS) * 1000) {
+      chunkStartUs = nowUs();
+      writeProfile(() => sampler.rotate());
+    }
+    st.flushAll(false);
+  }, Math.max(50, options.flushIntervalMs || 1000));
   timer.unref();
 
   try {

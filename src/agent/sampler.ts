@@ -14,6 +14,8 @@ export interface CpuSampler {
   reason: string;
   /** Stop sampling and return the profile (V8 .cpuprofile shape) or null. */
   stop(): any | null;
+  /** End the current chunk and start the next one; returns the finished chunk or null. */
+  rotate(): any | null;
 }
 
 function startV8ProfilerNext(path: string, intervalUs: number): CpuSampler {
@@ -23,9 +25,14 @@ function startV8ProfilerNext(path: string, intervalUs: number): CpuSampler {
   profiler.setSamplingInterval(intervalUs);
   const title = `parprof-${process.pid}`;
   profiler.startProfiling(title, true);
-  return {
+  const sampler: CpuSampler = {
     backend: 'v8-profiler-next',
     reason: `loaded ${path}`,
+    rotate() {
+      const chunk = sampler.stop();
+      profiler.startProfiling(title, true);
+      return chunk;
+    },
     stop() {
       const p = profiler.stopProfiling(title);
       if (!p) return null;
@@ -44,6 +51,7 @@ function startV8ProfilerNext(path: string, intervalUs: number): CpuSampler {
       return { nodes: json.nodes, startTime: json.startTime, endTime: json.endTime, samples: json.samples, timeDeltas: json.timeDeltas };
     },
   };
+  return sampler;
 }
 
 function startInspector(intervalUs: number, reason: string): CpuSampler {
@@ -53,14 +61,23 @@ function startInspector(intervalUs: number, reason: string): CpuSampler {
   session.post('Profiler.enable');
   session.post('Profiler.setSamplingInterval', { interval: intervalUs });
   session.post('Profiler.start');
+  const take = (): any => {
+    let profile: any = null;
+    session.post('Profiler.stop', (err, res) => {
+      if (!err) profile = res.profile;
+    });
+    return profile;
+  };
   return {
     backend: 'inspector',
     reason,
+    rotate() {
+      const chunk = take();
+      session.post('Profiler.start');
+      return chunk;
+    },
     stop() {
-      let profile: any = null;
-      session.post('Profiler.stop', (err, res) => {
-        if (!err) profile = res.profile;
-      });
+      const profile = take();
       try {
         session.disconnect();
       } catch {
@@ -91,6 +108,6 @@ export function startSampler(options: AgentOptions): CpuSampler {
   try {
     return startInspector(interval, why);
   } catch (e) {
-    return { backend: 'none', reason: `${why}; inspector failed: ${String(e)}`, stop: () => null };
+    return { backend: 'none', reason: `${why}; inspector failed: ${String(e)}`, stop: () => null, rotate: () => null };
   }
 }

@@ -43,6 +43,8 @@ export interface AgentOptions {
   v8ProfilerPath: string | null;
   /** Cap on race shadow memory per thread (MiB); past it detection degrades to sampling. */
   shadowCapMiB: number;
+  /** Length of a CPU profile chunk (ms) before the agent starts the next file; default 10000. */
+  profileChunkMs?: number;
 }
 
 /** Written by the runner before the program starts. */

@@ -41,6 +41,21 @@ describe('agent: CPU sampling', () => {
     assert.ok(seen.length >= 8, seen.join());
   });
 
+  it('writes the profile in consecutive chunks on the periodic flush', async () => {
+    const run = await runAgent('busy-idle.js', { options: { flushIntervalMs: 100, profileChunkMs: 300 } });
+    assert.equal(run.code, 0, run.stderr);
+    const main = threadByTid(run, 0);
+    const chunks = recordsOf(main, 'profile');
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    for (let i = 1; i < chunks.length; i++) assert.ok(chunks[i]!.startUs >= chunks[i - 1]!.endUs - 1000, 'chunks follow each other');
+    assert.deepEqual(
+      chunks.map((c) => c.file),
+      chunks.map((_, i) => `t-${main.info.pid}-0.${i}.cpuprofile`),
+    );
+    const samples = chunks.map((c) => JSON.parse(readFileSync(join(run.dir, c.file), 'utf8')).samples.length);
+    assert.ok(samples.every((n) => n > 0), samples.join());
+  });
+
   it('falls back to the inspector in every thread and says why when v8-profiler-next cannot load', async () => {
     const run = await runAgent('fib.js', { options: { v8ProfilerPath: '/nonexistent/v8-profiler-next' } });
     assert.equal(run.code, 0, run.stderr);
