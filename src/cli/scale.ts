@@ -120,6 +120,8 @@ export function formatScaling(r: ScalingResult): string {
     const pMax = Math.max(...r.rows.map((row) => row.workers));
     lines.push(`  predicted speedup at ${pMax * 2} workers: ${amdahlSpeedup(f.value, pMax * 2).toFixed(2)}x`);
   }
+  const c = r.computeSerialFraction;
+  if (c) lines.push(`  on the program's own compute times: ${c.value.toFixed(3)} (95% CI ${c.low.toFixed(3)}-${c.high.toFixed(3)}), without Node start-up and exit`);
   if (r.gustafson.length)
     lines.push(`Gustafson scaled speedup: ${r.gustafson.map((g) => `${g.workers} workers ${g.scaledSpeedup.toFixed(2)}x`).join(', ')}`);
   for (const w of r.warnings) lines.push(`note: ${w}`);

@@ -104,6 +104,9 @@ export interface ScalingResult {
   rows: ScalingRow[];
   /** The Amdahl fit; null when fewer than two counts produced times. */
   serialFraction: SerialFractionFit | null;
+  /** The same fit on the program's own compute times (`compute-ms: N` lines), which leave out
+   *  Node's start-up and exit; null when the program does not print them. */
+  computeSerialFraction?: SerialFractionFit | null;
   gustafson: GustafsonPoint[];
   /** Sentences the user should see (counts above cores, failed runs, noisy counts…). */
   warnings: string[];

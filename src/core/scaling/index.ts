@@ -124,6 +124,8 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
   const rows = buildRows(counts, runs, trees, warnings);
   const samples = rows.flatMap((row) => timedOk(row.runs).map((r) => ({ workers: row.workers, ms: r.wallMs })));
   const fit = fitAmdahl(samples);
+  const timed = rows.flatMap((row) => timedOk(row.runs).map((r) => ({ workers: row.workers, ms: r.computeMs ?? NaN })));
+  const computeFit = timed.length && timed.every((x) => Number.isFinite(x.ms)) ? fitAmdahl(timed) : null;
   if (!fit && !cancelled) warnings.push('The Amdahl fit needs successful runs at two or more worker counts.');
   if (cancelled) warnings.push('Cancelled: the results hold the runs that finished.');
   return {
@@ -135,6 +137,7 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
     cores,
     rows,
     serialFraction: fit,
+    computeSerialFraction: computeFit,
     gustafson: fit ? gustafsonPoints(fit.value, counts) : [],
     warnings,
     cancelled,
