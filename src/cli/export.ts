@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { analyseRunDir } from '../core/analyse';
 import { UserError } from '../core/api';
-import { buildChromeTrace } from '../core/exports/chromeTrace';
+import { writeChromeTrace } from '../core/exports/chromeTrace';
 import { buildCpuProfile, cpuProfileFileName } from '../core/exports/cpuprofile';
 import { buildPstatsReport, checkSortKeys } from '../core/exports/pstats';
 import { buildSpeedscope } from '../core/exports/speedscope';
@@ -63,7 +63,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   };
   switch (format) {
     case 'chrome':
-      write('trace.json', JSON.stringify(buildChromeTrace(report)));
+      {
+        const p = out ? resolve(out) : join(base, 'trace.json');
+        writeChromeTrace(report, p);
+        written.push(p);
+      }
       break;
     case 'pstats':
       write('pstats.txt', buildPstatsReport(report, { sort, baseDir: report.program.cwd || undefined }));

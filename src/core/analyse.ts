@@ -19,6 +19,9 @@ export function toolVersion(): string {
   return typeof PARPROF_VERSION === 'string' ? PARPROF_VERSION : '0.1.0';
 }
 
+/** Most timeline slices a report holds (over all threads); past it slices are summarised. */
+export const TIMELINE_BUDGET = 1_000_000;
+
 const ERROR_LINE = /^(?:[\w$.]*(?:Error|Exception)|Uncaught \w+|\w+Error \[\w+\])(?::.*)?$/;
 const LOCATION_LINE = /^(\/.+|[A-Za-z]:\\.+|file:\/\/.+|node:.+):(\d+)$/;
 
@@ -142,7 +145,7 @@ export function analyseRun(run: LoadedRun): Report {
   run.threads.forEach((t, lane) => {
     const mapper = new FunctionMapper(t);
     const times = new ThreadFunctionTimes();
-    const slices = new ThreadSlices();
+    const slices = new ThreadSlices(Math.max(20_000, Math.floor(TIMELINE_BUDGET / Math.max(1, run.threads.length))));
     const transformed = new Set<number>();
     let sampled = false;
     for (const rec of [...t.profiles].sort((a, b) => a.startUs - b.startUs)) {
@@ -153,6 +156,13 @@ export function analyseRun(run: LoadedRun): Report {
       const nodeFn = identifyNodes(profile, mapper, ids, transformed);
       times.addProfile(profile, nodeFn);
       slices.addSamples(profile, nodeStacks(profile, nodeFn, interner, ids));
+    }
+    slices.finish();
+    if (slices.minUs > 0) {
+      warnings.push(
+        `The timeline of thread ${t.id} was summarised from ${slices.rawCount} to ${slices.start.length} slices: ` +
+          `neighbouring samples shorter than ${(slices.minUs / 1000).toFixed(2)} ms were merged (function times are exact).`,
+      );
     }
     const totals = tl.addThread(lane, slices, threadOverlays(t));
     const { rows, ids: rowIds } = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);

@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../protocol/report';
-import { buildChromeTrace } from './exports/chromeTrace';
+import { writeChromeTrace } from './exports/chromeTrace';
 import { buildCpuProfile, cpuProfileFileName } from './exports/cpuprofile';
 import { slicesByLane } from './exports/laneStacks';
 import { buildPstatsReport } from './exports/pstats';
@@ -39,7 +39,7 @@ export function writeOutputs(report: Report, outDir: string, opts: WriteOptions 
     cpuprofiles: [],
   };
   writeFileSync(out.report, JSON.stringify(report));
-  writeFileSync(out.trace, JSON.stringify(buildChromeTrace(report)));
+  writeChromeTrace(report, out.trace);
   writeFileSync(out.pstats, buildPstatsReport(report, { sort: opts.sort, baseDir: report.program.cwd || undefined }));
   const lanes = slicesByLane(report);
   report.threads.forEach((t, lane) => {

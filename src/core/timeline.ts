@@ -48,12 +48,22 @@ export function nodeStacks(p: ParsedProfile, nodeFn: Int32Array, interner: Stack
   return out;
 }
 
-/** Per-thread slices in µs, built from samples first, then finished with overlays. */
+/**
+ * Per-thread slices in µs, built from samples first, then finished with overlays. Past its
+ * budget a thread's slices are summarised: neighbours shorter than `minUs` merge into one
+ * slice carrying the longest member's stack, so memory stays bounded on huge profiles.
+ */
 export class ThreadSlices {
   start: number[] = [];
   end: number[] = [];
   state: number[] = [];
   stack: number[] = [];
+  /** Slices shorter than this (µs) were merged to stay within budget; 0 = every slice exact. */
+  minUs = 0;
+  /** Slices produced before any summarising. */
+  rawCount = 0;
+
+  constructor(private readonly budget = Infinity) {}
 
   /** Appends one chunk's samples, merging runs of equal state and stack. */
   addSamples(p: ParsedProfile, stackOfNode: Int32Array): void {
@@ -69,13 +79,54 @@ export class ThreadSlices {
       const last = this.start.length - 1;
       if (last >= 0 && this.state[last] === st && this.stack[last] === sk && Math.abs(this.end[last]! - s) < 1) {
         this.end[last] = s + w;
+      } else if (last >= 0 && this.minUs > 0 && this.state[last] === st && Math.abs(this.end[last]! - s) < 1 && this.end[last]! - this.start[last]! < this.minUs) {
+        // Summarising: a short slice absorbs its neighbour; the longer part names the stack.
+        if (w > this.end[last]! - this.start[last]!) this.stack[last] = sk;
+        this.end[last] = s + w;
+        this.rawCount++;
       } else {
         this.start.push(s);
         this.end.push(s + w);
         this.state.push(st);
         this.stack.push(sk);
+        this.rawCount++;
+        if (this.start.length > 2 * this.budget) this.compact();
       }
     }
+  }
+
+  /** Summarises until the slice count fits the budget (call once all samples are in). */
+  finish(): void {
+    while (this.start.length > this.budget) this.compact();
+  }
+
+  /** Doubles the merge threshold and merges short neighbours of one state. */
+  compact(): void {
+    const n = this.start.length;
+    if (n < 2) return;
+    const span = this.end[n - 1]! - this.start[0]!;
+    this.minUs = Math.max(this.minUs * 2, span / this.budget, 1);
+    let o = 0;
+    let bestLen = this.end[0]! - this.start[0]!;
+    for (let i = 1; i < n; i++) {
+      const len = this.end[i]! - this.start[i]!;
+      const contiguous = Math.abs(this.start[i]! - this.end[o]!) < 1;
+      if (contiguous && this.state[i] === this.state[o] && this.end[o]! - this.start[o]! < this.minUs) {
+        if (len > bestLen) {
+          bestLen = len;
+          this.stack[o] = this.stack[i]!;
+        }
+        this.end[o] = this.end[i]!;
+      } else {
+        o++;
+        this.start[o] = this.start[i]!;
+        this.end[o] = this.end[i]!;
+        this.state[o] = this.state[i]!;
+        this.stack[o] = this.stack[i]!;
+        bestLen = len;
+      }
+    }
+    for (const col of [this.start, this.end, this.state, this.stack]) col.length = o + 1;
   }
 }
 

@@ -126,3 +126,28 @@ test('a killed run is analysed and marked partial; a cut-off last record is drop
   assert.ok(r.warnings.some((w) => /cut-off/.test(w)));
   assert.equal(r.threads[0]!.endMs, 25, 'an unfinished thread ends at its last record');
 });
+
+test('a huge profile is summarised to the timeline budget with exact function times', async () => {
+  const { ThreadSlices } = await import('../../src/core/timeline');
+  const { parseProfile } = await import('../../src/core/profile');
+  const n = 50_000;
+  const nodes = [
+    { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, children: [2, 3] },
+    { id: 2, callFrame: { functionName: 'a', scriptId: '1', url: 'file:///x.js', lineNumber: 0, columnNumber: 10 } },
+    { id: 3, callFrame: { functionName: 'b', scriptId: '1', url: 'file:///x.js', lineNumber: 5, columnNumber: 10 } },
+  ];
+  // Alternating stacks: no two neighbouring samples merge on their own.
+  const p = parseProfile({ nodes, startTime: 0, endTime: n * 100, samples: Array.from({ length: n }, (_, i) => 2 + (i % 2)), timeDeltas: new Array(n).fill(100) });
+  const slices = new ThreadSlices(1000);
+  slices.addSamples(p, Int32Array.from([-1, 0, 1]));
+  slices.finish();
+  assert.ok(slices.start.length <= 1000, `${slices.start.length} slices`);
+  assert.ok(slices.start.length >= 250, 'summarising keeps a useful resolution');
+  assert.ok(slices.minUs > 0);
+  let covered = 0;
+  for (let i = 0; i < slices.start.length; i++) {
+    covered += slices.end[i]! - slices.start[i]!;
+    if (i) assert.ok(slices.start[i]! >= slices.end[i - 1]!, 'slices stay ordered and disjoint');
+  }
+  assert.equal(covered, (n - 1) * 100, 'no time lost or invented (the last sample ends the profile)');
+});

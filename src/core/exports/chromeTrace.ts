@@ -3,6 +3,7 @@
  * nested `X` slices per thread rebuilt from the sampled stacks (a flame chart per thread),
  * `X` slices for GC and blocked time, and flow events (`s`/`f`) for messages and wake-ups.
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ThreadState, type Report } from '../../protocol/report';
 import { slicesByLane, stateFrameName, STATE_NAMES } from './laneStacks';
@@ -31,9 +32,47 @@ export interface ChromeTrace {
 
 const us = (ms: number) => Math.round(ms * 1000);
 
-/** Builds the trace; times are µs since the run's start. */
+/** Past this many timeline slices, function slices are emitted flat (leaf frame only), not nested. */
+export const FLAT_TRACE_SLICES = 500_000;
+
+/** Builds the trace in memory; times are µs since the run's start. */
 export function buildChromeTrace(report: Report): ChromeTrace {
-  const ev: TraceEvent[] = [];
+  const traceEvents: TraceEvent[] = [];
+  const otherData = emitChromeTrace(report, (e) => traceEvents.push(e));
+  return { traceEvents, displayTimeUnit: 'ms', otherData };
+}
+
+/** Writes the trace to a file, streaming events so a huge trace never sits in memory as objects. */
+export function writeChromeTrace(report: Report, path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    let buf: string[] = [];
+    let size = 0;
+    let first = true;
+    const flush = () => {
+      if (buf.length) writeSync(fd, buf.join(''));
+      buf = [];
+      size = 0;
+    };
+    writeSync(fd, '{"traceEvents":[');
+    const otherData = emitChromeTrace(report, (e) => {
+      const s = (first ? '' : ',\n') + JSON.stringify(e);
+      first = false;
+      buf.push(s);
+      size += s.length;
+      if (size > 1 << 20) flush();
+    });
+    flush();
+    writeSync(fd, `],"displayTimeUnit":"ms","otherData":${JSON.stringify(otherData)}}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Emits every trace event to `sink`; returns the trace's otherData. */
+export function emitChromeTrace(report: Report, sink: (e: TraceEvent) => void): Record<string, string> {
+  const ev = { push: sink };
+  const flat = report.timeline.start.length > FLAT_TRACE_SLICES;
   const lanes = slicesByLane(report);
   const frames = report.stacks.frames;
   const tidOf = (lane: number) => report.threads[lane]!.id % 10000;
@@ -72,7 +111,8 @@ export function buildChromeTrace(report: Report): ChromeTrace {
     for (const s of slices) {
       if (s.startMs - lastEnd > 0.001) closeTo(0, lastEnd);
       if (s.state === ThreadState.Running && s.stack >= 0) {
-        const stack = report.stacks.stacks[s.stack] ?? [];
+        const full = report.stacks.stacks[s.stack] ?? [];
+        const stack = flat ? full.slice(-1) : full;
         let common = 0;
         while (common < open.length && common < stack.length && open[common]!.frame === stack[common]) common++;
         closeTo(common, s.startMs);
@@ -115,5 +155,7 @@ export function buildChromeTrace(report: Report): ChromeTrace {
   }
   for (const w of report.timeline.wakeups) flow('wakeup', 'Atomics.notify', w.fromThread, w.fromMs, w.toThread, w.toMs, w.lock ? { lock: w.lock } : undefined);
 
-  return { traceEvents: ev, displayTimeUnit: 'ms', otherData: { tool: `parprof ${report.tool.version}`, program: report.program.file } };
+  const otherData: Record<string, string> = { tool: `parprof ${report.tool.version}`, program: report.program.file };
+  if (flat) otherData.note = `Over ${FLAT_TRACE_SLICES} timeline slices: function slices show the innermost frame only.`;
+  return otherData;
 }
