@@ -100,18 +100,41 @@ export class RunIndex {
 
   /** The typed-array type named on the allocation line, when the line names exactly one. */
   private elementTypeAt(site: ResolvedSite): string | null {
-    let lines = this.lineCache.get(site.file);
-    if (lines === undefined) {
-      try {
-        lines = readFileSync(site.file, 'utf8').split('\n');
-      } catch {
-        lines = null;
-      }
-      this.lineCache.set(site.file, lines);
-    }
-    const text = lines?.[site.line - 1];
+    const text = this.lines(site.file)?.[site.line - 1];
     if (!text) return null;
     const all = text.match(new RegExp(ELEMENT_TYPE_RE.source, 'g')) ?? [];
     return new Set(all).size === 1 ? all[0]! : null;
+  }
+
+  /**
+   * The view type an access goes through, read from the source: the identifier before `[`
+   * (or `.getX(`/`.setX(` of a DataView) at the access, and the `name = new Type(` that made it.
+   */
+  viewTypeAt(site: ResolvedSite): string | null {
+    const lines = this.lines(site.file);
+    const text = lines?.[site.line - 1];
+    if (!lines || !text) return null;
+    const m = /([A-Za-z_$][\w$]*)\s*(\[|\.(?:get|set)(?:Int|Uint|Float|BigInt|BigUint)\d+\s*\()/.exec(text.slice(Math.max(0, site.column - 1)));
+    if (!m) return null;
+    if (m[2] !== '[') return 'DataView';
+    const decl = new RegExp(`\\b${m[1]!.replace(/\$/g, '\\$')}\\s*[=:]\\s*new\\s+${ELEMENT_TYPE_RE.source}`);
+    for (const line of lines) {
+      const d = decl.exec(line);
+      if (d) return d[1]!;
+    }
+    return null;
+  }
+
+  private lines(file: string): string[] | null {
+    let lines = this.lineCache.get(file);
+    if (lines === undefined) {
+      try {
+        lines = readFileSync(file, 'utf8').split('\n');
+      } catch {
+        lines = null;
+      }
+      this.lineCache.set(file, lines);
+    }
+    return lines;
   }
 }

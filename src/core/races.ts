@@ -211,13 +211,19 @@ function toReport(p: PendingRace, index: RunIndex): RaceReport {
     threadCreatedAt: index.createdAt(x.group.thread),
   });
   const accesses = [access(p.a), access(p.b)].sort(compareAccess);
+  const bufferInfo = index.bufferInfo(p.buffer);
+  if (bufferInfo.elementType === null) {
+    // Nothing on the allocation line: take the view type both accesses go through, if they agree.
+    const [ta, tb] = [p.a.site, p.b.site].map((s) => (s ? index.viewTypeAt(s) : null));
+    if (ta && ta === tb) bufferInfo.elementType = ta;
+  }
   return {
     kind: p.writeWrite ? 'write-write' : 'read-write',
     buffer: p.buffer,
     byteOffset: p.lo,
     byteLength: p.hi - p.lo,
     count: p.count,
-    bufferInfo: index.bufferInfo(p.buffer),
+    bufferInfo,
     accesses,
   };
 }

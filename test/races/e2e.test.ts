@@ -48,6 +48,14 @@ test('a race report names both threads, their creation line and the allocation l
   }
   assert.equal(r.bufferInfo?.allocatedAt?.line, 5);
   assert.equal(r.bufferInfo?.byteLength, 16);
+  assert.equal(r.bufferInfo?.elementType, 'Int32Array', 'the view type of both accesses');
+});
+
+test('each element type is named in its race report', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
+  const { report } = await profileFixture(join(DIR, 'racy-elemtypes.js'));
+  const types = report.races.map((r) => r.bufferInfo?.elementType).sort();
+  const all = ['BigInt64Array', 'BigUint64Array', 'Float32Array', 'Float64Array', 'Int16Array', 'Int32Array', 'Int8Array'];
+  assert.deepEqual(types, [...all, 'Uint16Array', 'Uint32Array', 'Uint8Array', 'Uint8ClampedArray'].sort());
 });
 
 test('every fixture program ends normally under the profiler', { skip: agentMissing() ?? false }, () => {
