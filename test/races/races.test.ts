@@ -213,3 +213,32 @@ test('past the dense size cap, clocks are read from the sparse vectors with the 
     assert.equal(clocks.clock(clocks.segmentIndex(w2, 0), 1), 2);
   }
 });
+
+test('the result does not depend on the order threads were loaded in', () => {
+  const build = () => {
+    const { main, w1, w2 } = twoWorkers();
+    const w3 = thread(3);
+    shareBuffer(w3, 'B');
+    segment(w1, { 0: 1, 1: 1 }, [
+      [0, 0, 8, W, 20],
+      [0, 16, 4, R, 21],
+    ]);
+    segment(w2, { 0: 2, 2: 1 }, [[0, 4, 8, W, 30]]);
+    segment(w3, { 0: 3, 3: 1 }, [
+      [0, 0, 4, R, 40],
+      [0, 16, 4, W, 41],
+    ]);
+    return [main, w1, w2, w3];
+  };
+  const a = analyseRaces(run(...build()));
+  const b = analyseRaces(run(...build().reverse()));
+  assert.deepEqual(
+    a.map((r) => r.accesses.map((x) => x.line)),
+    [
+      [20, 30],
+      [20, 40],
+      [21, 41],
+    ],
+  );
+  assert.deepEqual(b, a);
+});
