@@ -46,7 +46,7 @@ export function summaryText(report: Report, outDir: string): string {
   );
   if (p.error) lines.push(`error: ${p.error}`);
   lines.push(
-    `wall ${fmt(report.wallMs)} ms · cpu ${fmt(m.cpuMs)} ms · parallelism ${fmt(m.parallelism, 2)} · efficiency ${fmt(m.efficiency * 100, 0)}% · ` +
+    `wall ${fmt(report.wallMs)} ms · cpu ${fmt(m.cpuMs)} ms${typeof m.profilerCpuMs === 'number' && m.profilerCpuMs > 0 ? ` (+${fmt(m.profilerCpuMs)} ms profiler)` : ''} · parallelism ${fmt(m.parallelism, 2)} · efficiency ${fmt(m.efficiency * 100, 0)}% · ` +
       `${report.threads.length} thread(s), ${m.threadsUsed} busy · serial fraction ${m.observedSerialFraction === null ? '—' : fmt(m.observedSerialFraction * 100, 0) + '%'}`,
   );
   lines.push(`sampling: ${report.tool.backend} (${report.tool.backendReason}); call counts ${report.tool.callCounts ? 'on' : 'off'}`);

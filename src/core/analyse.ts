@@ -4,7 +4,7 @@
  */
 import { REPORT_SCHEMA, type FunctionRow, type ProgramInfo, type Report, type ThreadInfo, type ToolInfo } from '../protocol/report';
 import { computeEfficiency } from './efficiency';
-import { attachCallEdges, FunctionIdentities, identifyNodes, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
+import { attachCallEdges, FunctionIdentities, identifyNodes, PROFILER_FRAME, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
 import { FunctionMapper, lastSeenUs, loadRun } from './load';
 import { analyseLocks } from './locks';
 import { computeMetrics } from './metrics';
@@ -212,7 +212,7 @@ export function analyseRun(run: LoadedRun): Report {
     locks: [],
     deadlocks: [],
     messages: buildMessages(run),
-    metrics: computeMetrics(timeline, wallMs),
+    metrics: computeMetrics(timeline, wallMs, profilerLeaf(interner, ids)),
     diagnostics: [],
     timeline,
     stacks: interner.table(ids),
@@ -226,6 +226,14 @@ export function analyseRun(run: LoadedRun): Report {
   report.metrics.efficiencyTree = guard('efficiency breakdown', warnings, () => computeEfficiency(report), null);
   report.metrics.parallelModel = guard('parallel model', warnings, () => detectParallelModel(report, run), null);
   return report;
+}
+
+/** Whether a stack's innermost frame is the profiler's own code. */
+function profilerLeaf(interner: StackInterner, ids: FunctionIdentities): (stack: number) => boolean {
+  return (stack) => {
+    const s = interner.stacks[stack];
+    return !!s && s.length > 0 && ids.name[s[s.length - 1]!] === PROFILER_FRAME;
+  };
 }
 
 /** Runs one analysis; a bug in it becomes a warning instead of losing the whole report (tests still see it). */

@@ -1,7 +1,8 @@
 /**
  * Parallel-computing measures of one run, from the timeline's busy (running + GC) slices:
  * total CPU, average parallelism, efficiency, busy threads over time, the observed serial
- * fraction (share of wall time with at most one busy thread) and the serial phases.
+ * fraction (share of wall time with at most one busy thread) and the serial phases. The
+ * profiler's own start-up and flushing are left out of the program's busy time.
  */
 import { ThreadState, type RunMetrics, type TimelineData } from '../protocol/report';
 
@@ -19,11 +20,22 @@ function isBusy(state: number): boolean {
   return state === ThreadState.Running || state === ThreadState.GC;
 }
 
-/** Computes the run metrics over [0, wallMs]. */
-export function computeMetrics(tl: TimelineData, wallMs: number): RunMetrics {
+/**
+ * Computes the run metrics over [0, wallMs]. Slices whose stack `isOverhead` (the profiler's
+ * own code) are not the program's work: they count in `profilerCpuMs`, not in busy time.
+ */
+export function computeMetrics(tl: TimelineData, wallMs: number, isOverhead: (stack: number) => boolean = () => false): RunMetrics {
   const n = tl.start.length;
   let busyCount = 0;
-  for (let i = 0; i < n; i++) if (isBusy(tl.state[i]!)) busyCount++;
+  let profilerCpuMs = 0;
+  const overhead = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!isBusy(tl.state[i]!)) continue;
+    if (tl.stack[i]! >= 0 && isOverhead(tl.stack[i]!)) {
+      overhead[i] = 1;
+      profilerCpuMs += tl.end[i]! - tl.start[i]!;
+    } else busyCount++;
+  }
   const starts = new Float64Array(busyCount);
   const ends = new Float64Array(busyCount);
   const usedLanes = new Set<number>();
@@ -31,7 +43,7 @@ export function computeMetrics(tl: TimelineData, wallMs: number): RunMetrics {
   const busy = new Array<number>(Math.max(1, Math.ceil(wallMs / bucketMs))).fill(0);
   let cpuMs = 0;
   for (let i = 0, b = 0; i < n; i++) {
-    if (!isBusy(tl.state[i]!)) continue;
+    if (!isBusy(tl.state[i]!) || overhead[i]) continue;
     const s = tl.start[i]!;
     const e = tl.end[i]!;
     starts[b] = s;
@@ -95,5 +107,6 @@ export function computeMetrics(tl: TimelineData, wallMs: number): RunMetrics {
     amdahlCeiling: osf !== null && osf > 0 ? 1 / osf : null,
     busyOverTime: { bucketMs, busy },
     serialPhases,
+    profilerCpuMs,
   };
 }

@@ -151,3 +151,12 @@ test('a huge profile is summarised to the timeline budget with exact function ti
   }
   assert.equal(covered, (n - 1) * 100, 'no time lost or invented (the last sample ends the profile)');
 });
+
+test("the profiler's own slices are left out of the program's busy time", async () => {
+  const { computeMetrics } = await import('../../src/core/metrics');
+  const tl = { thread: [0, 0, 1], start: [0, 4, 0], end: [4, 10, 10], state: [0, 0, 0], stack: [7, 8, 8], label: [-1, -1, -1], labels: [], wakeups: [] };
+  const m = computeMetrics(tl, 10, (s) => s === 7);
+  assert.equal(m.cpuMs, 16);
+  assert.equal(m.profilerCpuMs, 4);
+  assert.equal(m.observedSerialFraction, 0.4, 'only thread 1 worked while thread 0 ran the profiler');
+});
