@@ -4,7 +4,7 @@
  * builds the report views (header, timeline, functions, charts, races, locks, deadlocks) or
  * the scaling view. Posts through acquireVsCodeApi() when present, else stands alone.
  */
-import { PAGE_DATA_GLOBAL, type HostToWebview, type PagePayload, type ReportPayload, type ViewName } from '../src/protocol/messages';
+import { PAGE_DATA_GLOBAL, type HostToWebview, type PackedTimeline, type PagePayload, type ReportPayload, type ViewName } from '../src/protocol/messages';
 import { createCharts } from './charts';
 import { h } from './dom';
 import { createDeadlocks, createLocks, createRaces } from './findings';
@@ -12,7 +12,7 @@ import { createFunctionTable, type FunctionTableHandle } from './functionTable';
 import { createHeader } from './header';
 import { parseHostMessage, post } from './host';
 import { createScaling } from './scalingView';
-import { decodeBase64, modelBytes, modelFromColumns, modelFromPacked, type TimelineModel } from './timelineModel';
+import { decodeBase64, modelBytes, modelFromColumns, modelFromOverview, modelFromPacked, type TimelineModel } from './timelineModel';
 import { createTimeline, type TimelineHandle } from './timelineView';
 
 /** What tests and the benchmark can reach through window.__parprof. */
@@ -20,6 +20,8 @@ interface TestHooks {
   /** ms from script start to first draw; readyAt is since navigation start. */
   loadMs: number;
   readyAt?: number;
+  /** performance.now() when the full timeline replaced the overview. */
+  completeAt?: number;
   /** performance.now() at each loading step, for the benchmark. */
   phases: Record<string, number>;
   slices: number;
@@ -42,18 +44,34 @@ const phases: Record<string, number> = { script: t0 };
 let showView: ((v: ViewName) => void) | null = null;
 let table: FunctionTableHandle | null = null;
 
-async function timelineModel(payload: ReportPayload): Promise<TimelineModel> {
+/** The packed stream's bytes: inline base64, or chunks in the page's data elements. */
+function packedBytes(p: PackedTimeline): Uint8Array {
+  if (p.data) return decodeBase64(p.data);
+  const bytes = new Uint8Array(p.byteLength);
+  let at = 0;
+  for (const el of Array.from(document.getElementsByClassName(p.dataClass ?? ''))) {
+    const part = decodeBase64(el.textContent ?? '');
+    bytes.set(part.subarray(0, Math.max(0, bytes.length - at)), at);
+    at += part.length;
+    el.remove();
+  }
+  if (at < p.byteLength) throw new Error('the page holds only part of the timeline');
+  return bytes;
+}
+
+/** Resolves once the HTML parser has read the whole page (the data elements follow the bundle). */
+function parsed(): Promise<void> {
+  return document.readyState === 'loading' ? new Promise((r) => document.addEventListener('DOMContentLoaded', () => r(), { once: true })) : Promise.resolve();
+}
+
+/** Decodes the full timeline model (after the page is parsed). */
+async function fullModel(payload: ReportPayload): Promise<TimelineModel> {
   const p = payload.packedTimeline;
   const report = payload.report;
   if (!p) return modelFromColumns(report.timeline, report.threads.length);
-  let b64 = p.data;
-  if (!b64 && p.dataElementId) {
-    const el = document.getElementById(p.dataElementId);
-    b64 = el?.textContent ?? '';
-    el?.remove();
-  }
-  phases.read = performance.now();
-  const bytes = decodeBase64(b64);
+  await parsed();
+  phases.parsed = performance.now();
+  const bytes = packedBytes(p);
   p.data = '';
   phases.base64 = performance.now();
   const model = modelFromPacked(p, bytes);
@@ -65,7 +83,9 @@ async function timelineModel(payload: ReportPayload): Promise<TimelineModel> {
 
 async function showReport(root: HTMLElement, payload: ReportPayload): Promise<void> {
   const report = payload.report;
-  const model = await timelineModel(payload);
+  // Draw the encoder's overview first when there is one; decode the slices after a paint.
+  const overview = payload.packedTimeline ? modelFromOverview(payload.packedTimeline) : null;
+  const model = overview ?? (await fullModel(payload));
   const hooks: TestHooks = { loadMs: 0, slices: model.start.length, modelBytes: modelBytes(model), phases };
   window.__parprof = hooks;
 
@@ -105,6 +125,14 @@ async function showReport(root: HTMLElement, payload: ReportPayload): Promise<vo
   hooks.show = show;
   hooks.loadMs = performance.now() - t0;
   hooks.readyAt = performance.now();
+  if (overview) {
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const full = await fullModel(payload);
+    timeline.setModel(full);
+    hooks.slices = full.start.length;
+    hooks.modelBytes = modelBytes(full);
+  }
+  hooks.completeAt = performance.now();
   document.body.dataset.ready = 'report';
 }
 

@@ -29,6 +29,27 @@ export interface TimelineModel {
   spanMs: number;
   /** Per lane: LOD levels, finest last; each holds STATES coverage bytes per bucket. */
   lod: Uint8Array[][];
+  /** True for the overview drawn while the slices are still loading (LOD only, no slices). */
+  partial?: boolean;
+}
+
+/** The overview model: the encoder's coarse coverage per lane, no slices yet. */
+export function modelFromOverview(p: PackedTimeline): TimelineModel | null {
+  if (!p.overview || !p.overviewSpanMs || p.overview.length !== p.laneCounts.length) return null;
+  const lod = p.overview.map((b64) => {
+    let q = decodeBase64(b64);
+    const levels = [q];
+    // Coarser levels average pairs of buckets, down to BASE_BUCKETS.
+    while (q.length / STATES > BASE_BUCKETS) {
+      const half = new Uint8Array(q.length >> 1);
+      for (let i = 0; i < half.length; i += STATES) for (let s = 0; s < STATES; s++) half[i + s] = (q[2 * i + s]! + q[2 * i + STATES + s]! + 1) >> 1;
+      levels.unshift(half);
+      q = half;
+    }
+    return levels;
+  });
+  const empty = new Float64Array(0);
+  return { laneCount: p.laneCounts.length, laneOffset: new Int32Array(p.laneCounts.length + 1), start: empty, dur: new Float32Array(0), state: new Uint8Array(0), stack: new Int16Array(0), labelledIdx: new Int32Array(0), labelledVal: new Int32Array(0), labels: p.labels, spanMs: p.overviewSpanMs, lod, partial: true };
 }
 
 /** Builds the model from Report.timeline's parallel arrays (any order). */
@@ -101,6 +122,7 @@ export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineM
   const len = Math.min(bytes.length, p.byteLength);
   let at = 0;
   let maxStack = -1;
+  let maxEnd = 0;
   for (let l = 0; l < laneCount; l++) {
     let end = p.laneStartTicks[l] ?? 0;
     let st = -1;
@@ -137,16 +159,19 @@ export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineM
       state[i] = h & 3;
       stack[i] = st;
       end = s + d;
+      if (end > maxEnd) maxEnd = end;
     }
   }
-  return finish({ laneCount, laneOffset, start, dur, state, stack: maxStack < 32767 ? Int16Array.from(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: 0, lod: [] });
+  return finish({ laneCount, laneOffset, start, dur, state, stack: maxStack < 32767 ? Int16Array.from(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: maxEnd * msPerTick, lod: [] });
 }
 
 function finish(m: TimelineModel): TimelineModel {
-  let span = 0;
-  for (let l = 0; l < m.laneCount; l++) {
-    const b = m.laneOffset[l + 1]!;
-    for (let j = m.laneOffset[l]!; j < b; j++) span = Math.max(span, m.start[j]! + m.dur[j]!);
+  let span = m.spanMs;
+  if (!span) {
+    for (let l = 0; l < m.laneCount; l++) {
+      const b = m.laneOffset[l + 1]!;
+      for (let j = m.laneOffset[l]!; j < b; j++) span = Math.max(span, m.start[j]! + m.dur[j]!);
+    }
   }
   m.spanMs = span || 1;
   m.lod = [];
@@ -164,7 +189,15 @@ function buildLaneLod(m: TimelineModel, lane: number): Uint8Array[] {
   const finest = BASE_BUCKETS << (levels - 1);
   const w = m.spanMs / finest;
   let cov = new Float32Array(finest * STATES);
-  for (let j = a; j < b; j++) addCoverage(cov, finest, w, 0, m.start[j]!, m.start[j]! + m.dur[j]!, m.state[j]!);
+  const inv = 1 / w;
+  for (let j = a; j < b; j++) {
+    const s = m.start[j]!;
+    const e = s + m.dur[j]!;
+    const c = Math.floor(s * inv);
+    // Most slices sit inside one bucket (buckets hold ~4 slices): add without the loop.
+    if (c === Math.floor(e * inv) && c < finest) cov[c * STATES + m.state[j]!]! += e - s;
+    else addCoverage(cov, finest, w, 0, s, e, m.state[j]!);
+  }
   const out: Uint8Array[] = new Array(levels);
   for (let L = levels - 1; ; L--) {
     const q = new Uint8Array(cov.length);
@@ -237,8 +270,8 @@ export function laneCoverage(m: TimelineModel, lane: number, t0: number, pxMs: n
   const levels = m.lod[lane]!;
   // Buckets at most half a pixel wide, so a bucket straddling two pixels errs little.
   const want = Math.ceil(Math.log2(m.spanMs / (BASE_BUCKETS * pxMs))) + 1;
-  if (levels.length > 0 && want < levels.length) {
-    const L = Math.max(0, want);
+  if (levels.length > 0 && (want < levels.length || m.partial)) {
+    const L = Math.max(0, Math.min(levels.length - 1, want));
     const buckets = BASE_BUCKETS << L;
     const w = m.spanMs / buckets;
     const q = levels[L]!;

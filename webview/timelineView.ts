@@ -33,11 +33,14 @@ export interface TimelineHandle {
   /** Draws now; returns the draw time in ms. */
   draw(): number;
   resize(): void;
+  /** Swaps in the full model once the slices are decoded (the overview is drawn until then). */
+  setModel(m: TimelineModel): void;
   laneCount: number;
 }
 
 /** Builds the timeline view for a report and its model. */
-export function createTimeline(report: Report, model: TimelineModel): TimelineHandle {
+export function createTimeline(report: Report, initial: TimelineModel): TimelineHandle {
+  let model = initial;
   const canvas = h('canvas', { class: 'timeline-canvas', tabindex: '0', 'aria-label': 'Thread timeline' });
   const tooltip = h('div', { class: 'tooltip', hidden: true });
   const stackPanel = h('div', { class: 'stack-panel' }, h('div', { class: 'muted' }, 'Click a slice to see its stack.'));
@@ -72,9 +75,10 @@ export function createTimeline(report: Report, model: TimelineModel): TimelineHa
   const height = y + 6;
   canvas.dataset.lanes = String(rows.length);
   canvas.dataset.slices = String(model.start.length);
+  if (model.partial) canvas.dataset.loading = 'true';
 
   let t0 = 0;
-  let t1 = Math.max(report.wallMs, model.spanMs);
+  let t1 = Math.max(report.wallMs, initial.spanMs);
   const fullSpan = t1;
   let width = 800;
   let selected = -1;
@@ -392,7 +396,14 @@ export function createTimeline(report: Report, model: TimelineModel): TimelineHa
 
   setRange(0, fullSpan);
   new ResizeObserver(() => resize()).observe(wrap);
-  return { element, range: () => [t0, t1], setRange: (a, b) => setRange(a, b), draw, resize, laneCount: rows.length };
+  function setModel(m: TimelineModel): void {
+    model = m;
+    selected = -1;
+    canvas.dataset.slices = String(m.start.length);
+    delete canvas.dataset.loading;
+    draw();
+  }
+  return { element, range: () => [t0, t1], setRange: (a, b) => setRange(a, b), draw, resize, setModel, laneCount: rows.length };
 }
 
 /** Style index (state * 4 + alpha step) of one pixel column, or -1 when empty. */

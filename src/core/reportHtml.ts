@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { PackedTimeline, PagePayload } from '../protocol/messages';
+import { OVERVIEW_BUCKETS, type PackedTimeline, type PagePayload } from '../protocol/messages';
 import type { Report, TimelineData } from '../protocol/report';
 
 /** Options of buildReportHtml. */
@@ -43,6 +43,7 @@ export function buildPageHtml(payload: PagePayload, opts: ReportHtmlOptions = {}
   const js = readFileSync(join(assets, 'webview.js'), 'utf8');
   const css = readFileSync(join(assets, 'webview.css'), 'utf8');
   const title = opts.title ?? 'Parallel Profiler';
+  const parts = renderPayloadParts(payload);
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -56,8 +57,9 @@ export function buildPageHtml(payload: PagePayload, opts: ReportHtmlOptions = {}
     '</head>',
     '<body>',
     '<div id="app"><p>Loading the report…</p></div>',
-    renderPayloadScripts(payload),
+    parts.head,
     `<script>${js.replace(/<\/script/gi, '<\\/script')}</script>`,
+    parts.data,
     '</body>',
     '</html>',
     '',
@@ -76,24 +78,40 @@ export function packPayload(report: Report, opts: { outDir?: string | null } = {
 
 /**
  * The `<script>` elements that hand a payload to the webview bundle: one (nonce'd when a
- * nonce is given) setting window.__PARPROF_DATA__, and the packed timeline's base64 in a
- * non-executed element the bundle reads once and removes. Place before the bundle's script.
+ * nonce is given) setting window.__PARPROF_DATA__, and the packed timeline's base64 in
+ * non-executed elements the bundle reads once and removes. Place before the bundle's script.
  */
 export function renderPayloadScripts(payload: PagePayload, nonce?: string): string {
-  const n = nonce ? ` nonce="${escapeHtml(nonce)}"` : '';
-  let blob = '';
-  let data = payload;
-  if (payload.kind === 'report' && payload.packedTimeline?.data) {
-    const id = 'parprof-timeline';
-    blob = `<script type="application/octet-stream" id="${id}">${payload.packedTimeline.data}</script>`;
-    data = { ...payload, packedTimeline: { ...payload.packedTimeline, data: '', dataElementId: id } };
-  }
-  return `${blob}\n<script${n}>window.__PARPROF_DATA__ = ${scriptJson(data)};</script>`;
+  const { head, data } = renderPayloadParts(payload, nonce);
+  return `${head}\n${data}`;
 }
 
-/** JSON safe inside a <script> element. */
+/**
+ * The same as renderPayloadScripts in two parts: `head` sets the global (put it before the
+ * bundle), `data` holds the timeline stream (put it after the bundle, so the page draws the
+ * overview while the browser is still parsing the stream).
+ */
+export function renderPayloadParts(payload: PagePayload, nonce?: string): { head: string; data: string } {
+  const n = nonce ? ` nonce="${escapeHtml(nonce)}"` : '';
+  let data = '';
+  let page = payload;
+  if (payload.kind === 'report' && payload.packedTimeline?.data) {
+    const cls = 'parprof-timeline';
+    const b64 = payload.packedTimeline.data;
+    // 64 KiB chunks (whole base64 quanta): the HTML parser takes many small elements faster than one huge one.
+    const parts: string[] = [];
+    for (let i = 0; i < b64.length; i += 65536) parts.push(`<script type="application/octet-stream" class="${cls}">${b64.slice(i, i + 65536)}</script>`);
+    data = parts.join('\n');
+    page = { ...payload, packedTimeline: { ...payload.packedTimeline, data: '', dataClass: cls } };
+  }
+  return { head: `<script${n}>window.__PARPROF_DATA__ = ${scriptJson(page)};</script>`, data };
+}
+
+/** A JS expression for the value, safe inside a <script> element: JSON.parse of a string
+ *  literal, which V8 reads much faster than a large object literal. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const literal = JSON.stringify(JSON.stringify(value)).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return `JSON.parse(${literal})`;
 }
 
 function escapeHtml(s: string): string {
@@ -134,12 +152,18 @@ export function packTimeline(tl: TimelineData, laneCount: number, tickUs = 1): P
   };
   const laneStartTicks: number[] = [];
   const perMs = 1000 / tickUs;
+  let spanTicks = 1;
+  for (let i = 0; i < n; i++) spanTicks = Math.max(spanTicks, Math.round(tl.end[i]! * perMs));
+  const overview: string[] = [];
+  const cov = new Float64Array(OVERVIEW_BUCKETS * 4);
+  const bucketTicks = spanTicks / OVERVIEW_BUCKETS;
   for (let l = 0; l < laneCount; l++) {
     // Integer ticks end to end, so the decoder rebuilds every start exactly.
     const first = offset[l]! < offset[l + 1]! ? Math.round(tl.start[order[offset[l]!]!]! * perMs) : 0;
     laneStartTicks.push(first);
     let end = first;
     let prevStack = -1;
+    cov.fill(0);
     for (let j = offset[l]!; j < offset[l + 1]!; j++) {
       if (at + 32 > out.length) {
         const grown = new Uint8Array(Math.ceil(out.length * 1.5));
@@ -159,7 +183,23 @@ export function packTimeline(tl: TimelineData, laneCount: number, tickUs = 1): P
       if (label >= 0) put(label + 1);
       prevStack = stack;
       end = e;
+      addCoverage(cov, s / bucketTicks, e / bucketTicks, tl.state[i]! & 3);
     }
+    const q = new Uint8Array(cov.length);
+    for (let k = 0; k < cov.length; k++) q[k] = Math.min(255, Math.round(cov[k]! * 255));
+    overview.push(Buffer.from(q.buffer).toString('base64'));
   }
-  return { version: 3, count: total, tickUs, laneCounts: counts, laneStartTicks, labels: tl.labels ?? [], byteLength: at, data: Buffer.from(out.buffer, 0, at).toString('base64') };
+  return { version: 3, count: total, tickUs, laneCounts: counts, laneStartTicks, labels: tl.labels ?? [], byteLength: at, data: Buffer.from(out.buffer, 0, at).toString('base64'), overview, overviewSpanMs: spanTicks / perMs };
+}
+
+/** Adds [x0, x1) (in buckets) to per-bucket coverage of one state. */
+function addCoverage(cov: Float64Array, x0: number, x1: number, state: number): void {
+  const cells = cov.length / 4;
+  x1 = Math.min(cells, x1);
+  while (x0 < x1) {
+    const c = Math.floor(x0);
+    const next = Math.min(x1, c + 1);
+    cov[c * 4 + state]! += next - x0;
+    x0 = next;
+  }
 }

@@ -51,11 +51,19 @@ export interface PackedTimeline {
   labels: string[];
   /** Length of the byte stream. */
   byteLength: number;
-  /** The byte stream, base64; or empty when it sits in the page element `dataElementId`. */
+  /** The byte stream, base64; or empty when it sits in the page's `dataClass` elements. */
   data: string;
-  /** Id of a non-executed `<script type="application/octet-stream">` element holding the base64. */
-  dataElementId?: string;
+  /** Class of non-executed `<script type="application/octet-stream">` elements holding the
+   *  stream as base64 chunks, in document order (each chunk decodes on its own). */
+  dataClass?: string;
+  /** A coarse picture drawn before the stream is decoded: per lane, OVERVIEW_BUCKETS buckets
+   *  over [0, overviewSpanMs), 4 bytes each (share of the bucket in each state × 255), base64. */
+  overview?: string[];
+  overviewSpanMs?: number;
 }
+
+/** Buckets per lane of PackedTimeline.overview. */
+export const OVERVIEW_BUCKETS = 4096;
 
 /** Export formats the panel offers. */
 export type ExportFormat = 'chrome' | 'cpuprofile' | 'pstats' | 'json';
