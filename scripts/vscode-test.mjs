@@ -1,4 +1,4 @@
-/* global process, console, fetch, URLSearchParams, setTimeout, clearTimeout */
+/* global process, console, fetch, URLSearchParams, setTimeout, clearTimeout, window, document */
 // `npm run test:vscode`: the real-VS-Code suite in code-server (../shared/TESTING.md §3).
 // 1. installs Chromium, Node 24 and code-server when missing (scripts/install-code-server.mjs);
 // 2. starts code-server in its own session with temp XDG/TMPDIR/user-data/extensions dirs and

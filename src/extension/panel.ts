@@ -54,7 +54,7 @@ export class ProfilePanel {
     const styleUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview.css'));
     const payload: PagePayload =
       content.kind === 'report'
-        ? { kind: 'report', report: content.report, outDir: content.outDir }
+        ? packPayload(content.report, { outDir: content.outDir })
         : { kind: 'scaling', scaling: content.scaling };
     webview.html = panelHtml({
       title: panel.title,
