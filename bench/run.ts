@@ -5,32 +5,26 @@
  * when present, and writes everything to bench/RESULTS.md with the machine it came from.
  * Usage: node --import tsx bench/run.ts [--rounds N] [--only NAME] [--no-lint] [--no-timeline] [--no-write]
  */
-import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
-import type { ProfileOptions } from "../src/core/api";
-import { analyseRunDir } from "../src/core/analyse";
-import { writeOutputs } from "../src/core/outputs";
-import { runProgram } from "../src/core/runner";
-import { median, spread } from "../src/core/scaling/formulas";
-import { timeProgram } from "../src/core/scaling/timedRun";
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProfileOptions } from '../src/core/api';
+import { analyseRunDir } from '../src/core/analyse';
+import { writeOutputs } from '../src/core/outputs';
+import { runProgram } from '../src/core/runner';
+import { median, spread } from '../src/core/scaling/formulas';
+import { timeProgram } from '../src/core/scaling/timedRun';
 
-const root = join(__dirname, "..");
+const root = join(__dirname, '..');
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
 const value = (name: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const ROUNDS = Math.max(5, Number(value("rounds") ?? 5));
-const ONLY = value("only");
+const ROUNDS = Math.max(5, Number(value('rounds') ?? 5));
+const ONLY = value('only');
 
 /** One timing of a program: wall time around it and its own compute time. */
 interface Timing {
@@ -51,41 +45,44 @@ interface Comparison {
 const OFF = { counts: false, races: false, locks: false };
 const COMPARISONS: Comparison[] = [
   {
-    name: "sampling profile",
-    kernel: "cpu2.js",
+    name: 'sampling profile',
+    kernel: 'cpu2.js',
     profile: { ...OFF },
     target: 1.05,
   },
   {
-    name: "sampling + exact call counts",
-    kernel: "calls.js",
+    name: 'sampling + exact call counts',
+    kernel: 'calls.js',
     profile: { ...OFF, counts: true },
     target: 1.3,
   },
   {
-    name: "race detection (every access)",
-    kernel: "matmul.js",
+    name: 'sampling + exact counts, recursive fib (worst case)',
+    kernel: 'fib.js',
+    profile: { ...OFF, counts: true },
+    target: 1.3,
+  },
+  {
+    name: 'race detection (every access)',
+    kernel: 'matmul.js',
     profile: { ...OFF, races: true },
     target: 3,
   },
   {
-    name: "race detection, sampling mode (10%)",
-    kernel: "matmul.js",
+    name: 'race detection, sampling mode (10%)',
+    kernel: 'matmul.js',
     profile: { ...OFF, races: true, raceSample: 0.1 },
     target: 1.1,
   },
   {
-    name: "lock instrumentation (uncontended)",
-    kernel: "lock.js",
+    name: 'lock instrumentation (uncontended)',
+    kernel: 'lock.js',
     profile: { ...OFF, locks: true },
     target: 1.05,
   },
 ];
 
-async function plainRun(
-  file: string,
-  env: Record<string, string>,
-): Promise<Timing> {
+async function plainRun(file: string, env: Record<string, string>): Promise<Timing> {
   const t = await timeProgram({
     node: process.execPath,
     file,
@@ -94,18 +91,13 @@ async function plainRun(
     env,
     timeoutSec: 600,
   });
-  if (t.exitCode !== 0)
-    throw new Error(`${file} exited with ${t.exitCode}: ${t.stderrTail}`);
+  if (t.exitCode !== 0) throw new Error(`${file} exited with ${t.exitCode}: ${t.stderrTail}`);
   return { wallMs: t.wallMs, computeMs: t.computeMs };
 }
 
-async function profiledRun(
-  file: string,
-  env: Record<string, string>,
-  opts: Partial<ProfileOptions>,
-): Promise<Timing> {
-  const dir = mkdtempSync(join(tmpdir(), "parprof-bench-"));
-  let out = "";
+async function profiledRun(file: string, env: Record<string, string>, opts: Partial<ProfileOptions>): Promise<Timing> {
+  const dir = mkdtempSync(join(tmpdir(), 'parprof-bench-'));
+  let out = '';
   try {
     const t0 = process.hrtime.bigint();
     const r = await runProgram(
@@ -120,13 +112,10 @@ async function profiledRun(
         onStderr: () => {},
         ...opts,
       },
-      join(dir, "run"),
+      join(dir, 'run'),
     );
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.outcome.exitCode !== 0)
-      throw new Error(
-        `${file} under the profiler: ${r.outcome.outcome} ${r.outcome.stderrTail}`,
-      );
+    if (r.outcome.exitCode !== 0) throw new Error(`${file} under the profiler: ${r.outcome.outcome} ${r.outcome.stderrTail}`);
     const m = /compute-ms:\s*([0-9.]+)/.exec(out);
     return { wallMs, computeMs: m ? Number(m[1]) : null };
   } finally {
@@ -154,7 +143,7 @@ interface Row {
 }
 
 async function compare(c: Comparison): Promise<Row> {
-  const file = join(__dirname, "kernels", c.kernel);
+  const file = join(__dirname, 'kernels', c.kernel);
   const env = c.env ?? {};
   const plain: Timing[] = [];
   const prof: Timing[] = [];
@@ -172,17 +161,13 @@ async function compare(c: Comparison): Promise<Row> {
   }
   const p = stat(plain.map((t) => t.wallMs));
   const q = stat(prof.map((t) => t.wallMs));
-  const pc = plain.every((t) => t.computeMs !== null)
-    ? median(plain.map((t) => t.computeMs!))
-    : null;
-  const qc = prof.every((t) => t.computeMs !== null)
-    ? median(prof.map((t) => t.computeMs!))
-    : null;
+  const pc = plain.every((t) => t.computeMs !== null) ? median(plain.map((t) => t.computeMs!)) : null;
+  const qc = prof.every((t) => t.computeMs !== null) ? median(prof.map((t) => t.computeMs!)) : null;
   return {
     name: c.name,
     kernel: c.kernel,
-    plain: p.text + (pc !== null ? ` (compute ${pc.toFixed(0)})` : ""),
-    profiled: q.text + (qc !== null ? ` (compute ${qc.toFixed(0)})` : ""),
+    plain: p.text + (pc !== null ? ` (compute ${pc.toFixed(0)})` : ''),
+    profiled: q.text + (qc !== null ? ` (compute ${qc.toFixed(0)})` : ''),
     ratio: q.med / p.med,
     computeRatio: pc !== null && qc !== null ? qc / pc : null,
     target: c.target,
@@ -191,10 +176,10 @@ async function compare(c: Comparison): Promise<Row> {
 
 /** Time from the program's exit to report.json (and every export) written, for a one-second program. */
 async function exitToReport(): Promise<{ text: string; med: number }> {
-  const file = join(__dirname, "kernels", "oneSecond.js");
+  const file = join(__dirname, 'kernels', 'oneSecond.js');
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const dir = mkdtempSync(join(tmpdir(), "parprof-bench-"));
+    const dir = mkdtempSync(join(tmpdir(), 'parprof-bench-'));
     try {
       const r = await runProgram(
         {
@@ -205,9 +190,9 @@ async function exitToReport(): Promise<{ text: string; med: number }> {
           onStdout: () => {},
           onStderr: () => {},
         },
-        join(dir, "run"),
+        join(dir, 'run'),
       );
-      const report = analyseRunDir(join(dir, "run"));
+      const report = analyseRunDir(join(dir, 'run'));
       writeOutputs(report, dir);
       const doneUs = Number(process.hrtime.bigint() / 1000n);
       times.push((doneUs - r.outcome.endedUs) / 1000);
@@ -224,32 +209,26 @@ async function exitToReport(): Promise<{ text: string; med: number }> {
 function runScript(name: string): string[] {
   const path = join(__dirname, name);
   if (!existsSync(path)) return [`${name}: not present`];
-  const r = spawnSync(process.execPath, ["--import", "tsx", path], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path], {
     cwd: root,
-    encoding: "utf8",
+    encoding: 'utf8',
     timeout: 15 * 60_000,
   });
-  const lines = (r.stdout ?? "").trim().split("\n").filter(Boolean);
-  if (r.status !== 0)
-    lines.push(
-      `${name} exited with ${r.status ?? r.signal}: ${(r.stderr ?? "").trim().split("\n").pop() ?? ""}`,
-    );
+  const lines = (r.stdout ?? '').trim().split('\n').filter(Boolean);
+  if (r.status !== 0) lines.push(`${name} exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').pop() ?? ''}`);
   return lines;
 }
 
 function machine(): string[] {
-  let model = cpus()[0]?.model ?? "unknown CPU";
+  let model = cpus()[0]?.model ?? 'unknown CPU';
   try {
-    model =
-      /model name\s*:\s*(.+)/.exec(
-        readFileSync("/proc/cpuinfo", "utf8"),
-      )?.[1] ?? model;
+    model = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
   } catch {
     // not Linux
   }
   const load = loadavg()
     .map((x) => x.toFixed(1))
-    .join(" / ");
+    .join(' / ');
   return [
     `- machine: ${availableParallelism()} cores (nproc), ${model}`,
     `- node ${process.version}, ${process.platform}-${process.arch}`,
@@ -266,71 +245,44 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${c.name} (${c.kernel})\n`);
     rows.push(await compare(c));
   }
-  const exit = !ONLY || "exit".includes(ONLY) ? await exitToReport() : null;
-  const lint = flag("no-lint") || ONLY ? [] : runScript("lint.ts");
-  const timeline = flag("no-timeline") || ONLY ? [] : runScript("timeline.ts");
+  const exit = !ONLY || 'exit'.includes(ONLY) ? await exitToReport() : null;
+  const lint = flag('no-lint') || ONLY ? [] : runScript('lint.ts');
+  const timeline = flag('no-timeline') || ONLY ? [] : runScript('timeline.ts');
 
   const lines: string[] = [];
-  lines.push(
-    "| benchmark | kernel | plain node | profiled | ratio (wall) | ratio (compute) | target | |",
-  );
-  lines.push("|---|---|---|---|---|---|---|---|");
+  lines.push('| benchmark | kernel | plain node | profiled | ratio (wall) | ratio (compute) | target | |');
+  lines.push('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const worst = Math.min(r.ratio, r.computeRatio ?? Infinity);
-    const ok = worst <= r.target ? "met" : "missed";
+    const ok = worst <= r.target ? 'met' : 'missed';
     lines.push(
-      `| ${r.name} | ${r.kernel} | ${r.plain} | ${r.profiled} | ${r.ratio.toFixed(2)}× | ${r.computeRatio === null ? "-" : `${r.computeRatio.toFixed(2)}×`} | ≤ ${r.target}× | ${ok} |`,
+      `| ${r.name} | ${r.kernel} | ${r.plain} | ${r.profiled} | ${r.ratio.toFixed(2)}× | ${r.computeRatio === null ? '-' : `${r.computeRatio.toFixed(2)}×`} | ≤ ${r.target}× | ${ok} |`,
     );
   }
   if (exit)
-    lines.push(
-      `| program exit → report written | oneSecond.js | | ${exit.text} | | | ≤ 500 ms | ${exit.med <= 500 ? "met" : "missed"} |`,
-    );
+    lines.push(`| program exit → report written | oneSecond.js | | ${exit.text} | | | ≤ 500 ms | ${exit.med <= 500 ? 'met' : 'missed'} |`);
   const body = [
     `Median of ${ROUNDS} alternating runs each; ±x% is half the spread (max − min) / median. "met" when the`,
-    "wall or the compute ratio is within target (the compute ratio leaves out Node and profiler start-up).",
-    "",
+    'wall or the compute ratio is within target (the compute ratio leaves out Node and profiler start-up).',
+    '',
     ...lines,
-    "",
-    ...(lint.length
-      ? [
-          "Atomics lint (bench/lint.ts):",
-          "",
-          ...lint.map((l) => `    ${l}`),
-          "",
-        ]
-      : []),
-    ...(timeline.length
-      ? [
-          "Timeline at scale (bench/timeline.ts):",
-          "",
-          ...timeline.map((l) => `    ${l}`),
-          "",
-        ]
-      : []),
+    '',
+    ...(lint.length ? ['Atomics lint (bench/lint.ts):', '', ...lint.map((l) => `    ${l}`), ''] : []),
+    ...(timeline.length ? ['Timeline at scale (bench/timeline.ts):', '', ...timeline.map((l) => `    ${l}`), ''] : []),
     ...machine(),
     `- load average at the start: ${startLoad.toFixed(1)}`,
   ];
-  process.stdout.write("\n" + body.join("\n") + "\n");
-  if (!flag("no-write") && !ONLY) {
+  process.stdout.write('\n' + body.join('\n') + '\n');
+  if (!flag('no-write') && !ONLY) {
     writeFileSync(
-      join(__dirname, "RESULTS.md"),
-      [
-        "# Benchmark results",
-        "",
-        "Written by `npm run bench` (bench/run.ts).",
-        "",
-        ...body,
-        "",
-      ].join("\n"),
+      join(__dirname, 'RESULTS.md'),
+      ['# Benchmark results', '', 'Written by `npm run bench` (bench/run.ts).', '', ...body, ''].join('\n'),
     );
-    process.stderr.write("bench: wrote bench/RESULTS.md\n");
+    process.stderr.write('bench: wrote bench/RESULTS.md\n');
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -1,24 +1,35 @@
-// Call-heavy kernel: two workers each make millions of small function calls (recursive fib
-// and a tiny helper), the worst case for exact call counters.
+// Call-heavy kernel: two workers each make tens of millions of calls to small helper
+// functions (no recursion), the common case for exact call counters.
 'use strict';
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
-const N = Number(process.env.FIB || 30);
+const N = Number(process.env.CALLS || 20e6);
 
-function add(a, b) {
-  return a + b;
+function dot3(ax, ay, az, bx, by, bz) {
+  return ax * bx + ay * by + az * bz;
 }
-function fib(n) {
-  return n < 2 ? n : add(fib(n - 1), fib(n - 2));
+function length3(x, y, z) {
+  return Math.sqrt(dot3(x, y, z, x, y, z));
+}
+function clamp(v, lo, hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+function step(i) {
+  return length3(i & 7, i & 3, 1) + clamp(i % 10, 2, 8);
+}
+function run(n) {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += step(i);
+  return s;
 }
 
 if (isMainThread) {
   const t0 = performance.now();
   let done = 0;
   for (let w = 0; w < 2; w++) {
-    new Worker(__filename, { workerData: N }).on('message', () => {
+    new Worker(__filename, { workerData: N / 2 }).on('message', () => {
       if (++done === 2) console.log(`compute-ms: ${(performance.now() - t0).toFixed(1)}`);
     });
   }
 } else {
-  parentPort.postMessage(fib(workerData));
+  parentPort.postMessage(run(workerData));
 }

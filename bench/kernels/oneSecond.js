@@ -10,10 +10,10 @@ function busyUntil(t) {
   return x;
 }
 
+// performance.now() has a different origin in each thread: pass the duration, not a deadline.
 if (isMainThread) {
-  const end = performance.now() + MS;
-  for (let w = 0; w < 2; w++) new Worker(__filename, { workerData: end });
-  busyUntil(end);
+  for (let w = 0; w < 2; w++) new Worker(__filename, { workerData: MS });
+  busyUntil(performance.now() + MS);
 } else {
-  parentPort.postMessage(busyUntil(require('node:worker_threads').workerData));
+  parentPort.postMessage(busyUntil(performance.now() + require('node:worker_threads').workerData));
 }

@@ -1,14 +1,10 @@
 /** `parprof scale`: run a program at several worker counts and print speedup, efficiency and the Amdahl fit. */
-import { UserError } from "../core/api";
-import {
-  runScaling,
-  amdahlSpeedup,
-  type ScalingOptions,
-} from "../core/scaling";
-import type { ScalingResult, WorkerVariable } from "../protocol/scaling";
+import { UserError } from '../core/api';
+import { runScaling, amdahlSpeedup, type ScalingOptions } from '../core/scaling';
+import type { ScalingResult, WorkerVariable } from '../protocol/scaling';
 
 const USAGE =
-  "usage: parprof scale <file> [--workers 1,2,4] [--env NAME | --arg TEMPLATE] [--repeat N] [--out DIR] [--json] [--profile] [--timeout SEC] [-- program args...]";
+  'usage: parprof scale <file> [--workers 1,2,4] [--env NAME | --arg TEMPLATE] [--repeat N] [--out DIR] [--json] [--profile] [--timeout SEC] [-- program args...]';
 
 /** Parses `parprof scale` arguments into scaling options. */
 export function parseScaleArgs(argv: string[]): {
@@ -31,43 +27,34 @@ export function parseScaleArgs(argv: string[]): {
       if (v === undefined) throw new UserError(`${a} needs a value; ${USAGE}`);
       return v;
     };
-    if (a === "--") {
+    if (a === '--') {
       args.push(...argv.slice(i + 1));
       break;
-    } else if (a === "--workers" || a === "-w") {
+    } else if (a === '--workers' || a === '-w') {
       const raw = value();
-      workers = raw.split(",").map((s) => Number(s.trim()));
+      workers = raw.split(',').map((s) => Number(s.trim()));
       if (workers.some((p) => !Number.isInteger(p) || p < 1))
-        throw new UserError(
-          `--workers takes positive whole numbers separated by commas, not "${raw}"`,
-        );
-    } else if (a === "--env") {
-      if (variable) throw new UserError("use either --env or --arg, not both");
+        throw new UserError(`--workers takes positive whole numbers separated by commas, not "${raw}"`);
+    } else if (a === '--env') {
+      if (variable) throw new UserError('use either --env or --arg, not both');
       const name = value();
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-        throw new UserError(`--env takes a variable name, not "${name}"`);
-      variable = { mode: "env", name };
-    } else if (a === "--arg") {
-      if (variable) throw new UserError("use either --env or --arg, not both");
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`--env takes a variable name, not "${name}"`);
+      variable = { mode: 'env', name };
+    } else if (a === '--arg') {
+      if (variable) throw new UserError('use either --env or --arg, not both');
       const template = value();
-      if (!template.includes("{n}"))
-        throw new UserError(
-          `--arg needs {n} where the worker count goes, e.g. --arg "--threads={n}"`,
-        );
-      variable = { mode: "arg", template };
-    } else if (a === "--repeat" || a === "-n") {
+      if (!template.includes('{n}')) throw new UserError(`--arg needs {n} where the worker count goes, e.g. --arg "--threads={n}"`);
+      variable = { mode: 'arg', template };
+    } else if (a === '--repeat' || a === '-n') {
       repeat = Number(value());
-      if (!Number.isInteger(repeat) || repeat < 1)
-        throw new UserError("--repeat takes a positive whole number");
-    } else if (a === "--out") outDir = value();
-    else if (a === "--json") json = true;
-    else if (a === "--profile") profile = true;
-    else if (a === "--timeout") {
+      if (!Number.isInteger(repeat) || repeat < 1) throw new UserError('--repeat takes a positive whole number');
+    } else if (a === '--out') outDir = value();
+    else if (a === '--json') json = true;
+    else if (a === '--profile') profile = true;
+    else if (a === '--timeout') {
       timeoutSec = Number(value());
-      if (!(timeoutSec > 0))
-        throw new UserError("--timeout takes a number of seconds");
-    } else if (a.startsWith("-") && file === undefined)
-      throw new UserError(`unknown option ${a}; ${USAGE}`);
+      if (!(timeoutSec > 0)) throw new UserError('--timeout takes a number of seconds');
+    } else if (a.startsWith('-') && file === undefined) throw new UserError(`unknown option ${a}; ${USAGE}`);
     else if (file === undefined) file = a;
     else args.push(a);
   }
@@ -77,7 +64,7 @@ export function parseScaleArgs(argv: string[]): {
       file,
       args,
       workers,
-      variable: variable ?? { mode: "env", name: "WORKERS" },
+      variable: variable ?? { mode: 'env', name: 'WORKERS' },
       repeat,
       outDir,
       profile,
@@ -92,48 +79,31 @@ export async function scaleCommand(argv: string[]): Promise<number> {
   const { opts, json } = parseScaleArgs(argv);
   const ac = new AbortController();
   const onSig = () => ac.abort();
-  process.once("SIGINT", onSig);
+  process.once('SIGINT', onSig);
   const tty = process.stderr.isTTY;
   try {
     const result = await runScaling({
       ...opts,
       signal: ac.signal,
       onProgress: (p) => {
-        if (tty)
-          process.stderr.write(`\r\x1b[K[${p.index}/${p.total}] ${p.message}`);
+        if (tty) process.stderr.write(`\r\x1b[K[${p.index}/${p.total}] ${p.message}`);
       },
     });
-    if (tty) process.stderr.write("\r\x1b[K");
-    process.stdout.write(
-      json ? JSON.stringify(result, null, 2) + "\n" : formatScaling(result),
-    );
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : formatScaling(result));
     return 0;
   } finally {
-    process.off("SIGINT", onSig);
+    process.off('SIGINT', onSig);
   }
 }
 
 /** The human-readable scaling table. */
 export function formatScaling(r: ScalingResult): string {
-  const how =
-    r.variable.mode === "env"
-      ? `${r.variable.name}=p`
-      : r.variable.template.replaceAll("{n}", "p");
-  const lines = [
-    `Scaling of ${r.file} (${how}, ${r.repeat} run${r.repeat === 1 ? "" : "s"} per count, ${r.cores} cores)`,
-    "",
-  ];
+  const how = r.variable.mode === 'env' ? `${r.variable.name}=p` : r.variable.template.replaceAll('{n}', 'p');
+  const lines = [`Scaling of ${r.file} (${how}, ${r.repeat} run${r.repeat === 1 ? '' : 's'} per count, ${r.cores} cores)`, ''];
   const trees = r.rows.some((row) => row.efficiencyTree);
-  const head = [
-    "workers",
-    "median ms",
-    "min-max ms",
-    "spread",
-    "speedup",
-    "efficiency",
-    "Karp-Flatt",
-  ];
-  if (trees) head.push("load bal", "serialis", "transfer", "profile");
+  const head = ['workers', 'median ms', 'min-max ms', 'spread', 'speedup', 'efficiency', 'Karp-Flatt'];
+  if (trees) head.push('load bal', 'serialis', 'transfer', 'profile');
   const table = [head];
   for (const row of r.rows) {
     const cells = [
@@ -141,46 +111,26 @@ export function formatScaling(r: ScalingResult): string {
       row.medianMs.toFixed(1),
       `${row.minMs.toFixed(0)}-${row.maxMs.toFixed(0)}`,
       pct(row.spread),
-      row.speedup === null ? "-" : `${row.speedup.toFixed(2)}x`,
-      row.efficiency === null ? "-" : pct(row.efficiency),
-      row.karpFlatt === null ? "-" : row.karpFlatt.toFixed(3),
+      row.speedup === null ? '-' : `${row.speedup.toFixed(2)}x`,
+      row.efficiency === null ? '-' : pct(row.efficiency),
+      row.karpFlatt === null ? '-' : row.karpFlatt.toFixed(3),
     ];
     if (trees) {
       const t = row.efficiencyTree;
-      cells.push(
-        t ? pct(t.loadBalance) : "-",
-        t ? pct(t.serialisation) : "-",
-        t ? pct(t.transfer) : "-",
-      );
-      cells.push(row.runs.find((x) => x.profiled)?.outDir ?? "-");
+      cells.push(t ? pct(t.loadBalance) : '-', t ? pct(t.serialisation) : '-', t ? pct(t.transfer) : '-');
+      cells.push(row.runs.find((x) => x.profiled)?.outDir ?? '-');
     }
     table.push(cells);
   }
-  const widths = head.map((_, c) =>
-    Math.max(...table.map((row) => row[c]!.length)),
-  );
-  for (const row of table)
-    lines.push(
-      row
-        .map((cell, c) =>
-          c === row.length - 1 && trees ? cell : cell.padStart(widths[c]!),
-        )
-        .join("  "),
-    );
-  lines.push("");
+  const widths = head.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  for (const row of table) lines.push(row.map((cell, c) => (c === row.length - 1 && trees ? cell : cell.padStart(widths[c]!))).join('  '));
+  lines.push('');
   const f = r.serialFraction;
   if (f) {
-    const ceiling =
-      f.value > 0
-        ? `, so speedup can never pass ${(1 / f.value).toFixed(1)}x`
-        : "";
-    lines.push(
-      `Amdahl fit: serial fraction ${f.value.toFixed(3)} (95% CI ${f.low.toFixed(3)}-${f.high.toFixed(3)})${ceiling}.`,
-    );
+    const ceiling = f.value > 0 ? `, so speedup can never pass ${(1 / f.value).toFixed(1)}x` : '';
+    lines.push(`Amdahl fit: serial fraction ${f.value.toFixed(3)} (95% CI ${f.low.toFixed(3)}-${f.high.toFixed(3)})${ceiling}.`);
     const pMax = Math.max(...r.rows.map((row) => row.workers));
-    lines.push(
-      `  predicted speedup at ${pMax * 2} workers: ${amdahlSpeedup(f.value, pMax * 2).toFixed(2)}x`,
-    );
+    lines.push(`  predicted speedup at ${pMax * 2} workers: ${amdahlSpeedup(f.value, pMax * 2).toFixed(2)}x`);
   }
   const c = r.computeSerialFraction;
   if (c)
@@ -189,10 +139,10 @@ export function formatScaling(r: ScalingResult): string {
     );
   if (r.gustafson.length)
     lines.push(
-      `Gustafson scaled speedup: ${r.gustafson.map((g) => `${g.workers} worker${g.workers === 1 ? "" : "s"} ${g.scaledSpeedup.toFixed(2)}x`).join(", ")}`,
+      `Gustafson scaled speedup: ${r.gustafson.map((g) => `${g.workers} worker${g.workers === 1 ? '' : 's'} ${g.scaledSpeedup.toFixed(2)}x`).join(', ')}`,
     );
   for (const w of r.warnings) lines.push(`note: ${w}`);
-  return lines.join("\n") + "\n";
+  return lines.join('\n') + '\n';
 }
 
 function pct(x: number): string {

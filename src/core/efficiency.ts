@@ -16,13 +16,7 @@
  * of running time in messaging frames plus the time a thread sat idle or blocked while a
  * message to it was in flight.
  */
-import {
-  ThreadState,
-  type EfficiencyFactor,
-  type EfficiencyTree,
-  type Report,
-  type ThreadInfo,
-} from "../protocol/report";
+import { ThreadState, type EfficiencyFactor, type EfficiencyTree, type Report, type ThreadInfo } from '../protocol/report';
 
 /** Per-thread totals (ms) the factors are built from. */
 interface ThreadTimes {
@@ -43,20 +37,19 @@ interface ThreadTimes {
 }
 
 const MESSAGING_NAMES = new Set([
-  "postMessage",
-  "structuredClone",
-  "receiveMessageOnPort",
-  "emitMessage",
-  "serialize",
-  "deserialize",
-  "onmessage",
-  "[nodejs.internal.kHybridDispatch]",
+  'postMessage',
+  'structuredClone',
+  'receiveMessageOnPort',
+  'emitMessage',
+  'serialize',
+  'deserialize',
+  'onmessage',
+  '[nodejs.internal.kHybridDispatch]',
 ]);
-const MESSAGING_FILES =
-  /internal\/worker\/io|internal\/per_context\/messageport|internal\/worker\/js_transferable/;
+const MESSAGING_FILES = /internal\/worker\/io|internal\/per_context\/messageport|internal\/worker\/js_transferable/;
 const AGENT_FILE = /[\\/]out[\\/]agent[\w-]*\.m?js$/;
 /** The core folds the agent's own frames (and the internals they call) into this one frame. */
-const PROFILER_FRAME = "(profiler)";
+const PROFILER_FRAME = '(profiler)';
 
 function isAgentFrame(name: string, file: string): boolean {
   return name === PROFILER_FRAME || AGENT_FILE.test(file);
@@ -64,12 +57,7 @@ function isAgentFrame(name: string, file: string): boolean {
 
 /** True for frames that are not the user's code: Node internals, natives, pseudo-frames, the agent. */
 function isRuntimeFrame(name: string, file: string): boolean {
-  return (
-    file === "" ||
-    file.startsWith("node:") ||
-    name.startsWith("(") ||
-    AGENT_FILE.test(file)
-  );
+  return file === '' || file.startsWith('node:') || name.startsWith('(') || AGENT_FILE.test(file);
 }
 
 /** Classifies each interned stack: 1 = moving a message, 2 = the profiler's own code, 0 = work. */
@@ -174,10 +162,8 @@ function threadTimes(report: Report): {
     const d = tl.end[i]! - tl.start[i]!;
     const sk = tl.stack[i]!;
     if (!started[t.lane]) {
-      const prof =
-        tl.state[i] === ThreadState.Running && sk >= 0 && kinds[sk] === 2;
-      if (ready[t.lane] === undefined || prof)
-        ready[t.lane] = prof ? tl.end[i]! : tl.start[i]!;
+      const prof = tl.state[i] === ThreadState.Running && sk >= 0 && kinds[sk] === 2;
+      if (ready[t.lane] === undefined || prof) ready[t.lane] = prof ? tl.end[i]! : tl.start[i]!;
       if (!prof) started[t.lane] = true;
     }
     switch (tl.state[i]) {
@@ -223,8 +209,7 @@ function threadTimes(report: Report): {
   const inflight: Interval[][] = report.threads.map(() => []);
   for (const m of report.messages) {
     const lane = laneOf.get(m.toThreadId);
-    if (lane === undefined || m.receivedMs === null || m.receivedMs <= m.sentMs)
-      continue;
+    if (lane === undefined || m.receivedMs === null || m.receivedMs <= m.sentMs) continue;
     // A thread cannot take a message before its own code runs: start-up is not transfer.
     const from = Math.max(m.sentMs, ready[lane] ?? Infinity);
     if (from < m.receivedMs) inflight[lane]!.push([from, m.receivedMs]);
@@ -232,20 +217,15 @@ function threadTimes(report: Report): {
   for (const t of times) {
     const f = mergeIntervals(inflight[t.lane]!);
     const delivering = overlap(mergeIntervals(program[t.lane]!), f);
-    t.inflightWaiting =
-      overlap(mergeIntervals(waiting[t.lane]!), f) + delivering;
-    t.work = Math.max(
-      0,
-      t.running + t.gc - t.transferRunning - t.profiler - delivering,
-    );
+    t.inflightWaiting = overlap(mergeIntervals(waiting[t.lane]!), f) + delivering;
+    t.work = Math.max(0, t.running + t.gc - t.transferRunning - t.profiler - delivering);
   }
   // A thread's time before its first sample is the agent starting up (the sampler starts last).
   const firstSample = new Map<number, number>();
   for (let i = 0; i < tl.start.length; i++) {
     const lane = tl.thread[i]!;
     const cur = firstSample.get(lane);
-    if (cur === undefined || tl.start[i]! < cur)
-      firstSample.set(lane, tl.start[i]!);
+    if (cur === undefined || tl.start[i]! < cur) firstSample.set(lane, tl.start[i]!);
   }
   for (const [lane, first] of firstSample) {
     const th = report.threads[lane];
@@ -255,13 +235,9 @@ function threadTimes(report: Report): {
   // The window analysed starts when some thread first runs something other than the
   // profiler: process start-up is not the program's parallel structure.
   const work = mergeIntervals(workAll);
-  const window: Interval = [
-    work.length ? Math.min(work[0]![0], report.wallMs) : 0,
-    report.wallMs,
-  ];
+  const window: Interval = [work.length ? Math.min(work[0]![0], report.wallMs) : 0, report.wallMs];
   const profAll = mergeIntervals(profilerAll);
-  const alone = (p: Interval[]) =>
-    p.reduce((a, [s0, e]) => a + e - s0, 0) - overlap(p, work);
+  const alone = (p: Interval[]) => p.reduce((a, [s0, e]) => a + e - s0, 0) - overlap(p, work);
   return {
     times,
     profilerDelayMs: alone(overlapIntervals(profAll, [window])),
@@ -272,10 +248,9 @@ function threadTimes(report: Report): {
 
 /** Workers (and forked processes) do the parallel work; the main thread joins when it computes beside them. */
 function comparedThreads(times: ThreadTimes[]): ThreadTimes[] {
-  const workers = times.filter((t) => t.info.kind !== "main");
-  const mains = times.filter((t) => t.info.kind === "main");
-  if (workers.filter((t) => t.work > 0).length === 0)
-    return mains.length ? mains : times.slice(0, 1);
+  const workers = times.filter((t) => t.info.kind !== 'main');
+  const mains = times.filter((t) => t.info.kind === 'main');
+  if (workers.filter((t) => t.work > 0).length === 0) return mains.length ? mains : times.slice(0, 1);
   const meanWorker = workers.reduce((s, t) => s + t.work, 0) / workers.length;
   const lo = Math.min(...workers.map((t) => t.info.startMs));
   const hi = Math.max(...workers.map((t) => t.info.endMs));
@@ -296,25 +271,19 @@ function ms(x: number): string {
 }
 
 function threadName(t: ThreadInfo): string {
-  return t.kind === "main" ? "the main thread" : `${t.name} (thread ${t.id})`;
+  return t.kind === 'main' ? 'the main thread' : `${t.name} (thread ${t.id})`;
 }
 
 /** The function where a thread spent most of its own time, as "name (file:line)", or null. */
 function hottestFunction(report: Report, threadId: number): string | null {
-  let best: Report["functions"][number] | null = null;
+  let best: Report['functions'][number] | null = null;
   for (const f of report.functions) {
-    if (
-      f.threadId !== threadId ||
-      f.name.startsWith("(") ||
-      f.file.startsWith("node:") ||
-      AGENT_FILE.test(f.file)
-    )
-      continue;
+    if (f.threadId !== threadId || f.name.startsWith('(') || f.file.startsWith('node:') || AGENT_FILE.test(f.file)) continue;
     if (!best || f.tottimeMs > best.tottimeMs) best = f;
   }
   if (!best || best.tottimeMs <= 0) return null;
   const file = best.file.split(/[\\/]/).pop();
-  return `${best.name || "(anonymous)"} (${file}:${best.line})`;
+  return `${best.name || '(anonymous)'} (${file}:${best.line})`;
 }
 
 function clamp01(x: number): number {
@@ -325,16 +294,10 @@ function clamp01(x: number): number {
 export function computeEfficiency(report: Report): EfficiencyTree | null {
   const rawWall = report.wallMs;
   if (!(rawWall > 0) || report.threads.length === 0) return null;
-  const {
-    times: all,
-    profilerDelayMs,
-    profilerTotalMs,
-    window,
-  } = threadTimes(report);
+  const { times: all, profilerDelayMs, profilerTotalMs, window } = threadTimes(report);
   const span = window[1] - window[0];
   const ts = comparedThreads(all);
-  if (ts.length === 0 || ts.every((t) => t.work <= 0 && t.running <= 0))
-    return null;
+  if (ts.length === 0 || ts.every((t) => t.work <= 0 && t.running <= 0)) return null;
   const works = ts.map((t) => t.work);
   const maxWork = Math.max(...works);
   const meanWork = works.reduce((a, b) => a + b, 0) / ts.length;
@@ -344,40 +307,25 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
 
   const loadBalance = maxWork > 0 ? clamp01(meanWork / maxWork) : 1;
   const communication = clamp01(maxWork / wall);
-  const transferMs = Math.min(
-    wall - maxWork,
-    ts.reduce((s, t) => s + t.transferRunning + t.inflightWaiting, 0) /
-      ts.length,
-  );
+  const transferMs = Math.min(wall - maxWork, ts.reduce((s, t) => s + t.transferRunning + t.inflightWaiting, 0) / ts.length);
   const transfer = clamp01((wall - Math.max(0, transferMs)) / wall);
   const serialisation = transfer > 0 ? clamp01(communication / transfer) : 0;
   const parallelEfficiency = loadBalance * communication;
   const workTotal = ts.reduce((s, t) => s + t.running + t.gc, 0);
-  const gcShare =
-    workTotal > 0 ? ts.reduce((s, t) => s + t.gc, 0) / workTotal : 0;
-  const profilerShare = report.stacks.stacks.length
-    ? clamp01(profilerTotalMs / rawWall)
-    : null;
+  const gcShare = workTotal > 0 ? ts.reduce((s, t) => s + t.gc, 0) / workTotal : 0;
+  const profilerShare = report.stacks.stacks.length ? clamp01(profilerTotalMs / rawWall) : null;
 
   const osf = report.metrics.observedSerialFraction ?? null;
-  const ceiling =
-    report.metrics.amdahlCeiling ?? (osf !== null && osf > 0 ? 1 / osf : null);
+  const ceiling = report.metrics.amdahlCeiling ?? (osf !== null && osf > 0 ? 1 / osf : null);
   const n = ts.length;
   const who = n === 1 ? threadName(ts[0]!.info) : `${n} threads`;
 
-  const sentences: Record<EfficiencyFactor["key"], string> = {
+  const sentences: Record<EfficiencyFactor['key'], string> = {
     parallelEfficiency:
       `${who} did ${ms(meanWork)} of work each on average in ${ms(wall)} of wall time` +
-      `${rawWall - wall > 0.5 ? ` (${ms(rawWall)} less ${leftOut(rawWall - span, profilerDelayMs)})` : ""}: ` +
-      `${pct(parallelEfficiency)} of the ideal ${n === 1 ? "for one thread" : `${n}× speedup (${(parallelEfficiency * n).toFixed(2)}× achieved)`}.`,
-    loadBalance: loadBalanceSentence(
-      report,
-      ts,
-      slowest,
-      fastest,
-      meanWork,
-      maxWork,
-    ),
+      `${rawWall - wall > 0.5 ? ` (${ms(rawWall)} less ${leftOut(rawWall - span, profilerDelayMs)})` : ''}: ` +
+      `${pct(parallelEfficiency)} of the ideal ${n === 1 ? 'for one thread' : `${n}× speedup (${(parallelEfficiency * n).toFixed(2)}× achieved)`}.`,
+    loadBalance: loadBalanceSentence(report, ts, slowest, fastest, meanWork, maxWork),
     communicationEfficiency:
       `The busiest thread, ${threadName(slowest.info)}, worked ${pct(communication)} of the wall time; ` +
       `the rest it spent waiting or moving data.`,
@@ -385,77 +333,75 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
     transfer: transferSentence(report, ts, transferMs, transfer),
     serialFraction:
       osf === null
-        ? "No samples to tell when only one thread was busy."
+        ? 'No samples to tell when only one thread was busy.'
         : `Only one thread was busy for ${pct(osf)} of the wall time` +
           (ceiling
             ? `, so by Amdahl's law this program can never run more than ${ceiling.toFixed(1)}× faster, however many workers it gets.`
-            : ".") +
-          (report.metrics.serialPhases.length
-            ? ` The longest serial phase ran ${ms(longestPhase(report))}.`
-            : ""),
+            : '.') +
+          (report.metrics.serialPhases.length ? ` The longest serial phase ran ${ms(longestPhase(report))}.` : ''),
     gc:
       gcShare > 0.001
         ? `Garbage collection took ${pct(gcShare)} of the busy time (most in ${threadName(maxBy(ts, (t) => t.gc).info)}); it is counted as work above, not as a parallel loss.`
-        : "Garbage collection took a negligible share of the busy time.",
+        : 'Garbage collection took a negligible share of the busy time.',
     profiler:
       profilerShare === null
-        ? "The profiler overhead could not be measured."
+        ? 'The profiler overhead could not be measured.'
         : `The profiler's own code (start-up, module transform, message tagging) delayed the run by ${ms(profilerTotalMs)}, ` +
           `${pct(profilerShare)} of the wall time; the factors above leave it out.`,
   };
   const factors: EfficiencyFactor[] = [
     {
-      key: "parallelEfficiency",
-      label: "Parallel efficiency",
+      key: 'parallelEfficiency',
+      label: 'Parallel efficiency',
       value: parallelEfficiency,
       parent: null,
       sentence: sentences.parallelEfficiency,
     },
     {
-      key: "loadBalance",
-      label: "Load balance",
+      key: 'loadBalance',
+      label: 'Load balance',
       value: loadBalance,
-      parent: "parallelEfficiency",
+      parent: 'parallelEfficiency',
       sentence: sentences.loadBalance,
     },
     {
-      key: "communicationEfficiency",
-      label: "Communication efficiency",
+      key: 'communicationEfficiency',
+      label: 'Communication efficiency',
       value: communication,
-      parent: "parallelEfficiency",
+      parent: 'parallelEfficiency',
       sentence: sentences.communicationEfficiency,
     },
     {
-      key: "serialisation",
-      label: "Serialisation",
+      key: 'serialisation',
+      label: 'Serialisation',
       value: serialisation,
-      parent: "communicationEfficiency",
+      parent: 'communicationEfficiency',
       sentence: sentences.serialisation,
     },
     {
-      key: "transfer",
-      label: "Transfer",
+      key: 'transfer',
+      label: 'Transfer',
       value: transfer,
-      parent: "communicationEfficiency",
+      parent: 'communicationEfficiency',
       sentence: sentences.transfer,
     },
     {
-      key: "serialFraction",
-      label: "Observed serial fraction",
+      key: 'serialFraction',
+      label: 'Observed serial fraction',
       value: osf,
       parent: null,
       sentence: sentences.serialFraction,
     },
     {
-      key: "gc",
-      label: "GC share",
+      key: 'gc',
+      label: 'GC share',
       value: gcShare,
       parent: null,
       sentence: sentences.gc,
     },
     {
-      key: "profiler",
-      label: "Profiler overhead",
+      key: 'profiler',
+      label: 'Profiler overhead',
       value: profilerShare,
       parent: null,
       sentence: sentences.profiler,
@@ -481,11 +427,9 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
 
 function leftOut(beforeMs: number, profilerMs: number): string {
   const parts: string[] = [];
-  if (beforeMs > 0.5)
-    parts.push(`${ms(beforeMs)} before the program's own code first ran`);
-  if (profilerMs > 0.5)
-    parts.push(`${ms(profilerMs)} when only the profiler ran`);
-  return parts.join(" and ");
+  if (beforeMs > 0.5) parts.push(`${ms(beforeMs)} before the program's own code first ran`);
+  if (profilerMs > 0.5) parts.push(`${ms(profilerMs)} when only the profiler ran`);
+  return parts.join(' and ');
 }
 
 function maxBy<T>(xs: T[], f: (x: T) => number): T {
@@ -493,10 +437,7 @@ function maxBy<T>(xs: T[], f: (x: T) => number): T {
 }
 
 function longestPhase(report: Report): number {
-  return Math.max(
-    0,
-    ...report.metrics.serialPhases.map((p) => p.endMs - p.startMs),
-  );
+  return Math.max(0, ...report.metrics.serialPhases.map((p) => p.endMs - p.startMs));
 }
 
 function loadBalanceSentence(
@@ -507,78 +448,45 @@ function loadBalanceSentence(
   mean: number,
   max: number,
 ): string {
-  if (ts.length < 2)
-    return "Only one thread did the work, so there is nothing to balance.";
-  if (max <= 0) return "No thread did measurable work.";
+  if (ts.length < 2) return 'Only one thread did the work, so there is nothing to balance.';
+  if (max <= 0) return 'No thread did measurable work.';
   const hot = hottestFunction(report, slowest.info.id);
   const ratio = max / Math.max(mean, 1e-9);
-  if (ratio < 1.05)
-    return `The ${ts.length} threads did nearly equal work (the busiest only ${ratio.toFixed(2)}× the mean).`;
+  if (ratio < 1.05) return `The ${ts.length} threads did nearly equal work (the busiest only ${ratio.toFixed(2)}× the mean).`;
   return (
     `${cap(threadName(slowest.info))} worked ${ratio.toFixed(1)}× longer than the mean (${ms(max)} vs ${ms(mean)})` +
-    `${hot ? `, mostly in ${hot}` : ""}, while ${threadName(fastest.info)} did only ${ms(fastest.work)}: its share of the work was bigger.`
+    `${hot ? `, mostly in ${hot}` : ''}, while ${threadName(fastest.info)} did only ${ms(fastest.work)}: its share of the work was bigger.`
   );
 }
 
-function serialisationSentence(
-  report: Report,
-  ts: ThreadTimes[],
-  value: number,
-): string {
+function serialisationSentence(report: Report, ts: ThreadTimes[], value: number): string {
   const n = ts.length;
   const blocked = ts.reduce((s, t) => s + t.blocked, 0) / n;
-  const notAlive =
-    ts.reduce(
-      (s, t) =>
-        s + Math.max(0, report.wallMs - (t.info.endMs - t.info.startMs)),
-      0,
-    ) / n;
+  const notAlive = ts.reduce((s, t) => s + Math.max(0, report.wallMs - (t.info.endMs - t.info.startMs)), 0) / n;
   const idle = ts.reduce((s, t) => s + t.idle, 0) / n;
   const parts: string[] = [];
-  const lock = [...report.locks].sort(
-    (a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs),
-  )[0];
+  const lock = [...report.locks].sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs))[0];
   if (blocked > 0.5) {
-    const site = lock?.sites.find(
-      (x) => x.role === "acquire" || x.role === "wait",
-    );
+    const site = lock?.sites.find((x) => x.role === 'acquire' || x.role === 'wait');
     const where =
-      lock && lock.waitMs + lock.spinMs > 0
-        ? ` on lock ${lock.id}${site ? ` (${site.file.split(/[\\/]/).pop()}:${site.line})` : ""}`
-        : "";
+      lock && lock.waitMs + lock.spinMs > 0 ? ` on lock ${lock.id}${site ? ` (${site.file.split(/[\\/]/).pop()}:${site.line})` : ''}` : '';
     parts.push(`${ms(blocked)} blocked${where}`);
   }
-  if (notAlive > 0.5)
-    parts.push(
-      `${ms(notAlive)} before starting or after finishing while other threads ran`,
-    );
+  if (notAlive > 0.5) parts.push(`${ms(notAlive)} before starting or after finishing while other threads ran`);
   if (idle > 0.5) parts.push(`${ms(idle)} idle`);
   const phases = report.metrics.serialPhases;
   const serialMs = phases.reduce((s, p) => s + p.endMs - p.startMs, 0);
-  const phaseNote =
-    serialMs > 0.5
-      ? ` Serial phases, where one thread ran alone, add up to ${ms(serialMs)}.`
-      : "";
-  if (value > 0.95 && !parts.length)
-    return "Threads hardly ever waited on each other.";
-  return `Each thread spent on average ${parts.length ? parts.join(", ") : "little time waiting"} waiting for others.${phaseNote}`;
+  const phaseNote = serialMs > 0.5 ? ` Serial phases, where one thread ran alone, add up to ${ms(serialMs)}.` : '';
+  if (value > 0.95 && !parts.length) return 'Threads hardly ever waited on each other.';
+  return `Each thread spent on average ${parts.length ? parts.join(', ') : 'little time waiting'} waiting for others.${phaseNote}`;
 }
 
-function transferSentence(
-  report: Report,
-  ts: ThreadTimes[],
-  transferMs: number,
-  value: number,
-): string {
+function transferSentence(report: Report, ts: ThreadTimes[], transferMs: number, value: number): string {
   const msgs = report.messages;
-  if (!msgs.length) return "No messages were passed between threads.";
+  if (!msgs.length) return 'No messages were passed between threads.';
   const bytes = msgs.reduce((s, m) => s + (m.bytes ?? 0), 0);
-  const size =
-    bytes > 0
-      ? `, ${(bytes / 1048576).toFixed(bytes >= 1048576 ? 1 : 3)} MB in all`
-      : "";
-  if (value > 0.98)
-    return `${msgs.length} messages${size} cost little: ${ms(transferMs)} per thread.`;
+  const size = bytes > 0 ? `, ${(bytes / 1048576).toFixed(bytes >= 1048576 ? 1 : 3)} MB in all` : '';
+  if (value > 0.98) return `${msgs.length} messages${size} cost little: ${ms(transferMs)} per thread.`;
   const worst = maxBy(ts, (t) => t.transferRunning + t.inflightWaiting);
   return (
     `Moving ${msgs.length} messages${size} (structured clone and delivery) cost each thread ${ms(transferMs)} on average; ` +

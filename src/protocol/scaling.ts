@@ -4,7 +4,7 @@
  * ("Profile Scaling…") and the webview's scaling view. All times are milliseconds.
  * Unknown values are `null`, never a made-up number.
  */
-import type { EfficiencyTree } from "./report";
+import type { EfficiencyTree } from './report';
 
 /** Current schema version of the scaling result (`parprof scale --json`). */
 export const SCALING_SCHEMA = 1;
@@ -12,9 +12,9 @@ export const SCALING_SCHEMA = 1;
 /** How the worker count reaches the program. */
 export type WorkerVariable =
   /** Environment variable NAME=<count>, e.g. WORKERS. */
-  | { mode: "env"; name: string }
+  | { mode: 'env'; name: string }
   /** Program argument built from a template with `{n}` replaced by the count, e.g. `--threads={n}`. */
-  | { mode: "arg"; template: string };
+  | { mode: 'arg'; template: string };
 
 /** What to run; the part of the options that is plain data (the core adds signal/progress). */
 export interface ScalingRequest {

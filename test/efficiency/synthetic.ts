@@ -1,11 +1,6 @@
 /** Builds small Reports by hand (threads, slices, messages) to test the efficiency math. */
-import {
-  REPORT_SCHEMA,
-  ThreadState,
-  type Report,
-  type ThreadInfo,
-} from "../../src/protocol/report";
-import { computeMetrics } from "../../src/core/metrics";
+import { REPORT_SCHEMA, ThreadState, type Report, type ThreadInfo } from '../../src/protocol/report';
+import { computeMetrics } from '../../src/core/metrics';
 
 /** One slice: [startMs, endMs, state, frame names (root first) or undefined]. */
 export type Slice = [number, number, ThreadState, string[]?];
@@ -13,25 +8,22 @@ export type Slice = [number, number, ThreadState, string[]?];
 /** A hand-made thread: its kind, life and slices. */
 export interface SyntheticThread {
   id: number;
-  kind?: ThreadInfo["kind"];
+  kind?: ThreadInfo['kind'];
   slices: Slice[];
 }
 
 /** A report whose timeline is exactly the given slices. */
-export function syntheticReport(
-  threads: SyntheticThread[],
-  extra: Partial<Pick<Report, "messages" | "locks" | "functions">> = {},
-): Report {
+export function syntheticReport(threads: SyntheticThread[], extra: Partial<Pick<Report, 'messages' | 'locks' | 'functions'>> = {}): Report {
   const frames: [string, string, number][] = [];
   const stacks: number[][] = [];
   const frameId = new Map<string, number>();
   const stackId = new Map<string, number>();
   const internStack = (names: string[]): number => {
-    const key = names.join(";");
+    const key = names.join(';');
     let id = stackId.get(key);
     if (id !== undefined) return id;
     const ids = names.map((n) => {
-      const [name, file = "/app/main.js"] = n.split("@");
+      const [name, file = '/app/main.js'] = n.split('@');
       let f = frameId.get(n);
       if (f === undefined) {
         f = frames.length;
@@ -45,7 +37,7 @@ export function syntheticReport(
     stackId.set(key, id);
     return id;
   };
-  const tl: Report["timeline"] = {
+  const tl: Report['timeline'] = {
     thread: [],
     start: [],
     end: [],
@@ -62,24 +54,21 @@ export function syntheticReport(
       tl.start.push(s);
       tl.end.push(e);
       tl.state.push(st);
-      tl.stack.push(
-        st === ThreadState.Running ? internStack(names ?? ["compute"]) : -1,
-      );
+      tl.stack.push(st === ThreadState.Running ? internStack(names ?? ['compute']) : -1);
       tl.label.push(-1);
       wall = Math.max(wall, e);
     }
   });
   const infos: ThreadInfo[] = threads.map((t) => {
-    const sum = (st: ThreadState) =>
-      t.slices.filter((x) => x[2] === st).reduce((a, x) => a + x[1] - x[0], 0);
-    const kind = t.kind ?? (t.id === 0 ? "main" : "worker");
+    const sum = (st: ThreadState) => t.slices.filter((x) => x[2] === st).reduce((a, x) => a + x[1] - x[0], 0);
+    const kind = t.kind ?? (t.id === 0 ? 'main' : 'worker');
     return {
       id: t.id,
       key: `1:${t.id}`,
       pid: 1,
-      name: kind === "main" ? "main" : `worker ${t.id}`,
+      name: kind === 'main' ? 'main' : `worker ${t.id}`,
       kind,
-      entry: "/app/main.js",
+      entry: '/app/main.js',
       parentId: t.id === 0 ? null : 0,
       startMs: Math.min(...t.slices.map((x) => x[0])),
       endMs: Math.max(...t.slices.map((x) => x[1])),
@@ -94,10 +83,10 @@ export function syntheticReport(
   return {
     schema: REPORT_SCHEMA,
     tool: {
-      name: "parprof",
-      version: "0",
-      backend: "inspector",
-      backendReason: "",
+      name: 'parprof',
+      version: '0',
+      backend: 'inspector',
+      backendReason: '',
       nodeVersion: null,
       sampleIntervalUs: 1000,
       callCounts: false,
@@ -105,13 +94,13 @@ export function syntheticReport(
       raceSampleRate: null,
     },
     program: {
-      file: "/app/main.js",
+      file: '/app/main.js',
       args: [],
-      cwd: "/app",
+      cwd: '/app',
       exitCode: 0,
       signal: null,
       error: null,
-      outcome: "exited",
+      outcome: 'exited',
     },
     wallMs: wall,
     originMs: 0,

@@ -1,5 +1,5 @@
-import { test } from "node:test";
-import assert from "node:assert/strict";
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import {
   amdahlSpeedup,
   efficiency,
@@ -10,14 +10,13 @@ import {
   speedup,
   spread,
   tQuantile95,
-} from "../../src/core/scaling/formulas";
-import { buildRows, defaultWorkerCounts } from "../../src/core/scaling";
-import type { ScalingRun } from "../../src/protocol/scaling";
+} from '../../src/core/scaling/formulas';
+import { buildRows, defaultWorkerCounts } from '../../src/core/scaling';
+import type { ScalingRun } from '../../src/protocol/scaling';
 
-const close = (a: number, b: number, eps = 1e-9) =>
-  assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
+const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
-test("speedup, efficiency and Karp–Flatt match hand-computed values", () => {
+test('speedup, efficiency and Karp–Flatt match hand-computed values', () => {
   // T1 = 100, T4 = 40: S = 2.5, E = 0.625, e = (0.4 − 0.25) / 0.75 = 0.2.
   const s = speedup(100, 40);
   close(s, 2.5);
@@ -39,7 +38,7 @@ test("Amdahl's and Gustafson's laws match hand-computed values", () => {
   close(gustafsonSpeedup(0.1, 1), 1);
 });
 
-test("median and spread", () => {
+test('median and spread', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
   close(spread([90, 100, 110]), 0.2);
@@ -47,11 +46,9 @@ test("median and spread", () => {
   assert.throws(() => median([]));
 });
 
-test("the Amdahl fit recovers an exact serial fraction and its interval shrinks to it", () => {
+test('the Amdahl fit recovers an exact serial fraction and its interval shrinks to it', () => {
   // T(p) = 1000·(0.25 + 0.75/p): 1000, 625, 437.5, 343.75.
-  const samples = [1, 2, 4, 8].flatMap((p) =>
-    [0, 1].map(() => ({ workers: p, ms: 1000 * (0.25 + 0.75 / p) })),
-  );
+  const samples = [1, 2, 4, 8].flatMap((p) => [0, 1].map(() => ({ workers: p, ms: 1000 * (0.25 + 0.75 / p) })));
   const fit = fitAmdahl(samples)!;
   close(fit.value, 0.25);
   close(fit.t1Ms, 1000, 1e-6);
@@ -60,7 +57,7 @@ test("the Amdahl fit recovers an exact serial fraction and its interval shrinks 
   close(fit.r2!, 1);
 });
 
-test("the Amdahl fit of noisy runs has a 95% interval around the hand-computed least-squares value", () => {
+test('the Amdahl fit of noisy runs has a 95% interval around the hand-computed least-squares value', () => {
   // Counts 1 and 2, two runs each: means 1000 and 600 → a + b = 1000, a + b/2 = 600 → b = 800, a = 200, f = 0.2.
   const fit = fitAmdahl([
     { workers: 1, ms: 990 },
@@ -79,7 +76,7 @@ test("the Amdahl fit of noisy runs has a 95% interval around the hand-computed l
   assert.ok(fit.low < 0.2 && fit.high > 0.2);
 });
 
-test("the Amdahl fit needs two counts, and has no interval without residual freedom", () => {
+test('the Amdahl fit needs two counts, and has no interval without residual freedom', () => {
   assert.equal(
     fitAmdahl([
       { workers: 2, ms: 5 },
@@ -96,7 +93,7 @@ test("the Amdahl fit needs two counts, and has no interval without residual free
   assert.equal(fit.high, 1);
 });
 
-test("rows carry median, spread, speedup, efficiency and Karp–Flatt per count", () => {
+test('rows carry median, spread, speedup, efficiency and Karp–Flatt per count', () => {
   const run = (ms: number, exitCode = 0): ScalingRun => ({
     wallMs: ms,
     outDir: null,
@@ -108,15 +105,7 @@ test("rows carry median, spread, speedup, efficiency and Karp–Flatt per count"
     new Map([
       [1, [run(100), run(110), run(90)]],
       [2, [run(60), run(58), run(999, 1), run(62)]],
-      [
-        4,
-        [
-          run(40),
-          run(40),
-          run(40),
-          { wallMs: 500, outDir: "/x", exitCode: 0, profiled: true },
-        ],
-      ],
+      [4, [run(40), run(40), run(40), { wallMs: 500, outDir: '/x', exitCode: 0, profiled: true }]],
     ]),
     new Map(),
     warnings,
@@ -130,14 +119,10 @@ test("rows carry median, spread, speedup, efficiency and Karp–Flatt per count"
   close(rows[2]!.efficiency!, 0.625);
   close(rows[2]!.karpFlatt!, 0.2);
   assert.equal(rows[0]!.karpFlatt, null);
-  assert.equal(
-    rows[2]!.runs.length,
-    4,
-    "the profiled run is listed but not timed",
-  );
+  assert.equal(rows[2]!.runs.length, 4, 'the profiled run is listed but not timed');
 });
 
-test("default counts go up to the core count", () => {
+test('default counts go up to the core count', () => {
   assert.deepEqual(defaultWorkerCounts(2), [1, 2]);
   assert.deepEqual(defaultWorkerCounts(6), [1, 2, 4, 6]);
   assert.deepEqual(defaultWorkerCounts(8), [1, 2, 4, 8]);

@@ -2,11 +2,11 @@
  * The measures of parallel computing, as pure functions: speedup, efficiency, Karp–Flatt,
  * a least-squares Amdahl fit with a confidence interval, Gustafson scaled speedup.
  */
-import type { GustafsonPoint, SerialFractionFit } from "../../protocol/scaling";
+import type { GustafsonPoint, SerialFractionFit } from '../../protocol/scaling';
 
 /** Median of a non-empty list (mean of the middle two for even lengths). */
 export function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error("median of an empty list");
+  if (xs.length === 0) throw new Error('median of an empty list');
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -45,10 +45,7 @@ export function gustafsonSpeedup(f: number, p: number): number {
 }
 
 /** Gustafson scaled speedup at each worker count. */
-export function gustafsonPoints(
-  f: number,
-  counts: readonly number[],
-): GustafsonPoint[] {
+export function gustafsonPoints(f: number, counts: readonly number[]): GustafsonPoint[] {
   return counts.map((p) => ({
     workers: p,
     scaledSpeedup: gustafsonSpeedup(f, p),
@@ -57,9 +54,8 @@ export function gustafsonPoints(
 
 /** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom. */
 const T975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201,
-  2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074,
-  2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
 /** The t quantile for a 95% two-sided interval with dof degrees of freedom. */
@@ -80,9 +76,7 @@ export interface TimingSample {
  * parameter covariance by the delta method; with no residual degrees of freedom it is [0, 1].
  * Returns null with fewer than two distinct worker counts.
  */
-export function fitAmdahl(
-  samples: readonly TimingSample[],
-): SerialFractionFit | null {
+export function fitAmdahl(samples: readonly TimingSample[]): SerialFractionFit | null {
   const n = samples.length;
   const xs = samples.map((s) => 1 / s.workers);
   const ys = samples.map((s) => s.ms);

@@ -4,11 +4,11 @@
  * Timed runs are plain `node` (no profiler); with `profile` each count is also profiled once
  * so the user can open that run's full report.
  */
-import { availableParallelism } from "node:os";
-import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import type { ProfileOptions, ProfileResult } from "../api";
-import { UserError } from "../api";
+import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ProfileOptions, ProfileResult } from '../api';
+import { UserError } from '../api';
 import {
   SCALING_SCHEMA,
   type ScalingProgress,
@@ -16,19 +16,11 @@ import {
   type ScalingResult,
   type ScalingRow,
   type ScalingRun,
-} from "../../protocol/scaling";
-import {
-  efficiency,
-  fitAmdahl,
-  gustafsonPoints,
-  karpFlatt,
-  median,
-  speedup,
-  spread,
-} from "./formulas";
-import { timeProgram } from "./timedRun";
+} from '../../protocol/scaling';
+import { efficiency, fitAmdahl, gustafsonPoints, karpFlatt, median, speedup, spread } from './formulas';
+import { timeProgram } from './timedRun';
 
-export * from "./formulas";
+export * from './formulas';
 
 /** Options of runScaling: the plain request plus cancel, progress and program output. */
 export interface ScalingOptions extends ScalingRequest {
@@ -50,21 +42,15 @@ export function defaultWorkerCounts(cores = availableParallelism()): number[] {
 }
 
 /** The program arguments and environment for one worker count. */
-export function argsFor(
-  req: ScalingRequest,
-  workers: number,
-): { args: string[]; env: Record<string, string> } {
+export function argsFor(req: ScalingRequest, workers: number): { args: string[]; env: Record<string, string> } {
   const env = { ...req.env };
-  if (req.variable.mode === "env")
+  if (req.variable.mode === 'env')
     return {
       args: [...req.args],
       env: { ...env, [req.variable.name]: String(workers) },
     };
   return {
-    args: [
-      ...req.args,
-      req.variable.template.replaceAll("{n}", String(workers)),
-    ],
+    args: [...req.args, req.variable.template.replaceAll('{n}', String(workers))],
     env,
   };
 }
@@ -74,38 +60,28 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
   const cwd = opts.cwd ?? process.cwd();
   const file = resolve(cwd, opts.file);
   if (!existsSync(file)) throw new UserError(`${opts.file}: no such file`);
-  if (statSync(file).isDirectory())
-    throw new UserError(`${opts.file} is a directory, not a program file`);
+  if (statSync(file).isDirectory()) throw new UserError(`${opts.file} is a directory, not a program file`);
   const cores = availableParallelism();
-  const counts = [...new Set(opts.workers ?? defaultWorkerCounts(cores))].sort(
-    (a, b) => a - b,
-  );
+  const counts = [...new Set(opts.workers ?? defaultWorkerCounts(cores))].sort((a, b) => a - b);
   if (counts.length === 0 || counts.some((p) => !Number.isInteger(p) || p < 1))
-    throw new UserError(
-      "worker counts must be positive whole numbers, e.g. --workers 1,2,4",
-    );
+    throw new UserError('worker counts must be positive whole numbers, e.g. --workers 1,2,4');
   const repeat = opts.repeat ?? 3;
-  if (!Number.isInteger(repeat) || repeat < 1)
-    throw new UserError("--repeat must be a positive whole number");
-  if (opts.variable.mode === "arg" && !opts.variable.template.includes("{n}"))
-    throw new UserError(
-      `the argument template "${opts.variable.template}" has no {n} for the worker count`,
-    );
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UserError('--repeat must be a positive whole number');
+  if (opts.variable.mode === 'arg' && !opts.variable.template.includes('{n}'))
+    throw new UserError(`the argument template "${opts.variable.template}" has no {n} for the worker count`);
 
   const warnings: string[] = [];
   const over = counts.filter((p) => p > cores);
   if (over.length)
     warnings.push(
-      `Worker counts ${over.join(", ")} exceed the ${cores} cores of this machine: those times measure oversubscription, not scaling.`,
+      `Worker counts ${over.join(', ')} exceed the ${cores} cores of this machine: those times measure oversubscription, not scaling.`,
     );
-  const outDir = opts.profile
-    ? resolve(cwd, opts.outDir ?? join(".parprof", `scale-${stamp()}`))
-    : null;
+  const outDir = opts.profile ? resolve(cwd, opts.outDir ?? join('.parprof', `scale-${stamp()}`)) : null;
   const runs = new Map<number, ScalingRun[]>(counts.map((p) => [p, []]));
   const total = counts.length * repeat + (opts.profile ? counts.length : 0);
   let index = 0;
   let cancelled = false;
-  const trees = new Map<number, ScalingRow["efficiencyTree"]>();
+  const trees = new Map<number, ScalingRow['efficiencyTree']>();
 
   // Interleave the counts (round r of every count, then round r + 1) so slow drift of the
   // machine spreads over all counts instead of biasing one.
@@ -122,11 +98,11 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
         workers: p,
         repetition: r,
         profiled: false,
-        message: `${p} worker${p === 1 ? "" : "s"}, run ${r} of ${repeat}`,
+        message: `${p} worker${p === 1 ? '' : 's'}, run ${r} of ${repeat}`,
       });
       const { args, env } = argsFor(opts, p);
       const t = await timeProgram({
-        node: opts.node ?? "node",
+        node: opts.node ?? 'node',
         file,
         args,
         cwd,
@@ -142,16 +118,14 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
       }
       if (t.exitCode !== 0)
         warnings.push(
-          `The run with ${p} workers exited with ${t.timedOut ? "a timeout" : `code ${t.exitCode}`}${t.stderrTail ? `: ${t.stderrTail}` : ""}.`,
+          `The run with ${p} workers exited with ${t.timedOut ? 'a timeout' : `code ${t.exitCode}`}${t.stderrTail ? `: ${t.stderrTail}` : ''}.`,
         );
-      runs
-        .get(p)!
-        .push({
-          wallMs: t.wallMs,
-          outDir: null,
-          exitCode: t.exitCode,
-          computeMs: t.computeMs,
-        });
+      runs.get(p)!.push({
+        wallMs: t.wallMs,
+        outDir: null,
+        exitCode: t.exitCode,
+        computeMs: t.computeMs,
+      });
     }
   }
   if (opts.profile && !cancelled) {
@@ -168,7 +142,7 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
         workers: p,
         repetition: repeat + 1,
         profiled: true,
-        message: `${p} worker${p === 1 ? "" : "s"}, profiling`,
+        message: `${p} worker${p === 1 ? '' : 's'}, profiling`,
       });
       const { args, env } = argsFor(opts, p);
       const dir = join(outDir!, `w${p}`);
@@ -186,30 +160,24 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
           onStdout: opts.onStdout ?? (() => {}),
           onStderr: opts.onStderr ?? (() => {}),
         });
-        runs
-          .get(p)!
-          .push({
-            wallMs: res.report.wallMs ?? performance.now() - t0,
-            outDir: res.outDir,
-            exitCode: res.report.program.exitCode,
-            profiled: true,
-            computeMs: null,
-          });
+        runs.get(p)!.push({
+          wallMs: res.report.wallMs ?? performance.now() - t0,
+          outDir: res.outDir,
+          exitCode: res.report.program.exitCode,
+          profiled: true,
+          computeMs: null,
+        });
         trees.set(p, res.report.metrics.efficiencyTree ?? null);
-        if (res.report.program.outcome === "cancelled") cancelled = true;
+        if (res.report.program.outcome === 'cancelled') cancelled = true;
       } catch (err) {
         if (err instanceof UserError) throw err;
-        warnings.push(
-          `Profiling the run with ${p} workers failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        warnings.push(`Profiling the run with ${p} workers failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   }
 
   const rows = buildRows(counts, runs, trees, warnings);
-  const samples = rows.flatMap((row) =>
-    timedOk(row.runs).map((r) => ({ workers: row.workers, ms: r.wallMs })),
-  );
+  const samples = rows.flatMap((row) => timedOk(row.runs).map((r) => ({ workers: row.workers, ms: r.wallMs })));
   const fit = fitAmdahl(samples);
   const timed = rows.flatMap((row) =>
     timedOk(row.runs).map((r) => ({
@@ -217,16 +185,9 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
       ms: r.computeMs ?? NaN,
     })),
   );
-  const computeFit =
-    timed.length && timed.every((x) => Number.isFinite(x.ms))
-      ? fitAmdahl(timed)
-      : null;
-  if (!fit && !cancelled)
-    warnings.push(
-      "The Amdahl fit needs successful runs at two or more worker counts.",
-    );
-  if (cancelled)
-    warnings.push("Cancelled: the results hold the runs that finished.");
+  const computeFit = timed.length && timed.every((x) => Number.isFinite(x.ms)) ? fitAmdahl(timed) : null;
+  if (!fit && !cancelled) warnings.push('The Amdahl fit needs successful runs at two or more worker counts.');
+  if (cancelled) warnings.push('Cancelled: the results hold the runs that finished.');
   return {
     schema: SCALING_SCHEMA,
     file,
@@ -253,7 +214,7 @@ function timedOk(runs: ScalingRun[]): ScalingRun[] {
 export function buildRows(
   counts: number[],
   runs: Map<number, ScalingRun[]>,
-  trees: Map<number, ScalingRow["efficiencyTree"]>,
+  trees: Map<number, ScalingRow['efficiencyTree']>,
   warnings: string[],
 ): ScalingRow[] {
   const rows: ScalingRow[] = [];
@@ -282,10 +243,7 @@ export function buildRows(
     rows.push(row);
   }
   const base = rows.find((r) => r.workers === 1 && timedOk(r.runs).length > 0);
-  if (!base && rows.length)
-    warnings.push(
-      "No successful 1-worker run: speedup, efficiency and Karp–Flatt need --workers to include 1.",
-    );
+  if (!base && rows.length) warnings.push('No successful 1-worker run: speedup, efficiency and Karp–Flatt need --workers to include 1.');
   for (const row of rows) {
     if (!base) break;
     const s = speedup(base.medianMs, row.medianMs);
@@ -296,12 +254,10 @@ export function buildRows(
   return rows;
 }
 
-async function defaultProfiler(): Promise<
-  (opts: ProfileOptions) => Promise<ProfileResult>
-> {
-  return (await import("../index")).profileProgram;
+async function defaultProfiler(): Promise<(opts: ProfileOptions) => Promise<ProfileResult>> {
+  return (await import('../index')).profileProgram;
 }
 
 function stamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, "-");
+  return new Date().toISOString().replace(/[:.]/g, '-');
 }

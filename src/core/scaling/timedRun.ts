@@ -1,5 +1,5 @@
 /** One plain (unprofiled) run of the program with its wall time measured around it. */
-import { spawn } from "node:child_process";
+import { spawn } from 'node:child_process';
 
 /** What to run. */
 export interface TimedRunOptions {
@@ -37,7 +37,7 @@ export function timeProgram(o: TimedRunOptions): Promise<TimedRun> {
       cancelled: true,
       timedOut: false,
       computeMs: null,
-      stderrTail: "",
+      stderrTail: '',
     });
   return new Promise((resolvePromise, reject) => {
     const env = { ...process.env, ...o.env };
@@ -47,45 +47,43 @@ export function timeProgram(o: TimedRunOptions): Promise<TimedRun> {
     const child = spawn(o.node, [o.file, ...o.args], {
       cwd: o.cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = "";
-    let err = "";
+    let out = '';
+    let err = '';
     let cancelled = false;
     let timedOut = false;
-    child.stdout.on("data", (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       o.onStdout?.(c);
       out = (out + c.toString()).slice(-4096);
     });
-    child.stderr.on("data", (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => {
       o.onStderr?.(c);
       err = (err + c.toString()).slice(-4096);
     });
     const kill = () => {
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 1000).unref();
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 1000).unref();
     };
     const onAbort = () => {
       cancelled = true;
       kill();
     };
-    o.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = o.timeoutSec
-      ? setTimeout(() => ((timedOut = true), kill()), o.timeoutSec * 1000)
-      : null;
-    child.on("error", (e) => {
-      o.signal?.removeEventListener("abort", onAbort);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = o.timeoutSec ? setTimeout(() => ((timedOut = true), kill()), o.timeoutSec * 1000) : null;
+    child.on('error', (e) => {
+      o.signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
       reject(e);
     });
-    child.on("exit", (code) => {
+    child.on('exit', (code) => {
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      o.signal?.removeEventListener("abort", onAbort);
+      o.signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
       // Let the pipes drain so the compute-ms line is seen.
-      child.on("close", () => {
+      child.on('close', () => {
         const m = COMPUTE_RE.exec(out);
-        const tail = err.trim().split("\n").pop() ?? "";
+        const tail = err.trim().split('\n').pop() ?? '';
         resolvePromise({
           wallMs,
           exitCode: code,
