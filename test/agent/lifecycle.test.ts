@@ -87,6 +87,26 @@ describe('agent: lifecycle', () => {
     }
   });
 
+  it('lets a program that handles SIGINT itself carry on, its workers still recording', async () => {
+    let sent = false;
+    const run = await runAgent('own-sigint.js', {
+      onStdout: (text, child) => {
+        if (!sent && text.includes('ready')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    assert.equal(run.signal, null);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'ready\ngot SIGINT, finishing\nworker result 42\n');
+    const main = threadByTid(run, 0);
+    assert.equal(recordsOf(main, 'exit')[0]?.reason, 'process.exit');
+    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    assert.equal(recordsOf(worker, 'exit')[0]?.reason, 'exit');
+    assert.deepEqual(callsOf(worker, 'own-sigint.js', 'after'), [1, 1]);
+  });
+
   it('flushes periodically, so a SIGKILLed program leaves partial data', async () => {
     let sent = false;
     const run = await runAgent('sigterm.js', {
