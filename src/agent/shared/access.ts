@@ -44,13 +44,29 @@ let shadowBytes = 0;
 let degraded = false;
 const seenSites = new Set<number>();
 
-// The segment being built (columnar).
-let sBuf: number[] = [];
-let sOff: number[] = [];
-let sLen: number[] = [];
-let sKind: number[] = [];
-let sSite: number[] = [];
+// The segment being built (columnar, growable typed arrays: no per-access garbage).
+let cap = 1024;
+let sBuf = new Int32Array(cap);
+let sOff = new Float64Array(cap);
+let sLen = new Float64Array(cap);
+let sKind = new Int32Array(cap);
+let sSite = new Float64Array(cap);
+let sN = 0;
 let partial = false;
+
+function grow(): void {
+  cap *= 2;
+  const g = <T extends Int32Array | Float64Array>(a: T): T => {
+    const b = new (a.constructor as any)(cap) as T;
+    b.set(a);
+    return b;
+  };
+  sBuf = g(sBuf);
+  sOff = g(sOff);
+  sLen = g(sLen);
+  sKind = g(sKind);
+  sSite = g(sSite);
+}
 
 /** Pending writes (`a[k] = rhs-with-calls`): recorded when the right side has been evaluated. */
 const pend: { m: { fid: number }; a: unknown; i: unknown; s: number }[] = [];
@@ -77,35 +93,34 @@ function beginSegment(): void {
 }
 
 function endSegment(): void {
-  if (sBuf.length > 0) emitSegment();
+  if (sN > 0) emitSegment();
 }
 
 /** Write the current segment's runs (merged) with the clock it ran under; keeps the stamps. */
 export function emitSegment(): void {
-  if (!ctx || !clock || sBuf.length === 0) return;
-  let buf = sBuf;
-  let off = sOff;
-  let len = sLen;
-  let kind = sKind;
-  let site = sSite;
-  if (buf.length > 16) ({ buf, off, len, kind, site } = mergeRuns(buf, off, len, kind, site));
-  const rec: import('../../protocol/events').SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), buf, off, len, kind, site };
+  if (!ctx || !clock || sN === 0) return;
+  const n = sN;
+  const runs =
+    n > 16
+      ? mergeRuns(n)
+      : { buf: Array.from(sBuf.subarray(0, n)), off: Array.from(sOff.subarray(0, n)), len: Array.from(sLen.subarray(0, n)), kind: Array.from(sKind.subarray(0, n)), site: Array.from(sSite.subarray(0, n)) };
+  const rec: import('../../protocol/events').SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
   if (partial || degraded) rec.sampled = false;
   ctx.write(rec);
-  shadowBytes -= sBuf.length * 40;
-  sBuf = [];
-  sOff = [];
-  sLen = [];
-  sKind = [];
-  sSite = [];
+  shadowBytes -= n * 32;
+  sN = 0;
   partial = false;
 }
 
-/** Sort runs by (buf, kind, site, off) and merge overlapping/adjacent ones. */
-function mergeRuns(buf: number[], off: number[], len: number[], kind: number[], site: number[]) {
-  const n = buf.length;
+/** Sort the n runs by (buf, kind, site, off) and merge overlapping/adjacent ones. */
+function mergeRuns(n: number) {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
+  const buf = sBuf;
+  const kind = sKind;
+  const site = sSite;
+  const off = sOff;
+  const len = sLen;
   order.sort((x, y) => buf[x]! - buf[y]! || kind[x]! - kind[y]! || site[x]! - site[y]! || off[x]! - off[y]!);
   const o = { buf: [] as number[], off: [] as number[], len: [] as number[], kind: [] as number[], site: [] as number[] };
   let last = -1;
@@ -140,7 +155,7 @@ export function noteSite(site: number): void {
 /** Append one access run to the current segment (coalescing with the previous run). */
 export function recordRange(b: number, off: number, len: number, kind: number, site: number): void {
   if (!on || len <= 0) return;
-  const n = sBuf.length;
+  const n = sN;
   if (n > 0) {
     const j = n - 1;
     if (sBuf[j] === b && sKind[j] === kind && sSite[j] === site) {
@@ -159,12 +174,14 @@ export function recordRange(b: number, off: number, len: number, kind: number, s
     }
   }
   if (!seenSites.has(site)) noteSite(site);
-  sBuf.push(b);
-  sOff.push(off);
-  sLen.push(len);
-  sKind.push(kind);
-  sSite.push(site);
-  shadowBytes += 40;
+  if (n === cap) grow();
+  sBuf[n] = b;
+  sOff[n] = off;
+  sLen[n] = len;
+  sKind[n] = kind;
+  sSite[n] = site;
+  sN = n + 1;
+  shadowBytes += 32;
   if (n + 1 >= SEG_FLUSH) {
     partial = true;
     emitSegment();
@@ -401,40 +418,45 @@ interface LoopCache {
 
 /**
  * A loop's accesses `X[f(k)]` for k = lo, lo+1, … while k < hi (≤ hi when incl), hoisted out of
- * the loop by the transform (BigFoot): f is affine in k and the loop body cannot synchronise,
- * so all of them belong to the current segment. One call per loop run instead of one per access;
- * a range this site already recorded in this segment costs a map lookup.
+ * the loop by the transform (BigFoot): f is affine in k (the transform passes f(lo) and f(lo+1))
+ * and the loop body cannot synchronise, so all of them belong to the current segment. One call
+ * per loop run instead of one per access; a range this site already recorded in this segment
+ * costs a map lookup.
  */
-function lp(this: { fid: number; hc?: (LoopCache | undefined)[] }, x: any, f: (k: number) => number, lo: number, hi: number, incl: number, s: number, kind: number): void {
-  if (!on || !isView(x) || typeof lo !== 'number' || typeof hi !== 'number') return;
-  const t = tagOf(x);
-  if (t === null) return;
+function lp(
+  this: { fid: number; hc?: (LoopCache | undefined)[] },
+  x: any, i0: number, i1: number, lo: number, hi: number, incl: number, s: number, kind: number,
+): void {
+  if (!on || !isView(x) || typeof lo !== 'number' || typeof hi !== 'number' || !Number.isInteger(i0)) return;
   const count = incl ? Math.floor(hi - lo) + 1 : Math.ceil(hi - lo);
   if (!(count > 0)) return;
-  const i0 = f(lo);
-  if (!Number.isInteger(i0)) return;
-  const stride = count > 1 ? f(lo + 1) - i0 : 0;
+  const stride = count > 1 ? i1 - i0 : 0;
   if (!Number.isInteger(stride)) return;
   const hc = (this.hc ??= []);
   let c = hc[s];
-  if (!c || c.seg !== seg || c.stride !== stride || c.count !== count) {
+  if (c === undefined || c.seg !== seg || c.stride !== stride || c.count !== count) {
     c = { seg, stride, count, firsts: new Map() };
     hc[s] = c;
-  }
-  if (c.firsts.get(i0) === kind) return;
-  c.firsts.set(i0, kind);
+  } else if (c.firsts.has(i0)) return;
+  c.firsts.set(i0, 1);
+  loopRange(this.fid, x, i0, stride, count, s, kind);
+}
+
+function loopRange(fid: number, x: any, i0: number, stride: number, count: number, s: number, kind: number): void {
+  const t = tagOf(x);
+  if (t === null) return;
   const len = (x as any).length as number;
-  const site = this.fid * SITE_FID_SCALE + s;
-  const kinds = kind === 2 ? [AccessKind.Read, AccessKind.Write] : [kind];
-  if (stride === 1 || stride === -1 || stride === 0) {
-    const last = i0 + stride * (count - 1);
-    const from = Math.max(0, Math.min(i0, last));
-    const to = Math.min(len - 1, Math.max(i0, last));
-    if (to < from) return;
-    for (const k of kinds) recordRange(t.b.idx, x.byteOffset + from * t.bpe, (to - from + 1) * t.bpe, k, site);
-    return;
-  }
-  for (const k of kinds) {
+  const site = fid * SITE_FID_SCALE + s;
+  for (let pass = 0; pass < 2; pass++) {
+    const k = kind === 2 ? (pass === 0 ? AccessKind.Read : AccessKind.Write) : kind;
+    if (pass === 1 && kind !== 2) return;
+    if (stride === 1 || stride === -1 || stride === 0) {
+      const last = i0 + stride * (count - 1);
+      const from = Math.max(0, Math.min(i0, last));
+      const to = Math.min(len - 1, Math.max(i0, last));
+      if (to >= from) recordRange(t.b.idx, x.byteOffset + from * t.bpe, (to - from + 1) * t.bpe, k, site);
+      continue;
+    }
     const stamps = k === AccessKind.Read ? t.r : t.w;
     for (let j = 0, i = i0; j < count; j++, i += stride) {
       if (i < 0 || i >= len) continue;

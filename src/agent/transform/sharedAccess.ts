@@ -133,8 +133,10 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         const kind = a.kind === 'r' ? SiteKind.Read : a.kind === 'w' ? SiteKind.Write : SiteKind.ReadWrite;
         const s = ctx.addSiteAt(a.member, kind);
         const code = a.kind === 'r' ? 0 : a.kind === 'w' ? 1 : 2;
-        const idx = source.slice(a.member.property.start, a.member.property.end);
-        return `${M}.lp(${a.member.object.name},(${plan.k})=>(${idx}),${plan.init},${plan.bound},${plan.incl ? 1 : 0},${s},${code});`;
+        // The index at the first two iterations (k replaced by its start value, and that plus one).
+        const first = substitute(source, a.member.property, plan.k, plan.init);
+        const second = substitute(source, a.member.property, plan.k, `(${plan.init}+1)`);
+        return `${M}.lp(${a.member.object.name},${first},${second},${plan.init},${plan.bound},${plan.incl ? 1 : 0},${s},${code});`;
       });
       edits.insert(node.start, `{${calls.join('')}`, open(ancestors.length - 1));
       edits.insert(node.end, `}`, close(ancestors.length - 1));
@@ -250,6 +252,33 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     edits.insert(callee.object.start, `${M}.tm(${s},`, open(depth));
     edits.replace(callee.object.end, to, `,'${name}'${first ? ',' : ''}`);
   }
+}
+
+/** The source of `expr` with every reference to identifier `k` replaced by `value` (parenthesised). */
+function substitute(source: string, expr: any, k: string, value: string): string {
+  const refs: { start: number; end: number }[] = [];
+  const walk = (x: any): void => {
+    if (!x || typeof x.type !== 'string') return;
+    if (x.type === 'Identifier') {
+      if (x.name === k) refs.push(x);
+      return;
+    }
+    if (x.type === 'MemberExpression') {
+      walk(x.object);
+      if (x.computed) walk(x.property);
+      return;
+    }
+    for (const key of ['left', 'right', 'argument', 'expression']) if (x[key]) walk(x[key]);
+  };
+  walk(expr);
+  refs.sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = expr.start;
+  for (const r of refs) {
+    out += source.slice(at, r.start) + value;
+    at = r.end;
+  }
+  return `(${out + source.slice(at, expr.end)})`;
 }
 
 /** A loop whose typed-array accesses can be recorded once before it runs. */
