@@ -35,7 +35,7 @@ export function packageRoot(): string {
 /** Absolute path of the bundled agent preload. */
 export function agentPath(): string {
   const p = join(packageRoot(), 'out', 'agent.js');
-  if (!existsSync(p)) throw new Error(`the profiling agent is not built (${p} is missing): run "npm run build"`);
+  if (!existsSync(p)) throw new UserError(`the profiling agent is not built (${p} is missing); run "npm run build" first`);
   return p;
 }
 

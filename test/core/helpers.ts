@@ -1,7 +1,7 @@
 /** Shared helpers of the core tests: profile a fixture program into a temp folder, validate reports. */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
 import assert from 'node:assert/strict';
 import { profileProgram } from '../../src/core/index';
@@ -16,7 +16,7 @@ export async function profileFixture(name: string, opts: Partial<ProfileOptions>
   let stdout = '';
   let stderr = '';
   const res = await profileProgram({
-    file: join(programs, name),
+    file: resolve(programs, name),
     args: [],
     cwd: programs,
     outDir: mkdtempSync(join(tmpdir(), 'parprof-core-')),
