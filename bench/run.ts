@@ -269,6 +269,8 @@ async function main(): Promise<void> {
     '',
     ...(lint.length ? ['Atomics lint (bench/lint.ts):', '', ...lint.map((l) => `    ${l}`), ''] : []),
     ...(timeline.length ? ['Timeline at scale (bench/timeline.ts):', '', ...timeline.map((l) => `    ${l}`), ''] : []),
+    'Where the overhead goes (the profiler run on itself): see bench/PROFILING.md.',
+    '',
     ...machine(),
     `- load average at the start: ${startLoad.toFixed(1)}`,
   ];
