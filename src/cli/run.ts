@@ -102,7 +102,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const limit = flags.limit as number | undefined;
 
   const ac = new AbortController();
-  const onSigint = () => ac.abort();
+  // First Ctrl-C: stop the program and keep the partial report; a second one leaves at once.
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write('parprof: stopping the program; writing the partial report (Ctrl-C again to quit now)\n');
+    ac.abort();
+  };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
