@@ -24,6 +24,13 @@ function where(s: ResolvedSite | null): string {
   return s ? `${basename(s.file)}:${s.line}` : 'an uninstrumented line';
 }
 
+/** A lock as a user finds it: "app.js:9@4" = byte 4 of the buffer allocated at app.js:9 (else the id). */
+function lockName(id: string, index: RunIndex): string {
+  const cut = id.lastIndexOf(':');
+  const at = index.bufferInfo(id.slice(0, cut)).allocatedAt;
+  return at ? `${where(at)}@${id.slice(cut + 1)}` : id;
+}
+
 function siteRow(threadId: number, s: ResolvedSite | null, role: string): Site | null {
   return s ? { threadId, file: s.file, line: s.line, role } : null;
 }
@@ -96,9 +103,9 @@ function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threa
     const holder = owner.get(lock);
     const mine = held.find((h) => members.some((m) => m !== tid && waitsFor(m) === h.lock));
     parts.push(
-      `thread ${id(tid)} waits at ${where(waitSite)} for lock ${lock}` +
+      `thread ${id(tid)} waits at ${where(waitSite)} for lock ${lockName(lock, index)}` +
         (holder !== undefined ? ` held by thread ${id(holder)}` : '') +
-        (mine ? ` while holding ${mine.lock} (taken at ${where(mine.site)})` : ''),
+        (mine ? ` while holding lock ${lockName(mine.lock, index)} (taken at ${where(mine.site)})` : ''),
     );
   }
   const message = cycle.length
@@ -206,7 +213,7 @@ function orderReport(cycle: string[], chosen: OrderEdge[], index: RunIndex): Dea
     const rb = siteRow(e.thread.id, sb, `acquires ${b}`);
     if (ra) sites.push(ra);
     if (rb) sites.push(rb);
-    parts.push(`thread ${e.thread.id} takes ${a} (${where(sa)}) then ${b} (${where(sb)})`);
+    parts.push(`thread ${e.thread.id} takes lock ${lockName(a, index)} (at ${where(sa)}) then lock ${lockName(b, index)} (at ${where(sb)})`);
   });
   const threadIds = [...new Set(chosen.map((e) => e.thread.id))].sort((x, y) => x - y);
   return {

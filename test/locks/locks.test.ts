@@ -18,7 +18,7 @@ const OK = 0;
 
 function threads(n: number) {
   const list = Array.from({ length: n }, (_, tid) => thread(tid));
-  for (const t of list) shareBuffer(t, 'B', 0, 64, t.tid === 0);
+  for (const t of list) shareBuffer(t, 'B', 0, 64, t.tid === 0, t.tid === 0 ? 3 : undefined);
   return list;
 }
 
@@ -195,7 +195,7 @@ test('lock-order inversion across two threads is reported even though the run di
       [2, 41, 'acquires B:0'],
     ],
   );
-  assert.match(d.message, /thread 1 takes B:0 \(main\.js:30\) then B:4 \(main\.js:31\)/);
+  assert.match(d.message, /thread 1 takes lock main\.js:3@0 \(at main\.js:30\) then lock main\.js:3@4 \(at main\.js:31\)/);
 });
 
 test('opposite orders under a common gate lock, or in one thread, are not reported', () => {
@@ -244,7 +244,7 @@ test('a watchdog deadlock record becomes a cycle report with waiting and holding
       [2, 60, 'holds B:4'],
     ],
   );
-  assert.match(d.message, /thread 1 waits at main\.js:51 for lock B:4 held by thread 2 while holding B:0 \(taken at main\.js:50\)/);
+  assert.match(d.message, /thread 1 waits at main\.js:51 for lock main\.js:3@4 held by thread 2 while holding lock main\.js:3@0 \(taken at main\.js:50\)/);
 });
 
 test('a three-lock cycle over three threads is one lock-order report', () => {
