@@ -42,7 +42,7 @@ test('prefix ++ used as a value keeps its new-value meaning', () => {
 });
 
 test('BigInt64Array increments use 1n', () => {
-  const head = "const b = new BigInt64Array(new SharedArrayBuffer(8));\n";
+  const head = "const b = new BigInt64Array(new SharedArrayBuffer(8));\nmodule.exports = { b };\n";
   assert.equal(fixed('b[0]++;\n', 'shared-plain-rmw', head), 'Atomics.add(b, 0, 1n);\n');
 });
 

@@ -56,7 +56,7 @@ test('files without Atomics, SharedArrayBuffer or typed arrays are not even pars
 });
 
 test('TypeScript syntax in a .ts file and JSX in a .tsx file are understood', () => {
-  const ts = 'const v = new Int32Array(new SharedArrayBuffer(4)) as Int32Array;\nfunction f<T>(x: T): T { return x; }\nv[0]++;\n';
+  const ts = 'export const v = new Int32Array(new SharedArrayBuffer(4)) as Int32Array;\nfunction f<T>(x: T): T { return x; }\nv[0]++;\n';
   assert.deepEqual(analyseSource(ts, 'a.ts').map((f) => f.rule), ['shared-plain-rmw']);
   const tsx = 'const v = new Int32Array(new SharedArrayBuffer(4));\nexport const C = () => <div>{v[0]++}</div>;\n';
   assert.deepEqual(analyseSource(tsx, 'a.tsx').map((f) => f.rule), ['shared-plain-rmw']);
@@ -74,4 +74,10 @@ test('message payloads: parentPort.on("message") and onmessage data carry shared
     'self.onmessage = (e) => { const b = new Int32Array(e.data); b[1] += 2; };',
   ].join('\n');
   assert.deepEqual(analyseSource(src, 'w.js').map((f) => f.line), [2, 3]);
+});
+
+test('a buffer that never leaves a single-threaded file is not treated as contended', () => {
+  const src = 'const sab = new SharedArrayBuffer(16);\nconst v = new Int32Array(sab);\nv[0]++;\n';
+  assert.deepEqual(analyseSource(src, 'solo.js'), []);
+  assert.deepEqual(analyseSource(src + 'module.exports = { sab };\n', 'shared.js').map((f) => f.rule), ['shared-plain-rmw']);
 });

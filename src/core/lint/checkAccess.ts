@@ -19,6 +19,7 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
   const mainFile = m.workerSpawns.length > 0;
   /** True when happens-before evidently orders this site against the workers (set up before spawning, or run after a join). */
   const ordered = (s: Site): boolean => {
+    if (isCallbackOf(m.exitCallbacks, s.fns)) return true;
     if (!mainFile || s.side === 'worker') return false;
     if (m.checksMainThread && s.side !== 'main') return false;
     if (isCallbackOf(m.joinCallbacks, s.fns)) return true;
@@ -28,6 +29,8 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     return (m.awaits.get(owner) ?? []).some((a) => a < s.node.start);
   };
 
+  // Memory nobody else can see: a file with no workers, messages, exports or Atomics keeps its buffers to itself.
+  const threaded = /Worker|postMessage|workerData|parentPort|exports|export\s|setEnvironmentData|onmessage|Atomics|MessageChannel|BroadcastChannel/.test(m.source);
   const inRmw = new Set<Node>();
   for (const a of m.accesses) {
     if (a.kind !== 'write' || a.op.type !== 'AssignmentExpression') continue;
@@ -46,7 +49,7 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     if (v && v.k !== 'ta') continue;
     if (v?.k === 'ta' && v.shared === 'no') continue;
     const atomic = cx.atomicArrays.has(key);
-    const shared = atomic || (v?.k === 'ta' && v.shared === 'yes');
+    const shared = atomic || (threaded && v?.k === 'ta' && v.shared === 'yes');
     if (!shared) continue;
     if (locks.guarded(a) || ordered(a)) continue;
     const vars = { a: cx.text(a.array), i: cx.text(a.index) };

@@ -18,10 +18,22 @@ function cellOf(cx: LintContext, c: AtomicsCall): string {
   return `${cx.arrayKey(c.array)}[${cx.indexKey(c.index)}]`;
 }
 
+/** One load-then-store site: the cell, the value it checks for and the value it stores. */
+interface CheckThenAct {
+  load: AtomicsCall;
+  store: AtomicsCall;
+  stmt: Node;
+  holder: Node;
+  expected: Node;
+  cell: string;
+}
+
 function checkThenAct(cx: LintContext, locks: LockModel): void {
   const stores = cx.m.atomics.filter((c) => c.op === 'store');
+  const found: CheckThenAct[] = [];
   for (const load of cx.m.atomics) {
-    if (load.op !== 'load' || locks.guarded(load)) continue;
+    // The body of a lock helper is where a check-then-act acquire hides: only a held lock excuses it.
+    if (load.op !== 'load' || locks.guarded(load, 0, false)) continue;
     const anc = load.ancestors;
     const cmp = anc[anc.length - 1];
     const holder = anc[anc.length - 2];
@@ -51,6 +63,13 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       }
     }
     if (!store || !stmt) continue;
+    found.push({ load, store, stmt, holder, expected, cell: `${cx.text(load.array).replace(/\s+/g, '')}[${cx.indexKey(load.index)}]` });
+  }
+  const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
+  for (const { load, store, stmt, holder, expected, cell } of found) {
+    // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
+    const handoff = found.some((o) => o.cell === cell && o.load !== load && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
+    if (handoff) continue;
     const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
     // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
     const fix = holder.consequent === stmt ? null : casFix(cx, load, store, expected, stmt);
@@ -99,7 +118,8 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
       if (inFinally(rel.node, m.program, acq.end)) continue;
       const between = (n: Node): boolean => n.start >= acq.end && n.end <= rel.at;
       const exit = (m.exits.get(owner) ?? []).find(between);
-      const risky = m.calls.find((c) => ownerOf(m, c) === owner && between(c.node) && !locks.releaseNames.has(c.name ?? '') && mayThrow(cx, c, 0));
+      // Only evident throws count: a local function with a `throw`. Flagging every unknown call would bury the real cases.
+      const risky = m.calls.find((c) => ownerOf(m, c) === owner && between(c.node) && !locks.releaseNames.has(c.name ?? '') && throws(cx, c, 0));
       const cause = exit ?? risky?.node;
       if (!cause) continue;
       cx.report('lock-without-release', acq.node, { call: cx.text(acq.node).split('\n')[0] ?? '', release: cx.text(rel.node).split('\n')[0] ?? '' }, {
@@ -109,15 +129,16 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
   }
 }
 
-/** True when a call may throw: anything but known-pure built-ins and local functions without `throw` or risky calls. */
-function mayThrow(cx: LintContext, c: CallSite, depth: number): boolean {
-  if (PURE_CALLEES.test(cx.text(c.node.callee as Node))) return false;
+/** True when a call evidently can throw: it reaches a local function with a `throw` statement (two calls deep). */
+function throws(cx: LintContext, c: CallSite, depth: number): boolean {
   const b = c.binding;
   const fn = b?.decl ?? unwrap(b?.init);
-  if (!b || !fn || !cx.m.fns.has(fn) || depth > 2) return true;
+  if (!b || !fn || !cx.m.fns.has(fn) || depth > 2) return false;
   if ((cx.m.exits.get(fn) ?? []).some((e) => e.type === 'ThrowStatement')) return true;
-  return cx.m.calls.some((x) => ownerOf(cx.m, x) === fn && mayThrow(cx, x, depth + 1));
+  return cx.m.calls.some((x) => ownerOf(cx.m, x) === fn && throws(cx, x, depth + 1));
 }
+
+
 
 /** True when `node` sits in the finally block of a try statement whose block reaches past `after` (the acquire). */
 function inFinally(node: Node, program: Node, after: number): boolean {

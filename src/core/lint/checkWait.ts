@@ -33,7 +33,8 @@ export function checkWaits(cx: LintContext): void {
 
   for (const w of waits) {
     if (sideOf(w) === 'main') cx.report('wait-on-main-thread', w.node, {});
-    if (isSleep(cx, w)) continue;
+    // A wait whose result ('ok' / 'not-equal' / 'timed-out') is used is inspected deliberately.
+    if (isSleep(cx, w) || !resultUnused(w)) continue;
     if (!rechecked(cx, w)) {
       const sp = cx.statementParent(w);
       cx.report('wait-without-loop', w.node, { a: cx.text(w.args[0] ?? null), i: cx.text(w.args[1] ?? null) }, { fix: sp ? waitLoopFix(cx, w, sp.stmt) : null });
@@ -42,7 +43,8 @@ export function checkWaits(cx: LintContext): void {
 
   // Lost wake-ups: a store that changes a cell some thread waits on, with no notify after it.
   for (const s of m.atomics) {
-    if (s.op !== 'store' && s.op !== 'exchange') continue;
+    // An unlock is a store whose result nobody reads; an exchange whose old value is used is an acquire.
+    if ((s.op !== 'store' && s.op !== 'exchange') || !resultUnused(s)) continue;
     const waiter = waits.find((w) => !isSleep(cx, w) && sameCell(cx, w, s) && cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2])));
     if (!waiter) continue;
     const owner = ownerOf(m, s);
@@ -57,6 +59,12 @@ export function checkWaits(cx: LintContext): void {
       fix: sp ? notifyFix(cx, sp.stmt, arr, idx, locked ? '1' : null) : null,
     });
   }
+}
+
+/** True when the call is a statement of its own (its value is discarded). */
+function resultUnused(c: AtomicsCall): boolean {
+  const parent = c.ancestors[c.ancestors.length - 1];
+  return parent?.type === 'ExpressionStatement';
 }
 
 /** The `sleep(ms)` idiom: waiting on a private, fresh array nobody else touches. */

@@ -3,13 +3,16 @@
  * one that stores the free value and notifies) and the regions guarded by their calls, so plain
  * accesses inside a critical section are not flagged.
  */
-import type { Node } from './ast';
+import { isFunction, unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { ownerOf, type AtomicsCall, type CallSite, type Site } from './model';
 
 const ACQUIRE_OPS = new Set(['compareExchange', 'exchange']);
 const RELEASE_OPS = new Set(['store', 'exchange', 'sub', 'add', 'and', 'or', 'xor', 'compareExchange']);
 const RELEASE_NAME = /unlock|release|leave|exit|free|post|signal|give|drop/i;
+/** Call names that read as taking / giving back a lock, for helpers defined in another file. */
+const ACQUIRE_CALL = /^(?!try)(lock|acquire|enter|take)([A-Z_0-9]\w*)?$|^[a-z]\w*(Lock|Acquire)$/;
+const RELEASE_CALL = /^(unlock|release|leave|give)([A-Z_0-9]\w*)?$|^[a-z]\w*(Unlock|Release)$/;
 
 /** A lock or unlock event inside one function: a helper call or an inline acquire loop / release store. */
 interface LockEvent {
@@ -45,8 +48,9 @@ export class LockModel {
     for (const [fn, calls] of byFn) {
       const info = m.fns.get(fn);
       if (!info?.name) continue;
-      const acquire = calls.some((c) => ACQUIRE_OPS.has(c.op) && c.loops.length > 0);
       const notifies = calls.some((c) => c.op === 'notify');
+      // A CAS/exchange retry loop (mutex, spinlock), or a wait loop that never notifies (ticket lock, semaphore down).
+      const acquire = calls.some((c) => c.loops.length > 0 && (ACQUIRE_OPS.has(c.op) || (c.op === 'wait' && !notifies)));
       const stores = calls.some((c) => RELEASE_OPS.has(c.op) && c.loops.length === 0);
       if (acquire && !(notifies && RELEASE_NAME.test(info.name))) {
         this.acquireFns.add(fn);
@@ -61,7 +65,8 @@ export class LockModel {
       const list = this.callsByName.get(c.name);
       if (list) list.push(c);
       else this.callsByName.set(c.name, [c]);
-      const kind = this.acquireNames.has(c.name) ? 'acquire' : this.releaseNames.has(c.name) ? 'release' : null;
+      let kind: 'acquire' | 'release' | null = this.acquireNames.has(c.name) ? 'acquire' : this.releaseNames.has(c.name) ? 'release' : null;
+      if (!kind && !this.definedHere(c)) kind = ACQUIRE_CALL.test(c.name) ? 'acquire' : RELEASE_CALL.test(c.name) ? 'release' : null;
       if (kind && !this.isHelper(ownerOf(m, c))) this.addEvent(ownerOf(m, c), { at: c.node.start, end: c.node.end, kind, node: c.node, key: this.callKey(c.node), name: c.name });
     }
     // Inline locks: an acquire loop on compareExchange/exchange and a later store to the same cell.
@@ -82,6 +87,13 @@ export class LockModel {
     for (const list of this.events.values()) list.sort((a, b) => a.at - b.at);
   }
 
+  /** True when the callee is a function of this file (then its body, not its name, says what it does). */
+  private definedHere(c: CallSite): boolean {
+    const b = c.binding;
+    if (!b) return false;
+    return b.kind === 'function' || (b.init !== null && isFunction(unwrap(b.init) ?? b.node));
+  }
+
   /** True for an acquire or release helper function. */
   isHelper(fn: Node): boolean {
     return this.acquireFns.has(fn) || this.releaseFns.has(fn);
@@ -93,9 +105,9 @@ export class LockModel {
   }
 
   /** True when a site sits between an acquire and its release, or in a function only called from such places. */
-  guarded(s: Site, depth = 0): boolean {
+  guarded(s: Site, depth = 0, insideHelpers = true): boolean {
     const owner = ownerOf(this.cx.m, s);
-    if (this.isHelper(owner)) return true;
+    if (insideHelpers && this.isHelper(owner)) return true;
     if (this.inRegion(owner, s.node.start)) return true;
     if (depth > 3) return false;
     // Walk outwards: a callback defined inside a critical section, or a helper only called from ones.

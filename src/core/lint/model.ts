@@ -61,6 +61,8 @@ export interface FileModel {
   messageHandlers: Set<Node>;
   /** Functions run after another thread finished or answered ('exit'/'error'/'message' listeners, `.then`). */
   joinCallbacks: Set<Node>;
+  /** Functions run after another thread exited (`worker.on('exit')`): joined, whichever thread runs them. */
+  exitCallbacks: Set<Node>;
   /** `this.x = v` / `obj.x = v` assignments by member text. */
   memberAssigned: Map<string, Node[]>;
   /** `new Worker(…)` sites. */
@@ -85,7 +87,7 @@ export function buildModel(source: string, program: Node): FileModel {
   const pendingAssign: { id: Node; right: Node }[] = [];
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
-    messageHandlers: new Set(), joinCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
+    messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
     checksMainThread: false, awaits: new Map(), exits: new Map(),
   };
   const ancestors: Node[] = [];
@@ -191,7 +193,11 @@ export function buildModel(source: string, program: Node): FileModel {
         if (ev.value === 'message') {
           m.messageHandlers.add(fn);
           m.joinCallbacks.add(fn);
-        } else if (ev.value === 'exit' || ev.value === 'error') m.joinCallbacks.add(fn);
+        } else if (ev.value === 'exit' || ev.value === 'error') {
+          m.joinCallbacks.add(fn);
+          const recv = unwrap(callee.object as Node);
+          if (ev.value === 'exit' && !(recv?.type === 'Identifier' && recv.name === 'process')) m.exitCallbacks.add(fn);
+        }
       }
       if ((name === 'then' || name === 'finally') && ev && isFunction(ev)) m.joinCallbacks.add(ev);
     }
