@@ -35,7 +35,7 @@ export const COLUMNS: Column[] = [
   { key: 'tpercall', label: 'percall', title: 'tottime / ncalls (s)', numeric: true, value: (r) => perCall(r.tottimeMs, r.ncalls), text: (r) => fmtSec(perCall(r.tottimeMs, r.ncalls)) },
   { key: 'cumtime', label: 'cumtime', title: 'time including callees (s)', numeric: true, value: (r) => r.cumtimeMs, text: (r) => fmtSec(r.cumtimeMs) },
   { key: 'cpercall', label: 'percall', title: 'cumtime / primitive calls (s)', numeric: true, value: (r) => perCall(r.cumtimeMs, r.primitiveCalls ?? r.ncalls), text: (r) => fmtSec(perCall(r.cumtimeMs, r.primitiveCalls ?? r.ncalls)) },
-  { key: 'location', label: 'filename:lineno(function)', title: 'where the function is', numeric: false, value: (r) => `${r.file}:${String(r.line).padStart(8, '0')}(${r.name})`, text: (r) => `${shortFile(r.file)}:${r.line}(${r.name || '(anonymous)'})` },
+  { key: 'location', label: 'filename:lineno(function)', title: 'where the function is', numeric: false, value: (r) => `${r.file}:${String(r.line).padStart(8, '0')}(${r.name})`, text: (r) => (r.file ? `${shortFile(r.file)}:${r.line}(${r.name || '(anonymous)'})` : `{${r.name}}`) },
 ];
 
 /** Public handle for tests and the host's showFunction. */

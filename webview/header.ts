@@ -50,7 +50,7 @@ export function createHeader(report: Report): HTMLElement {
     p.error ? h('div', { class: 'error-line' }, p.error) : null,
     stats,
     m.efficiencyTree ? efficiencyTree(report, m.efficiencyTree) : null,
-    m.parallelModel ? h('div', { class: 'model' }, h('span', { class: 'strong' }, `Parallel model: ${m.parallelModel.kind.replace('-', ' ')}`), m.parallelModel.evidence.length ? h('span', { class: 'muted' }, ` — ${m.parallelModel.evidence.join('; ')}`) : null) : null,
+    m.parallelModel ? h('details', { class: 'model' }, h('summary', {}, h('span', { class: 'strong' }, `Parallel model: ${m.parallelModel.kind.replace('-', ' ')}`)), m.parallelModel.evidence.length ? h('div', { class: 'muted' }, m.parallelModel.evidence.join('; ')) : null) : null,
     report.warnings.length ? h('ul', { class: 'warnings' }, ...report.warnings.map((w) => h('li', {}, w))) : null,
     h('div', { class: 'muted tool' }, `${report.tool.name} ${report.tool.version} · sampling: ${report.tool.backend} every ${report.tool.sampleIntervalUs} µs${report.tool.nodeVersion ? ` · node ${report.tool.nodeVersion}` : ''}`),
   );
@@ -86,6 +86,7 @@ function efficiencyTree(report: Report, t: EfficiencyTree): HTMLElement {
     bar('serialisation', t.serialisation, 'waiting on other threads: locks, waits, serial phases', 2, ''),
     bar('transfer', t.transfer, 'postMessage, structured clone, queues', 2, ''),
     h('div', { class: 'eff-side muted' }, `GC took ${fmtPct(t.gcShare, 1)} of thread time${t.profilerShare !== null ? `, the profiler ${fmtPct(t.profilerShare, 1)}` : ''} — not your code's fault.`),
-    t.explanations.length ? h('ul', { class: 'explanations' }, ...t.explanations.map((e) => h('li', {}, e))) : null,
+    // Long explanations fold away so the timeline stays on screen.
+    t.explanations.length ? h('details', { class: 'explanations', open: t.explanations.length <= 3 }, h('summary', {}, `Why, in ${t.explanations.length} sentence${t.explanations.length === 1 ? '' : 's'}`), h('ul', {}, ...t.explanations.map((e) => h('li', {}, e)))) : null,
   );
 }

@@ -99,6 +99,13 @@ export function modelFromColumns(tl: TimelineData, laneCount: number): TimelineM
   return finish({ laneCount, laneOffset, start, dur, state, stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: tl.labels ?? [], spanMs: 0, lod: [] });
 }
 
+/** Int16 copy of an Int32 column (TypedArray.set converts natively; .from iterates slowly). */
+function narrow(a: Int32Array): Int16Array {
+  const out = new Int16Array(a.length);
+  out.set(a);
+  return out;
+}
+
 /** Max of an array without spreading millions of arguments. */
 function maxOf(a: ArrayLike<number>): number {
   let m = -1;
@@ -162,7 +169,7 @@ export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineM
       if (end > maxEnd) maxEnd = end;
     }
   }
-  return finish({ laneCount, laneOffset, start, dur, state, stack: maxStack < 32767 ? Int16Array.from(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: maxEnd * msPerTick, lod: [] });
+  return finish({ laneCount, laneOffset, start, dur, state, stack: maxStack < 32767 ? narrow(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: maxEnd * msPerTick, lod: [] });
 }
 
 function finish(m: TimelineModel): TimelineModel {

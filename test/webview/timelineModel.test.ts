@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packTimeline } from '../../src/core/reportHtml';
-import { STATES, laneCoverage, labelOf, modelBytes, modelFromColumns, modelFromPacked, sliceAt } from '../../webview/timelineModel';
+import { STATES, laneCoverage, labelOf, modelBytes, modelFromColumns, modelFromOverview, modelFromPacked, sliceAt } from '../../webview/timelineModel';
 import { makeReport } from './makeReport';
 
 function unpack(report: ReturnType<typeof makeReport>) {
@@ -69,4 +69,26 @@ test('the model holds at most 24 bytes per slice including its LOD cache', () =>
   const { model } = unpack(report);
   const perSlice = modelBytes(model) / model.start.length;
   assert.ok(perSlice <= 24, `${perSlice.toFixed(1)} bytes per slice`);
+});
+
+test('the overview drawn before the slices load matches the full timeline', () => {
+  const report = makeReport({ threads: 4, events: 200_000, seed: 11 });
+  const { p, model } = unpack(report);
+  const overview = modelFromOverview(p)!;
+  assert.ok(overview.partial);
+  assert.equal(overview.lod.length, 4);
+  const width = 800;
+  const a = new Float32Array(width * STATES);
+  const b = new Float32Array(width * STATES);
+  for (let lane = 0; lane < 4; lane++) {
+    const pxMs = model.spanMs / width;
+    laneCoverage(overview, lane, 0, pxMs, width, a);
+    laneCoverage(model, lane, 0, pxMs, width, b);
+    let err = 0;
+    for (let k = 0; k < a.length; k++) err = Math.max(err, Math.abs(a[k]! - b[k]!) / pxMs);
+    assert.ok(err < 0.08, `lane ${lane}: max coverage difference ${err}`);
+    // Zoomed far in, the overview still answers (coarsely) instead of drawing nothing.
+    laneCoverage(overview, lane, model.spanMs / 2, pxMs / 100, width, a);
+    assert.ok(a.some((v) => v > 0));
+  }
 });
