@@ -4,8 +4,10 @@
  * whose startTime is on the hrtime µs clock; v8-profiler-next's 1-based frame positions are
  * turned into V8's 0-based ones so every chunk reads the same.
  */
+import { existsSync, statSync } from 'node:fs';
 import * as inspector from 'node:inspector';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { AgentOptions } from '../protocol/events';
 
 /** A started sampler. */
@@ -18,8 +20,34 @@ export interface CpuSampler {
   rotate(): any | null;
 }
 
+/**
+ * v8-profiler-next finds its binary with node-pre-gyp, which costs more than half the agent's
+ * start-up in every thread (measured). Its binary lives at a fixed place for this Node ABI, so
+ * load it directly and hand it to the package as its `lib/binding.js`; fall back to the
+ * package's own loader when the layout differs.
+ */
+function preloadBinding(pkgDir: string): void {
+  const bindingJs = join(pkgDir, 'lib', 'binding.js');
+  const req = createRequire(bindingJs);
+  if (req.cache[bindingJs] || !existsSync(bindingJs)) return;
+  const abiDir = `node-v${process.versions.modules}-${process.platform}-${process.arch}`;
+  const binary = join(pkgDir, 'build', 'binding', 'Release', abiDir, 'profiler.node');
+  if (!existsSync(binary)) return;
+  const m = new (Module as any)(bindingJs);
+  m.filename = bindingJs;
+  m.exports = req(binary);
+  m.loaded = true;
+  req.cache[bindingJs] = m;
+}
+
 function startV8ProfilerNext(path: string, intervalUs: number): CpuSampler {
   // A plain require of the absolute path: the native addon must not be bundled.
+  const pkgDir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
+  try {
+    preloadBinding(pkgDir);
+  } catch {
+    // the package's own loader will try (and say why it fails)
+  }
   const profiler = createRequire(path)(path);
   profiler.setGenerateType(1);
   profiler.setSamplingInterval(intervalUs);
