@@ -49,10 +49,16 @@ function packedBytes(p: PackedTimeline): Uint8Array {
   if (p.data) return decodeBase64(p.data);
   const bytes = new Uint8Array(p.byteLength);
   let at = 0;
+  // Decode each chunk straight into place where the browser can (no temporary buffers).
+  const setFromBase64 = (Uint8Array.prototype as unknown as { setFromBase64?: (s: string) => { written: number } }).setFromBase64;
   for (const el of Array.from(document.getElementsByClassName(p.dataClass ?? ''))) {
-    const part = decodeBase64(el.textContent ?? '');
-    bytes.set(part.subarray(0, Math.max(0, bytes.length - at)), at);
-    at += part.length;
+    const text = el.textContent ?? '';
+    if (setFromBase64) at += setFromBase64.call(bytes.subarray(at), text).written;
+    else {
+      const part = decodeBase64(text);
+      bytes.set(part.subarray(0, Math.max(0, bytes.length - at)), at);
+      at += part.length;
+    }
     el.remove();
   }
   if (at < p.byteLength) throw new Error('the page holds only part of the timeline');
