@@ -9,15 +9,11 @@ import { FunctionMapper, lastSeenUs, loadRun } from './load';
 import { analyseLocks } from './locks';
 import { computeMetrics } from './metrics';
 import { detectParallelModel } from './parallelModel';
+import { toolVersion } from './packageInfo';
 import { readProfileChunk } from './profile';
 import { analyseRaces } from './races';
 import type { LoadedRun, LoadedThread } from './runData';
 import { buildMessages, nodeStacks, StackInterner, ThreadSlices, threadOverlays, TimelineBuilder } from './timeline';
-
-/** This tool's version (esbuild defines PARPROF_VERSION; tests run from source). */
-export function toolVersion(): string {
-  return typeof PARPROF_VERSION === 'string' ? PARPROF_VERSION : '0.1.0';
-}
 
 /** Most timeline slices a report holds (over all threads); past it slices are summarised. */
 export const TIMELINE_BUDGET = 1_000_000;

@@ -9,7 +9,7 @@ import type { FunctionRow } from '../protocol/report';
 import { FunctionMapper } from './load';
 import { NodeKind, type ParsedProfile } from './profile';
 import type { LoadedThread } from './runData';
-import { packageRoot } from './runner';
+import { packageRoot } from './packageInfo';
 
 /** Name of the one frame that stands for all of the profiler's own code in a stack. */
 export const PROFILER_FRAME = '(profiler)';

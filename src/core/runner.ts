@@ -4,33 +4,16 @@
  * ~700 ms later). Writes run.json before and outcome.json after; never analyses.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { AGENT_OPTIONS_ENV, RUN_MANIFEST, RUN_OUTCOME, type AgentOptions, type RunManifest, type RunOutcome } from '../protocol/events';
 import { UserError, type ProfileOptions } from './api';
-import { toolVersion } from './analyse';
+import { packageRoot, toolVersion } from './packageInfo';
 
 const SCRIPT_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 const KILL_GRACE_MS = 700;
 const STDERR_TAIL = 8192;
-
-/** This package's root (holds package.json and out/), found from this file's location. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'parallel-profiler') return dir;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  return resolve(__dirname, '..', '..');
-}
 
 /** Absolute path of the bundled agent preload. */
 export function agentPath(): string {
