@@ -6,6 +6,22 @@
  * acquisition it let in, as Go's mutex profile does. Also the notify → wait wake-up arrows.
  */
 import { AtomOp, WaitResult } from '../protocol/events';
+
+// Local copies: a const enum read through a transpiled module (tsx, tests) is a getter call per use.
+const OP_ADD = AtomOp.Add as number;
+const OP_AND = AtomOp.And as number;
+const OP_CASFAIL = AtomOp.CasFail as number;
+const OP_CASOK = AtomOp.CasOk as number;
+const OP_EXCHANGE = AtomOp.Exchange as number;
+const OP_LOAD = AtomOp.Load as number;
+const OP_NOTIFY = AtomOp.Notify as number;
+const OP_OR = AtomOp.Or as number;
+const OP_STORE = AtomOp.Store as number;
+const OP_SUB = AtomOp.Sub as number;
+const OP_WAIT = AtomOp.Wait as number;
+const OP_WAITASYNC = AtomOp.WaitAsync as number;
+const OP_XOR = AtomOp.Xor as number;
+const WAIT_OK = WaitResult.Ok as number;
 import type { DeadlockReport, LockReport, LockSite, TimelineData } from '../protocol/report';
 import type { LoadedRun, LoadedThread } from './runData';
 import { RunIndex } from './hbSites';
@@ -44,6 +60,8 @@ interface ThreadState {
   undo: boolean;
 }
 
+const ROLE_CODE = { acquire: 0, wait: 1, release: 2 } as const;
+
 /** Accumulates one lock's numbers and sites. */
 class LockStats {
   acquisitions = 0;
@@ -53,20 +71,33 @@ class LockStats {
   holdUs = 0;
   releases: { us: number; op: AtomicOp }[] = [];
   delays: { us: number; delay: number; thread: LoadedThread }[] = [];
+  /** Rows by "thread|role|file|line" (what the report shows), reached per op through a numeric cache. */
   private readonly sites = new Map<string, LockSite>();
+  private readonly bySite = new Map<LoadedThread, Map<number, LockSite>>();
 
   constructor(private readonly index: RunIndex) {}
 
   site(op: AtomicOp, role: LockSite['role'], waitUs: number): void {
+    const row = this.row(op, role);
+    row.count++;
+    row.waitMs += waitUs / 1000;
+  }
+
+  private row(op: AtomicOp, role: LockSite['role']): LockSite {
+    let cache = this.bySite.get(op.thread);
+    if (!cache) this.bySite.set(op.thread, (cache = new Map()));
+    const ck = op.site * 4 + ROLE_CODE[role];
+    let row = cache.get(ck);
+    if (row) return row;
     const s = this.index.site(op.thread, op.site);
     const key = `${op.thread.id}|${role}|${s?.file}|${s?.line}`;
-    let row = this.sites.get(key);
+    row = this.sites.get(key);
     if (!row) {
       row = { threadId: op.thread.id, role, file: s?.file ?? '<unknown>', line: s?.line ?? 0, count: 0, waitMs: 0 };
       this.sites.set(key, row);
     }
-    row.count++;
-    row.waitMs += waitUs / 1000;
+    cache.set(ck, row);
+    return row;
   }
 
   /** Charges each contended acquisition's delay to the release that let it in (Go-style). */
@@ -82,9 +113,7 @@ class LockStats {
       }
       for (let k = lo - 1; k >= 0; k--) {
         if (rel[k]!.op.thread === d.thread) continue;
-        const s = this.index.site(rel[k]!.op.thread, rel[k]!.op.site);
-        const row = this.sites.get(`${rel[k]!.op.thread.id}|release|${s?.file}|${s?.line}`);
-        if (row) row.waitMs += d.delay / 1000;
+        this.row(rel[k]!.op, 'release').waitMs += d.delay / 1000;
         break;
       }
     }
@@ -145,15 +174,15 @@ const count = (ops: AtomicOp[], pred: (o: AtomicOp) => boolean): number => ops.r
 /** Value after an RMW op applied to `old` with operand `val`, or null for non-RMW ops. */
 function after(op: number, old: number, val: number): number | null {
   switch (op) {
-    case AtomOp.Add:
+    case OP_ADD:
       return old + val;
-    case AtomOp.Sub:
+    case OP_SUB:
       return old - val;
-    case AtomOp.And:
+    case OP_AND:
       return old & val;
-    case AtomOp.Or:
+    case OP_OR:
       return old | val;
-    case AtomOp.Xor:
+    case OP_XOR:
       return old ^ val;
     default:
       return null;
@@ -163,14 +192,14 @@ function after(op: number, old: number, val: number): number | null {
 /** Recognises the lock shape of one location and replays it; null when it is not a lock. */
 function analyseLocation(loc: Location, all: Location[], index: RunIndex, holds: HoldEvent[]): LockReport | null {
   const ops = loc.ops;
-  const casOk = ops.filter((o) => o.op === AtomOp.CasOk);
-  const hasWait = ops.some((o) => o.op === AtomOp.Wait || o.op === AtomOp.WaitAsync);
-  const xchg = count(ops, (o) => o.op === AtomOp.Exchange);
+  const casOk = ops.filter((o) => o.op === OP_CASOK);
+  const hasWait = ops.some((o) => o.op === OP_WAIT || o.op === OP_WAITASYNC);
+  const xchg = count(ops, (o) => o.op === OP_EXCHANGE);
   let shape: string;
   let classify: (o: AtomicOp, st: ThreadState) => Role;
   const decrementing = count(casOk, (o) => o.res > 0 && o.val === o.res - 1);
-  const subAcquires = count(ops, (o) => o.op === AtomOp.Sub && o.res - o.val >= 0);
-  const adds = count(ops, (o) => o.op === AtomOp.Add && o.val > 0);
+  const subAcquires = count(ops, (o) => o.op === OP_SUB && o.res - o.val >= 0);
+  const adds = count(ops, (o) => o.op === OP_ADD && o.val > 0);
   if (casOk.length > 0 && decrementing * 2 > casOk.length && (adds > 0 || casOk.some((o) => o.res > 1))) {
     shape = 'semaphore';
     classify = semaphoreRole;
@@ -179,10 +208,10 @@ function analyseLocation(loc: Location, all: Location[], index: RunIndex, holds:
     if (casOk.length > 0 && count(casOk, (o) => o.res === free) * 2 < casOk.length) return null; // a CAS counter, not a lock
     // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
     // this run never contended it; a bare exchange/CAS + store lock is a spin lock.
-    const futexish = hasWait || ops.some((o) => o.op === AtomOp.Notify || o.op === AtomOp.Sub);
+    const futexish = hasWait || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
     shape = futexish ? 'mutex' : 'spinlock';
     classify = (o) => mutexRole(o, free);
-  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === AtomOp.Sub && o.val !== 1)) {
+  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1)) {
     shape = 'semaphore';
     classify = semaphoreRole;
   } else {
@@ -195,8 +224,8 @@ function analyseLocation(loc: Location, all: Location[], index: RunIndex, holds:
     if (!st) states.set(o.thread, (st = { held: [], firstTryUs: null, waitUs: 0, undo: false }));
     const role = classify(o, st);
     if (role === 'wait') {
-      stats.site(o, 'wait', o.op === AtomOp.Wait ? o.dur : 0);
-      if (o.op === AtomOp.Wait) {
+      stats.site(o, 'wait', o.op === OP_WAIT ? o.dur : 0);
+      if (o.op === OP_WAIT) {
         stats.waitUs += o.dur;
         st.waitUs += o.dur;
       }
@@ -240,20 +269,20 @@ function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, 
 
 function mutexRole(o: AtomicOp, free: number): Role {
   switch (o.op) {
-    case AtomOp.CasOk:
+    case OP_CASOK:
       return o.res === free && o.val !== free ? 'acq' : 'try';
-    case AtomOp.CasFail:
+    case OP_CASFAIL:
       return 'try';
-    case AtomOp.Exchange:
+    case OP_EXCHANGE:
       if (o.res === free && o.val !== free) return 'acq';
       if (o.val === free && o.res !== free) return 'rel';
       return o.val !== free ? 'try' : null;
-    case AtomOp.Store:
+    case OP_STORE:
       return o.val === free ? 'rel' : null;
-    case AtomOp.Load:
+    case OP_LOAD:
       return o.res !== free ? 'try' : null; // test-and-test-and-set spinning on a held lock
-    case AtomOp.Wait:
-    case AtomOp.WaitAsync:
+    case OP_WAIT:
+    case OP_WAITASYNC:
       return 'wait';
     default: {
       const v = after(o.op, o.res, o.val);
@@ -264,22 +293,22 @@ function mutexRole(o: AtomicOp, free: number): Role {
 
 function semaphoreRole(o: AtomicOp, st: ThreadState): Role {
   switch (o.op) {
-    case AtomOp.CasOk:
+    case OP_CASOK:
       return o.val < o.res ? 'acq' : o.val > o.res ? 'rel' : null;
-    case AtomOp.CasFail:
+    case OP_CASFAIL:
       return 'try';
-    case AtomOp.Sub:
+    case OP_SUB:
       if (o.res - o.val >= 0) return 'acq';
       st.undo = true; // went negative: the thread adds it back and waits
       return 'try';
-    case AtomOp.Add:
+    case OP_ADD:
       if (st.undo) {
         st.undo = false;
         return null;
       }
       return o.val > 0 ? 'rel' : null;
-    case AtomOp.Wait:
-    case AtomOp.WaitAsync:
+    case OP_WAIT:
+    case OP_WAITASYNC:
       return 'wait';
     default:
       return null;
@@ -293,11 +322,11 @@ function semaphoreRole(o: AtomicOp, st: ThreadState): Role {
  */
 function ticketLock(loc: Location, all: Location[], index: RunIndex, allHolds: HoldEvent[]): LockReport | null {
   const ops = loc.ops;
-  if (!ops.some((o) => o.op === AtomOp.Add) || !ops.some((o) => o.op === AtomOp.Load)) return null;
+  if (!ops.some((o) => o.op === OP_ADD) || !ops.some((o) => o.op === OP_LOAD)) return null;
   const tickets = new Map<LoadedThread, AtomicOp[]>();
   for (const other of all) {
     if (other.buffer !== loc.buffer || other.off === loc.off) continue;
-    for (const o of other.ops) if (o.op === AtomOp.Add && o.val > 0) (tickets.get(o.thread) ?? tickets.set(o.thread, []).get(o.thread)!).push(o);
+    for (const o of other.ops) if (o.op === OP_ADD && o.val > 0) (tickets.get(o.thread) ?? tickets.set(o.thread, []).get(o.thread)!).push(o);
   }
   const stats = new LockStats(index);
   const holds: HoldEvent[] = [];
@@ -310,11 +339,11 @@ function ticketLock(loc: Location, all: Location[], index: RunIndex, allHolds: H
     let from = 0;
     for (let k = 0; k < list.length; k++) {
       const rel = list[k]!;
-      if (rel.op !== AtomOp.Add || rel.val <= 0) continue;
+      if (rel.op !== OP_ADD || rel.val <= 0) continue;
       adds++;
       const v = rel.res;
       let acqAt = -1;
-      for (let q = k - 1; q >= from && acqAt < 0; q--) if (list[q]!.op === AtomOp.Load && list[q]!.res === v) acqAt = q;
+      for (let q = k - 1; q >= from && acqAt < 0; q--) if (list[q]!.op === OP_LOAD && list[q]!.res === v) acqAt = q;
       const took = mine.some((t) => t.res === v && t.seq < rel.seq);
       if (acqAt < 0 || !took) {
         from = k + 1;
@@ -323,14 +352,14 @@ function ticketLock(loc: Location, all: Location[], index: RunIndex, allHolds: H
       const st: ThreadState = { held: [], firstTryUs: null, waitUs: 0, undo: false };
       for (let q = from; q < acqAt; q++) {
         const o = list[q]!;
-        if (o.op === AtomOp.Wait || o.op === AtomOp.WaitAsync) {
-          stats.site(o, 'wait', o.op === AtomOp.Wait ? o.dur : 0);
-          if (o.op === AtomOp.Wait) {
+        if (o.op === OP_WAIT || o.op === OP_WAITASYNC) {
+          stats.site(o, 'wait', o.op === OP_WAIT ? o.dur : 0);
+          if (o.op === OP_WAIT) {
             stats.waitUs += o.dur;
             st.waitUs += o.dur;
           }
           st.firstTryUs ??= o.us;
-        } else if (o.op === AtomOp.Load && o.res !== v) st.firstTryUs ??= o.us;
+        } else if (o.op === OP_LOAD && o.res !== v) st.firstTryUs ??= o.us;
       }
       acquire(stats, st, list[acqAt]!, loc, holds);
       stats.holdUs += rel.us - list[acqAt]!.us;
@@ -391,12 +420,12 @@ function wakeups(locations: Location[], originUs: number): TimelineData['wakeups
   const out: TimelineData['wakeups'] = [];
   for (const loc of locations) {
     const waits = loc.ops
-      .filter((o) => (o.op === AtomOp.Wait || o.op === AtomOp.WaitAsync) && o.res === WaitResult.Ok)
+      .filter((o) => (o.op === OP_WAIT || o.op === OP_WAITASYNC) && o.res === WAIT_OK)
       .sort((a, b) => a.us + a.dur - (b.us + b.dur) || a.lane - b.lane);
     if (waits.length === 0) continue;
     const used = new Uint8Array(waits.length);
     for (const n of loc.ops) {
-      if (n.op !== AtomOp.Notify) continue;
+      if (n.op !== OP_NOTIFY) continue;
       // A notify that found nobody parked can still have ended a wait the agent slices into
       // short waits (for its watchdog): one wait in progress across the notify is its wake-up.
       const limit = n.res > 0 ? n.res : 1;
