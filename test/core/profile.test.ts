@@ -140,3 +140,23 @@ test('bad entry files are refused with one sentence before anything runs', async
   await assert.rejects(profileProgram(opts('notes.txt')), /not a JavaScript or TypeScript file/);
   await assert.rejects(profileProgram({ ...opts('fib.js'), node: '/nonexistent/node' }), /cannot run "\/nonexistent\/node"/);
 });
+
+test('nested workers and a forked process: ids, kinds, parents and per-thread counts', T, async () => {
+  const { report: r } = await profileFixture('family.js');
+  assertValidReport(r);
+  const by = (name: string, kind: string) => r.threads.find((t) => t.name === name && t.kind === kind)!;
+  const outer = by('outer', 'worker');
+  const inner = by('inner', 'worker');
+  const child = r.threads.find((t) => t.kind === 'process')!;
+  assert.ok(outer && inner && child, r.threads.map((t) => `${t.id}:${t.name}:${t.kind}`).join(' '));
+  assert.equal(r.threads.length, 4);
+  assert.equal(outer.parentId, 0);
+  assert.equal(inner.parentId, outer.id);
+  assert.equal(child.id, 10000, 'threads of the first forked process are numbered from 10000');
+  assert.equal(child.parentId, 0);
+  assert.notEqual(child.pid, r.threads[0]!.pid);
+  assert.equal(fnRow(r, outer.id, 'leaf').ncalls, 1);
+  assert.equal(fnRow(r, inner.id, 'leaf').ncalls, 2);
+  assert.equal(fnRow(r, child.id, 'leaf').ncalls, 4);
+  assert.equal(fnRow(r, -1, 'leaf').ncalls, 7);
+});
