@@ -119,57 +119,89 @@ export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineM
   const laneCount = p.laneCounts.length;
   const laneOffset = new Int32Array(laneCount + 1);
   for (let l = 0; l < laneCount; l++) laneOffset[l + 1] = laneOffset[l]! + p.laneCounts[l]!;
-  const start = new Float64Array(n);
-  const dur = new Float32Array(n);
-  const state = new Uint8Array(n);
-  const stack = new Int32Array(n);
-  const li: number[] = [];
-  const lv: number[] = [];
+  const cols: Columns = { start: new Float64Array(n), dur: new Float32Array(n), state: new Uint8Array(n), stack: new Int32Array(n), li: [], lv: [] };
+  const cur: Cursor = { at: 0, end: 0, st: -1, maxStack: -1, maxEnd: 0, len: Math.min(bytes.length, p.byteLength) };
   const msPerTick = p.tickUs / 1000;
-  const len = Math.min(bytes.length, p.byteLength);
-  let at = 0;
-  let maxStack = -1;
-  let maxEnd = 0;
   for (let l = 0; l < laneCount; l++) {
-    let end = p.laneStartTicks[l] ?? 0;
-    let st = -1;
-    for (let i = laneOffset[l]!; i < laneOffset[l + 1]!; i++) {
-      if (at >= len) throw new Error('the packed timeline is truncated');
-      const h = bytes[at++]!;
-      let s = end;
-      if (h & 4) {
-        // Varints inline: most values fit one or two bytes.
-        let b = bytes[at++]!;
-        let v = b & 127;
-        for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
-        s += v % 2 ? -(v + 1) / 2 : v / 2;
-      }
-      let b = bytes[at++]!;
-      let d = b & 127;
-      for (let mul = 128; b & 128; mul *= 128) d += ((b = bytes[at++]!) & 127) * mul;
-      if (h & 8) {
-        b = bytes[at++]!;
-        let v = b & 127;
-        for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
-        st = v - 1;
-        if (st > maxStack) maxStack = st;
-      }
-      if (h & 16) {
-        b = bytes[at++]!;
-        let v = b & 127;
-        for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
-        li.push(i);
-        lv.push(v - 1);
-      }
-      start[i] = s * msPerTick;
-      dur[i] = d * msPerTick;
-      state[i] = h & 3;
-      stack[i] = st;
-      end = s + d;
-      if (end > maxEnd) maxEnd = end;
-    }
+    cur.end = p.laneStartTicks[l] ?? 0;
+    cur.st = -1;
+    // Small blocks: V8 optimises a function called many times far better than one long loop
+    // (measured: ~100× in Chromium, where the single loop stayed unoptimised).
+    for (let i = laneOffset[l]!; i < laneOffset[l + 1]!; i += DECODE_BLOCK) decodeBlock(bytes, cur, i, Math.min(i + DECODE_BLOCK, laneOffset[l + 1]!), msPerTick, cols);
   }
-  return finish({ laneCount, laneOffset, start, dur, state, stack: maxStack < 32767 ? narrow(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: maxEnd * msPerTick, lod: [] });
+  const { start, dur, state, stack, li, lv } = cols;
+  return finish({ laneCount, laneOffset, start, dur, state, stack: cur.maxStack < 32767 ? narrow(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: cur.maxEnd * msPerTick, lod: [] });
+}
+
+const DECODE_BLOCK = 16384;
+
+/** Decoder state carried from block to block. */
+interface Cursor {
+  at: number;
+  end: number;
+  st: number;
+  maxStack: number;
+  maxEnd: number;
+  len: number;
+}
+
+interface Columns {
+  start: Float64Array;
+  dur: Float32Array;
+  state: Uint8Array;
+  stack: Int32Array;
+  li: number[];
+  lv: number[];
+}
+
+/** Decodes slices [i0, i1) of one lane from the stream (see PackedTimeline). */
+function decodeBlock(bytes: Uint8Array, cur: Cursor, i0: number, i1: number, msPerTick: number, cols: Columns): void {
+  const { start, dur, state, stack } = cols;
+  let at = cur.at;
+  let end = cur.end;
+  let st = cur.st;
+  let maxEnd = cur.maxEnd;
+  if (at + (i1 - i0) * 2 > cur.len) throw new Error('the packed timeline is truncated');
+  for (let i = i0; i < i1; i++) {
+    const h = bytes[at++]!;
+    let s = end;
+    let b: number;
+    if (h & 4) {
+      // Varints inline: most values fit one or two bytes.
+      b = bytes[at++]!;
+      let v = b & 127;
+      for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
+      s += v % 2 ? -(v + 1) / 2 : v / 2;
+    }
+    b = bytes[at++]!;
+    let d = b & 127;
+    for (let mul = 128; b & 128; mul *= 128) d += ((b = bytes[at++]!) & 127) * mul;
+    if (h & 8) {
+      b = bytes[at++]!;
+      let v = b & 127;
+      for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
+      st = v - 1;
+      if (st > cur.maxStack) cur.maxStack = st;
+    }
+    if (h & 16) {
+      b = bytes[at++]!;
+      let v = b & 127;
+      for (let mul = 128; b & 128; mul *= 128) v += ((b = bytes[at++]!) & 127) * mul;
+      cols.li.push(i);
+      cols.lv.push(v - 1);
+    }
+    start[i] = s * msPerTick;
+    dur[i] = d * msPerTick;
+    state[i] = h & 3;
+    stack[i] = st;
+    end = s + d;
+    if (end > maxEnd) maxEnd = end;
+  }
+  if (at > cur.len) throw new Error('the packed timeline is truncated');
+  cur.at = at;
+  cur.end = end;
+  cur.st = st;
+  cur.maxEnd = maxEnd;
 }
 
 function finish(m: TimelineModel): TimelineModel {
