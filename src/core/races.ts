@@ -47,7 +47,8 @@ export function analyseRaces(run: LoadedRun): RaceReport[] {
   const pending = new Map<string, PendingRace>();
   const byPid = new Map<number, LoadedThread[]>();
   for (const t of run.threads) {
-    if (t.segs.length === 0) continue;
+    // A thread without a vector-clock slot (detection off or past the agent's thread cap) cannot be ordered.
+    if (t.segs.length === 0 || (t.tidx ?? t.segs[0]!.self) < 0) continue;
     const list = byPid.get(t.pid) ?? [];
     list.push(t);
     byPid.set(t.pid, list);

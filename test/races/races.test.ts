@@ -242,3 +242,12 @@ test('the result does not depend on the order threads were loaded in', () => {
   );
   assert.deepEqual(b, a);
 });
+
+test('a thread without a clock slot is left out instead of producing nonsense', () => {
+  const { main, w1, w2 } = twoWorkers();
+  w2.tidx = null;
+  segment(w1, { 0: 1, 1: 1 }, [[0, 0, 4, W, 20]]);
+  const seg = segment(w2, {}, [[0, 0, 4, W, 30]]);
+  seg.self = -1;
+  assert.deepEqual(analyseRaces(run(main, w1, w2)), []);
+});
