@@ -329,7 +329,7 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
     communicationEfficiency:
       `The busiest thread, ${threadName(slowest.info)}, worked ${pct(communication)} of the wall time; ` +
       `the rest it spent waiting or moving data.`,
-    serialisation: serialisationSentence(report, ts, serialisation),
+    serialisation: serialisationSentence(report, ts, serialisation, window),
     transfer: transferSentence(report, ts, transferMs, transfer),
     serialFraction:
       osf === null
@@ -459,10 +459,13 @@ function loadBalanceSentence(
   );
 }
 
-function serialisationSentence(report: Report, ts: ThreadTimes[], value: number): string {
+function serialisationSentence(report: Report, ts: ThreadTimes[], value: number, window: Interval): string {
   const n = ts.length;
   const blocked = ts.reduce((s, t) => s + t.blocked, 0) / n;
-  const notAlive = ts.reduce((s, t) => s + Math.max(0, report.wallMs - (t.info.endMs - t.info.startMs)), 0) / n;
+  // Within the analysed window: time before the thread existed or after it ended.
+  const span = window[1] - window[0];
+  const alive = (t: ThreadTimes) => Math.max(0, Math.min(window[1], t.info.endMs) - Math.max(window[0], t.info.startMs));
+  const notAlive = ts.reduce((s, t) => s + Math.max(0, span - alive(t)), 0) / n;
   const idle = ts.reduce((s, t) => s + t.idle, 0) / n;
   const parts: string[] = [];
   const lock = [...report.locks].sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs))[0];
