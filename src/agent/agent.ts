@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as wt from 'node:worker_threads';
 import { SITE_FID_SCALE, type AgentOptions, type ExitRecord } from '../protocol/events';
@@ -22,7 +22,8 @@ import { EventWriter, nowUs } from './writer';
 
 /** True when `entry` will load as an ES module (.mjs/.mts, or .js/.ts under "type": "module"). */
 function isEsmEntry(entry: string | null): boolean {
-  if (!entry || !isAbsolute(entry)) return false;
+  if (!entry) return false;
+  if (!isAbsolute(entry)) entry = resolve(entry);
   if (/\.m[jt]s$/.test(entry)) return true;
   if (/\.c[jt]s$/.test(entry)) return false;
   for (let dir = dirname(entry); ; dir = dirname(dir)) {
@@ -183,10 +184,13 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   const registry = new ModuleRegistry(ctx, ext);
   registry.install();
 
-  installCjsHook(options, agentDir, st.warn);
-  // Each register() starts a hooks thread and waits for it. The main thread always registers
-  // (any program may import ESM); a worker only when its entry is an ES module.
-  if (typeof (Module as any).register === 'function' && (isMain || isEsmEntry(spawn?.entry ?? null))) {
+  // Each register() starts a hooks thread and waits for it (about one Node start-up), so a
+  // thread registers only once it may load an ES module: its entry is one, or code it compiles
+  // (any CommonJS module, node_modules included, or eval-worker code) contains `import(`.
+  let hooksRegistered = false;
+  const registerEsmHooks = (): void => {
+    if (hooksRegistered || typeof (Module as any).register !== 'function') return;
+    hooksRegistered = true;
     try {
       wt.setEnvironmentData(ENV_HOOKS, 1);
       (Module as any).register(pathToFileURL(join(agentDir, 'agent-hooks.mjs')).href, { data: { options, agentDir } });
@@ -195,7 +199,10 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     } finally {
       wt.setEnvironmentData(ENV_HOOKS, undefined as any);
     }
-  }
+  };
+  const entry = isMain ? (process.argv[1] ?? null) : (spawn?.entry ?? null);
+  if (isEsmEntry(entry) || spawn?.dynamicImport) registerEsmHooks();
+  installCjsHook(options, agentDir, st.warn, registerEsmHooks);
 
   messages = new MessageTracker(st, spawn?.parentTid ?? null);
   messages.install();

@@ -11,11 +11,13 @@ import { isTypeScript, shouldInstrument } from './instrumentable';
 import { transformSource } from './transform/index';
 import { loadStripTypes } from './tsLoader';
 
-/** Install the CommonJS hooks; `warn` receives transform warnings. */
-export function installCjsHook(options: AgentOptions, agentDir: string, warn: (msg: string) => void): void {
+/** Install the CommonJS hooks; `warn` receives transform warnings, `onDynamicImport` hears of code that contains `import(`. */
+export function installCjsHook(options: AgentOptions, agentDir: string, warn: (msg: string) => void, onDynamicImport: () => void): void {
   const proto = (Module as any).prototype;
   const origCompile: (content: string, filename: string, ...rest: unknown[]) => unknown = proto._compile;
   proto._compile = function compile(this: unknown, content: string, filename: string, ...rest: unknown[]) {
+    // This module may import() an ES module: the ESM hooks must be in place before it runs.
+    if (typeof content === 'string' && content.includes('import(')) onDynamicImport();
     if (typeof content === 'string' && typeof filename === 'string' && shouldInstrument(filename, options, agentDir)) {
       const out = transformSource({ source: content, file: filename, url: pathToFileURL(filename).href, isModule: false, options });
       if (out.warning) warn(out.warning);

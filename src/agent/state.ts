@@ -20,6 +20,8 @@ export interface SpawnData {
   /** Int32Array slots: [0] child agent ready, [1] child flushed on request. */
   ctl: SharedArrayBuffer;
   ext: unknown;
+  /** Eval-worker code that contains `import(` (the child registers the ESM hooks at once). */
+  dynamicImport: boolean;
 }
 
 /** Slots of a child's control array. */

@@ -81,6 +81,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
         name: typeof (opts as any)?.name === 'string' ? (opts as any).name : null,
         ctl: ctl.buffer as SharedArrayBuffer,
         ext: extData,
+        dynamicImport: isEval && typeof filename === 'string' && filename.includes('import('),
       };
       wt.setEnvironmentData(ENV_SPAWN, spawn as any);
       super(code, opts);

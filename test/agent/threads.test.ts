@@ -79,6 +79,24 @@ describe('agent: threads', () => {
     assert.deepEqual(callsOf(threadByTid(run, 0), 'cycle-a.mjs', 'early'), [1, 1]);
   });
 
+  it('registers the ES module hooks lazily, when CommonJS or eval code uses import()', async () => {
+    const run = await runAgent('dyn-import.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'main fib 13\neval worker fib 8\n');
+    const main = threadByTid(run, 0);
+    assert.deepEqual(callsOf(main, 'esm-lib.mjs', 'fib'), [41, 1]);
+    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    assert.deepEqual(callsOf(worker, 'esm-lib.mjs', 'fib'), [25, 1]);
+  });
+
+  it('starts no ES module hooks thread for CommonJS that never imports ESM', async () => {
+    const run = await runAgent('plain-cjs.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, runPlain('plain-cjs.js').stdout);
+    assert.match(run.stdout, /worker thread 1 1/);
+    assert.equal(recordsOf(threadByTid(run, 0), 'spawn')[0]?.childTid, 1);
+  });
+
   it('covers eval workers, nested workers and URL workers', async () => {
     const run = await runAgent('threads.js');
     assert.equal(run.code, 0, run.stderr);
