@@ -152,8 +152,9 @@ export function transformSource(input: TransformInput): TransformOutput {
   let ast: Program;
   try {
     ast = parseProgram(input.source, input.isModule);
-  } catch {
-    return { code: null };
+  } catch (e) {
+    // Node reports real syntax errors itself; this only says why the module has no counts.
+    return { code: null, warning: `${input.file} runs uninstrumented: the profiler could not parse it (${e instanceof Error ? e.message : String(e)})` };
   }
   const shared = input.options.races || input.options.locks;
   try {
