@@ -18,6 +18,7 @@ import { startSampler } from './sampler';
 import { createSharedExtension } from './shared/index';
 import { ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
 import { flushAllThreads, installThreadHooks, listenForFlushRequests } from './threads';
+import { errorText, installExitPaths } from './lifecycle';
 import { EventWriter, nowUs } from './writer';
 
 /** True when `entry` will load as an ES module (.mjs/.mts, or .js/.ts under "type": "module"). */
@@ -39,14 +40,6 @@ function isEsmEntry(entry: string | null): boolean {
 /** Default period of CPU profile chunks (ms). */
 const PROFILE_CHUNK_MS = 10_000;
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
-  try {
-    return String(e);
-  } catch {
-    return 'non-printable error';
-  }
-}
 
 /** Start profiling this thread with `options` (JSON text kept for forked children). */
 export function startAgent(options: AgentOptions, optionsJson: string, agentFile: string): void {
@@ -216,43 +209,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     st.warn(`gc tracking off: ${errorText(e)}`);
   }
 
-  // Every way a thread can end.
-  let exitReason: ExitRecord['reason'] = 'exit';
-  const origExit = process.exit;
-  process.exit = function exit(this: unknown, ...args: any[]) {
-    exitReason = 'process.exit';
-    // Pass arguments through as given: Node treats exit() and exit(undefined) differently.
-    return (origExit as any).apply(process, args);
-  } as typeof process.exit;
-  process.on('exit', (code) => {
-    // Workers still running when the main thread exits (process.exit, unref'd workers) die
-    // without their own exit handlers: ask them for their last flush first.
-    if (isMain && !finished) flushAllThreads(messages, control, pctl, 'exit');
-    st.finish(exitReason, typeof code === 'number' ? code : null);
-  });
-  process.on('uncaughtExceptionMonitor', (err) => {
-    if (process.listenerCount('uncaughtException') > 0) {
-      st.warn(`uncaught exception handled by the program: ${errorText(err).split('\n')[0]}`);
-      return;
-    }
-    if (isMain && !finished) flushAllThreads(messages, control, pctl, 'exit');
-    st.finish('uncaught', 1, errorText(err));
-  });
-  if (isMain) {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      const onSignal = (): void => {
-        if (process.listenerCount(sig) > 1) {
-          st.flushAll(false); // the program handles the signal itself and may carry on
-          return;
-        }
-        flushAllThreads(messages, control, pctl, 'signal');
-        st.finish('signal', null);
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      };
-      process.on(sig, onSignal);
-    }
-  }
+  installExitPaths(st, isMain, (why) => flushAllThreads(messages, control, pctl, why));
   let chunkStartUs = nowUs();
   const timer = setInterval(() => {
     // Long runs write their profile in chunks: memory stays bounded and a killed program
