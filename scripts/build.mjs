@@ -12,6 +12,7 @@ const minify = process.argv.includes('--minify');
 /** Every bundle the product ships: the extension, the agent preload and its ESM hooks, the CLI, the webview, the VS Code test entry. */
 const entries = [
   { in: 'src/extension/extension.ts', out: 'out/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
+  { in: 'src/extension/profileWorker.ts', out: 'out/profileWorker.js', platform: 'node', format: 'cjs' },
   { in: 'src/agent/index.ts', out: 'out/agent.js', platform: 'node', format: 'cjs' },
   { in: 'src/agent/esmHooks.ts', out: 'out/agent-hooks.mjs', platform: 'node', format: 'esm' },
   { in: 'src/agent/main.ts', out: 'out/agent-main.js', platform: 'node', format: 'cjs' },
