@@ -75,7 +75,7 @@ export class ThreadSlices {
       const k = p.kind[node]!;
       const st = k === NodeKind.Idle ? ThreadState.Idle : k === NodeKind.GC ? ThreadState.GC : ThreadState.Running;
       const sk = st === ThreadState.Running ? stackOfNode[node]! : -1;
-      const s = p.sampleUs[i]!;
+      const s = p.fromUs[i]!;
       const last = this.start.length - 1;
       if (last >= 0 && this.state[last] === st && this.stack[last] === sk && Math.abs(this.end[last]! - s) < 1) {
         this.end[last] = s + w;

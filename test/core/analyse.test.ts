@@ -81,21 +81,22 @@ test('timeline slices are columnar, merged per state and stack, with blocked and
   const tl = r.timeline;
   const lane = (l: number) => tl.start.map((_, i) => i).filter((i) => tl.thread[i] === l);
   const main = lane(0).map((i) => [tl.start[i], tl.end[i], tl.state[i]]);
+  // Each sample stands for the time half-way to its neighbours.
   assert.deepEqual(main, [
-    [1, 2, ThreadState.Running],
-    [2, 3, ThreadState.Running],
-    [3, 5, ThreadState.Running],
-    [5, 6, ThreadState.Running],
-    [6, 7, ThreadState.Idle],
-    [7, 8, ThreadState.GC],
-    [8, 9, ThreadState.Running],
+    [0.5, 1.5, ThreadState.Running],
+    [1.5, 2.5, ThreadState.Running],
+    [2.5, 4.5, ThreadState.Running],
+    [4.5, 5.5, ThreadState.Running],
+    [5.5, 6.5, ThreadState.Idle],
+    [6.5, 7.5, ThreadState.GC],
+    [7.5, 8.5, ThreadState.Running],
     [20, 20.5, ThreadState.GC],
   ]);
   const stackNames = (i: number) => r.stacks.stacks[tl.stack[i]!]!.map((f) => r.stacks.frames[f]![0]);
   assert.deepEqual(stackNames(lane(0)[2]!), ['main', 'fib', 'fib']);
   const worker = lane(1).map((i) => [tl.start[i], tl.end[i], tl.state[i], tl.label[i]! >= 0 ? tl.labels[tl.label[i]!] : null]);
   assert.deepEqual(worker, [
-    [2, 13, ThreadState.Running, null],
+    [1.5, 12.5, ThreadState.Running, null],
     [14, 16, ThreadState.Blocked, '100.0.1:8'],
   ]);
   assert.deepEqual(r.messages, [{ fromThreadId: 0, toThreadId: 1, sentMs: 1.5, receivedMs: 2, bytes: 16 }]);
@@ -110,9 +111,9 @@ test('metrics: cpu, parallelism, efficiency, busy over time and serial phases', 
   assert.ok(Math.abs(m.efficiency - 18.5 / 26 / 2) < 1e-9);
   const busySum = m.busyOverTime.busy.reduce((a, b) => a + b, 0) * m.busyOverTime.bucketMs;
   assert.ok(Math.abs(busySum - 18.5) < 1e-6, `busy-over-time integrates to the CPU time (${busySum})`);
-  // Both threads busy only 2..9 except main's idle 6..7 → at most one busy for 26 - 6 ms.
+  // Both threads busy only 1.5..8.5 except main's idle 5.5..6.5 → at most one busy for 26 - 6 ms.
   assert.ok(m.observedSerialFraction !== null && Math.abs(m.observedSerialFraction - 20 / 26) < 1e-9);
-  assert.ok(m.serialPhases.some((p) => p.startMs === 9 && p.endMs === 13));
+  assert.ok(m.serialPhases.some((p) => p.startMs === 8.5 && p.endMs === 12.5), JSON.stringify(m.serialPhases));
 });
 
 test('a killed run is analysed and marked partial; a cut-off last record is dropped', () => {
@@ -149,7 +150,7 @@ test('a huge profile is summarised to the timeline budget with exact function ti
     covered += slices.end[i]! - slices.start[i]!;
     if (i) assert.ok(slices.start[i]! >= slices.end[i - 1]!, 'slices stay ordered and disjoint');
   }
-  assert.equal(covered, (n - 1) * 100, 'no time lost or invented (the last sample ends the profile)');
+  assert.equal(covered, n * 100 - 50, 'no time lost or invented (samples stand for the time half-way to their neighbours)');
 });
 
 test("the profiler's own slices are left out of the program's busy time", async () => {
@@ -159,4 +160,26 @@ test("the profiler's own slices are left out of the program's busy time", async 
   assert.equal(m.cpuMs, 16);
   assert.equal(m.profilerCpuMs, 4);
   assert.equal(m.observedSerialFraction, 0.4, 'only thread 1 worked while thread 0 ran the profiler');
+});
+
+test('GC samples count in the cumtime of the function that was running', async () => {
+  const { parseProfile } = await import('../../src/core/profile');
+  const frame = (functionName: string, url = '') => ({ functionName, scriptId: '0', url, lineNumber: url ? 1 : -1, columnNumber: url ? 1 : -1 });
+  const p = parseProfile({
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 3, 4] },
+      { id: 2, callFrame: frame('alloc', 'file:///a.js') },
+      { id: 3, callFrame: frame('(garbage collector)') },
+      { id: 4, callFrame: frame('(idle)') },
+    ],
+    startTime: 0,
+    endTime: 6000,
+    samples: [2, 3, 3, 4, 3, 2],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000],
+  });
+  const gcUnderAlloc = p.sampleNode[1]!;
+  assert.equal(p.parent[gcUnderAlloc], 1, 'GC after alloc hangs under alloc');
+  assert.equal(p.sampleNode[2], gcUnderAlloc, 'consecutive GC samples share the node');
+  assert.equal(p.parent[p.sampleNode[4]!], 0, 'GC after idle stays at the root');
+  assert.equal(p.name[gcUnderAlloc], '(garbage collector)');
 });

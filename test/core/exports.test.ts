@@ -5,7 +5,6 @@ import { analyseRunDir } from '../../src/core/analyse';
 import { buildChromeTrace, type TraceEvent } from '../../src/core/exports/chromeTrace';
 import { buildCpuProfile } from '../../src/core/exports/cpuprofile';
 import { buildSpeedscope } from '../../src/core/exports/speedscope';
-import { parseProfile } from '../../src/core/profile';
 import { runs } from './helpers';
 
 const report = analyseRunDir(join(runs, 'basic'));
@@ -34,9 +33,9 @@ test('chrome trace: process and thread names, properly nested X slices, message 
       open.push(x);
     }
   }
-  // main → main → fib → fib: the outer main frame spans the first five samples (1..6 ms).
+  // main → main → fib → fib: the outer main frame spans the first five samples (0.5..5.5 ms).
   const mainFrame = byTid.get(0)!.find((e) => e.name === 'main')!;
-  assert.deepEqual([mainFrame.ts, mainFrame.dur], [1000, 5000]);
+  assert.deepEqual([mainFrame.ts, mainFrame.dur], [500, 5000]);
   assert.ok(byTid.get(1)!.some((e) => e.cat === 'blocked' && e.ts === 14000 && e.dur === 2000));
   const s = ev.filter((e) => e.ph === 's');
   const f = ev.filter((e) => e.ph === 'f');
@@ -54,13 +53,14 @@ test('cpuprofile per thread: valid V8 shape whose samples add back up to the thr
   for (const n of p.nodes) for (const c of n.children ?? []) assert.ok(ids.has(c));
   assert.equal(p.samples!.length, p.timeDeltas!.length);
   for (const s of p.samples!) assert.ok(ids.has(s));
-  const parsed = parseProfile(p);
   const fibNode = p.nodes.find((n) => n.callFrame.functionName === 'fib')!;
   assert.equal(fibNode.callFrame.url, 'file:///app/main.js');
   assert.equal(fibNode.callFrame.lineNumber, 4, '0-based line of the original source');
-  const total = Array.from(parsed.weightUs).reduce((a, b) => a + b, 0);
-  assert.equal(total, 19500, 'first slice to last slice end, µs');
-  assert.equal(p.startTime, 1_001_000);
+  // One sample per slice at its start (viewers weigh a sample by the time to the next one).
+  assert.equal(p.startTime, 1_000_500);
+  assert.equal(p.endTime - p.startTime, 20_000, 'first slice start to last slice end, µs');
+  const sampleTimes = p.timeDeltas!.reduce((acc, d) => [...acc, (acc[acc.length - 1] ?? p.startTime) + d], [] as number[]);
+  assert.deepEqual(sampleTimes.slice(0, 3), [1_000_500, 1_001_500, 1_002_500]);
 });
 
 test('speedscope: one evented profile per thread with balanced open/close events', () => {
