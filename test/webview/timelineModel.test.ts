@@ -28,6 +28,17 @@ test('packed timeline decodes to the same slices as the columns, to the microsec
       assert.equal(model.stack[i], direct.stack[i]);
       assert.equal(labelOf(model, i), labelOf(direct, i));
     }
+    // The LOD filled while decoding matches the one built from the columns.
+    const width = 300;
+    const a = new Float32Array(width * STATES);
+    const b = new Float32Array(width * STATES);
+    for (let lane = 0; lane < 5; lane++) {
+      assert.equal(model.lod[lane]!.length, direct.lod[lane]!.length);
+      const pxMs = direct.spanMs / width;
+      laneCoverage(model, lane, 0, pxMs, width, a);
+      laneCoverage(direct, lane, 0, pxMs, width, b);
+      for (let k = 0; k < a.length; k++) assert.ok(Math.abs(a[k]! - b[k]!) / pxMs < 0.05, `lane ${lane} cell ${k}`);
+    }
   }
 });
 
