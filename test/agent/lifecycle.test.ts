@@ -1,7 +1,7 @@
 /** Nothing lost: every way a thread ends still leaves flushed data (and the program's own behaviour). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callsOf, recordsOf, runAgent, runPlain, threadByTid } from './runAgent';
+import { callsOf, firstChild, signalWhen, recordsOf, runAgent, runPlain, threadByTid } from './runAgent';
 
 describe('agent: lifecycle', () => {
   it('keeps a crashing worker\'s data, its error and the parent\'s view of it', async () => {
@@ -11,7 +11,7 @@ describe('agent: lifecycle', () => {
     assert.equal(run.stdout, plain.stdout);
     assert.match(run.stdout, /worker exit code 1/);
     const main = threadByTid(run, 0);
-    const child = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const child = firstChild(run, main);
     const exit = recordsOf(child, 'exit')[0]!;
     assert.equal(exit.reason, 'uncaught');
     assert.equal(exit.code, 1);
@@ -25,7 +25,7 @@ describe('agent: lifecycle', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, runPlain('terminate.js').stdout);
     const main = threadByTid(run, 0);
-    const child = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const child = firstChild(run, main);
     const exit = recordsOf(child, 'exit')[0];
     assert.equal(exit?.reason, 'terminate');
     assert.deepEqual(callsOf(child, 'terminate.js', 'work'), [5, 1]);
@@ -38,7 +38,7 @@ describe('agent: lifecycle', () => {
     assert.equal(run.stdout, 'worker up\n');
     const main = threadByTid(run, 0);
     assert.equal(recordsOf(main, 'exit')[0]?.reason, 'process.exit');
-    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const worker = firstChild(run, main);
     assert.equal(recordsOf(worker, 'exit')[0]?.reason, 'terminate');
     assert.deepEqual(callsOf(worker, 'main-exit.js', 'step'), [2, 2]);
   });
@@ -66,16 +66,9 @@ describe('agent: lifecycle', () => {
   });
 
   it('flushes every thread on SIGTERM and still dies by the signal', async () => {
-    let sent = false;
-    const run = await runAgent('sigterm.js', {
-      onStdout: (text, child) => {
-        if (!sent && text.includes('ready')) {
-          sent = true;
-          setTimeout(() => child.kill('SIGTERM'), 200);
-        }
-      },
-    });
-    assert.ok(sent, `never ready: ${run.stderr}`);
+    const kill = signalWhen('ready', 'SIGTERM', 200);
+    const run = await runAgent('sigterm.js', { onStdout: kill.onStdout });
+    assert.ok(kill.sent(), `never ready: ${run.stderr}`);
     assert.equal(run.signal, 'SIGTERM');
     assert.equal(run.threads.length, 2);
     for (const t of run.threads) {
@@ -88,36 +81,19 @@ describe('agent: lifecycle', () => {
   });
 
   it('lets a program that handles SIGINT itself carry on, its workers still recording', async () => {
-    let sent = false;
-    const run = await runAgent('own-sigint.js', {
-      onStdout: (text, child) => {
-        if (!sent && text.includes('ready')) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      },
-    });
+    const run = await runAgent('own-sigint.js', { onStdout: signalWhen('ready', 'SIGINT').onStdout });
     assert.equal(run.signal, null);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, 'ready\ngot SIGINT, finishing\nworker result 42\n');
     const main = threadByTid(run, 0);
     assert.equal(recordsOf(main, 'exit')[0]?.reason, 'process.exit');
-    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const worker = firstChild(run, main);
     assert.equal(recordsOf(worker, 'exit')[0]?.reason, 'exit');
     assert.deepEqual(callsOf(worker, 'own-sigint.js', 'after'), [1, 1]);
   });
 
   it('flushes periodically, so a SIGKILLed program leaves partial data', async () => {
-    let sent = false;
-    const run = await runAgent('sigterm.js', {
-      options: { flushIntervalMs: 100 },
-      onStdout: (text, child) => {
-        if (!sent && text.includes('ready')) {
-          sent = true;
-          setTimeout(() => child.kill('SIGKILL'), 600);
-        }
-      },
-    });
+    const run = await runAgent('sigterm.js', { options: { flushIntervalMs: 100 }, onStdout: signalWhen('ready', 'SIGKILL', 600).onStdout });
     assert.equal(run.signal, 'SIGKILL');
     const main = threadByTid(run, 0);
     assert.equal(recordsOf(main, 'exit').length, 0, 'no exit record: the core marks it partial');

@@ -122,3 +122,23 @@ export function callsOf(t: ThreadFile, fileSuffix: string, name: string): [numbe
   if (!last) return [0, 0];
   return [last.ncalls[i]!, last.prim[i]!];
 }
+
+/** The thread of the first worker that thread `parent` spawned. */
+export function firstChild(run: AgentRun, parent: ThreadFile): ThreadFile {
+  const spawn = recordsOf(parent, 'spawn')[0];
+  if (!spawn) throw new Error(`${parent.file} spawned no worker`);
+  return threadByTid(run, spawn.childTid, parent.info.pid);
+}
+
+/** An onStdout callback that sends `signal` (after `delayMs`) once stdout contains `text`. */
+export function signalWhen(text: string, signal: NodeJS.Signals, delayMs = 0): { onStdout: RunOpts['onStdout']; sent: () => boolean } {
+  let sent = false;
+  return {
+    sent: () => sent,
+    onStdout: (out, child) => {
+      if (sent || !out.includes(text)) return;
+      sent = true;
+      setTimeout(() => child.kill(signal), delayMs);
+    },
+  };
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { callsOf, recordsOf, runAgent, runPlain, threadByTid } from './runAgent';
+import { callsOf, firstChild, recordsOf, runAgent, runPlain, threadByTid } from './runAgent';
 
 describe('agent: threads', () => {
   it('profiles the main thread and a CommonJS worker with exact recursive call counts', async () => {
@@ -85,7 +85,7 @@ describe('agent: threads', () => {
     assert.equal(run.stdout, 'main fib 13\neval worker fib 8\n');
     const main = threadByTid(run, 0);
     assert.deepEqual(callsOf(main, 'esm-lib.mjs', 'fib'), [41, 1]);
-    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const worker = firstChild(run, main);
     assert.deepEqual(callsOf(worker, 'esm-lib.mjs', 'fib'), [25, 1]);
   });
 
@@ -131,7 +131,7 @@ describe('agent: threads', () => {
     assert.equal(mod.funcs[mod.names.indexOf('fib') * 4], 11);
     assert.equal(mod.funcs[mod.names.indexOf('norm') * 4], 15);
     assert.deepEqual(callsOf(main, 'ts-entry.ts', 'fib'), [109, 1]); // fib(9)
-    const worker = threadByTid(run, recordsOf(main, 'spawn')[0]!.childTid);
+    const worker = firstChild(run, main);
     assert.deepEqual(callsOf(worker, 'ts-entry.ts', 'fib'), [67, 1]); // fib(8)
     assert.ok(!recordsOf(main, 'module').some((m) => m.file.includes('agent-ts')), 'the agent never instruments itself');
   });
