@@ -2,6 +2,7 @@
  * The public core API the CLI and the extension both call: profile a program (run it under
  * the agent, analyse what it recorded, write the outputs), or analyse an existing run dir.
  */
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, type ProfileOptions, type ProfileResult } from './api';
 import { analyseRunDir } from './analyse';
@@ -32,6 +33,7 @@ function timestamp(): string {
 export async function profileProgram(opts: ProfileOptions, write: WriteOptions = {}): Promise<ProfileResult> {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const outDir = resolve(cwd, opts.outDir ?? join('.parprof', timestamp()));
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UserError(`${opts.outDir ?? outDir} exists and is not a directory; give a folder for the results`);
   const runDir = join(outDir, 'run');
   opts.onProgress?.('running');
   await runProgram({ ...opts, cwd }, runDir);

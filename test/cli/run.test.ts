@@ -65,6 +65,7 @@ test('usage and input errors exit 2 with one line on stderr', T, () => {
     [['export', programs, '--format', 'pstats'], /holds neither report\.json nor a run directory/],
     [['export', programs, '--format', 'svg'], /--format must be one of chrome, cpuprofile, pstats, speedscope/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['run', 'fib.js', '--out', 'notes.txt'], /^parprof: notes\.txt exists and is not a directory/],
   ];
   for (const [args, re] of cases) {
     const r = parprof(args);
