@@ -152,19 +152,26 @@ export function lockId(buffer: string, off: number): string {
 function collect(run: LoadedRun, index: RunIndex): Location[] {
   const byId = new Map<string, Location>();
   run.threads.forEach((t, lane) => {
+    // Numeric (buffer index, offset) keys per thread: no string is built per operation.
+    const local = new Map<number, Location>();
     let seq = 0;
     for (const a of t.atoms) {
       for (let i = 0; i < a.us.length; i++) {
-        const buffer = index.bufferId(t, a.buf[i]!);
         const off = a.off[i]!;
-        const id = lockId(buffer, off);
-        let loc = byId.get(id);
-        if (!loc) byId.set(id, (loc = { id, buffer, off, ops: [] }));
+        const key = a.buf[i]! * 4294967296 + off;
+        let loc = local.get(key);
+        if (!loc) {
+          const buffer = index.bufferId(t, a.buf[i]!);
+          const id = lockId(buffer, off);
+          loc = byId.get(id);
+          if (!loc) byId.set(id, (loc = { id, buffer, off, ops: [] }));
+          local.set(key, loc);
+        }
         loc.ops.push({ thread: t, lane, seq: seq++, us: a.us[i]!, op: a.op[i]!, val: a.val[i]!, res: a.res[i]!, dur: a.dur[i]!, site: a.site[i]! });
       }
     }
   });
-  const out = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const out = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const loc of out) loc.ops.sort((a, b) => a.us - b.us || a.lane - b.lane || a.seq - b.seq);
   return out;
 }
