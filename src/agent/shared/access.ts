@@ -100,10 +100,18 @@ function endSegment(): void {
 export function emitSegment(): void {
   if (!ctx || !clock || sN === 0) return;
   const n = sN;
-  const runs =
-    n > 16
-      ? mergeRuns(n)
-      : { buf: Array.from(sBuf.subarray(0, n)), off: Array.from(sOff.subarray(0, n)), len: Array.from(sLen.subarray(0, n)), kind: Array.from(sKind.subarray(0, n)), site: Array.from(sSite.subarray(0, n)) };
+  let runs: { buf: number[]; off: number[]; len: number[]; kind: number[]; site: number[] };
+  if (n > 16) runs = mergeRuns(n);
+  else {
+    runs = { buf: [], off: [], len: [], kind: [], site: [] };
+    for (let i = 0; i < n; i++) {
+      runs.buf.push(sBuf[i]!);
+      runs.off.push(sOff[i]!);
+      runs.len.push(sLen[i]!);
+      runs.kind.push(sKind[i]!);
+      runs.site.push(sSite[i]!);
+    }
+  }
   const rec: import('../../protocol/events').SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
   if (partial || degraded) rec.sampled = false;
   ctx.write(rec);

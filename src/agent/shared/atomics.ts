@@ -8,6 +8,7 @@
  *    the watchdog: a successful CAS/exchange from 0 acquires, a write back to 0 releases.
  * `wait` waits in slices so a blocked thread can see the watchdog's abort flag and flush.
  */
+import { performance } from 'node:perf_hooks';
 import { AtomOp, SITE_FID_SCALE, WaitResult } from '../../protocol/events';
 import type { AgentContext } from '../extension';
 import { recordAtomic } from './access';
@@ -18,27 +19,26 @@ import { internalBuffers, nativeAtomics as N } from './native';
 import { SLICE_MS, type Held, type Watchdog } from './watchdog';
 
 const isView = ArrayBuffer.isView;
-/** Consecutive identical failed CAS / loads at one place are one log entry with a count. */
-const COALESCE = new Set<number>([AtomOp.CasFail, AtomOp.Load]);
 
 type Fn = (...a: any[]) => any;
 
 /** Everything the wrappers need in this thread. */
 export class AtomicsTracker {
-  // Log columns.
-  private us: number[] = [];
-  private op: number[] = [];
-  private buf: number[] = [];
-  private off: number[] = [];
-  private val: number[] = [];
-  private res: number[] = [];
-  private dur: number[] = [];
-  private site: number[] = [];
-  private n: number[] = [];
+  // Log columns (growable typed arrays: a hot spin loop must not make garbage per operation).
+  private cap = 256;
+  private len = 0;
+  private cols = AtomicsTracker.columns(256);
   private readonly holds: Held[] = [];
   private readonly scratch = new Map<unknown, any>();
   private readonly perSite = new Map<number, object>();
   private lOff = 0;
+  private lastSab: SharedArrayBuffer | null = null;
+  private lastState: BufferState | null = null;
+  /** µs clock: performance.now() (cheaper than hrtime.bigint) shifted onto ctx.now()'s axis; both read uv_hrtime. */
+  private readonly shift: number;
+  private now(): number {
+    return performance.now() * 1000 + this.shift;
+  }
   private lLen = 0;
 
   constructor(
@@ -49,7 +49,9 @@ export class AtomicsTracker {
     private readonly watchdog: Watchdog | null,
     private readonly races: boolean,
     private readonly log: boolean,
-  ) {}
+  ) {
+    this.shift = ctx.now() - performance.now() * 1000;
+  }
 
   /** Locate an Atomics target: buffer state and byte offset, or null (not shared / invalid: native path). */
   private locate(ta: any, index: any): BufferState | null {
@@ -64,7 +66,9 @@ export class AtomicsTracker {
     const bpe = (ta as any).BYTES_PER_ELEMENT as number;
     this.lOff = ta.byteOffset + i * bpe;
     this.lLen = bpe;
-    return this.registry.get(b);
+    if (b === this.lastSab) return this.lastState!;
+    this.lastSab = b;
+    return (this.lastState = this.registry.get(b));
   }
 
   private rowOf(b: BufferState, off: number): number {
@@ -99,42 +103,58 @@ export class AtomicsTracker {
     }
   }
 
+  private static columns(n: number) {
+    const f = () => new Float64Array(n);
+    return { us: f(), op: f(), buf: f(), off: f(), val: f(), res: f(), dur: f(), site: f(), n: f() };
+  }
+
   private record(op: number, b: BufferState, off: number, val: number, res: number, dur: number, site: number, us: number): void {
     if (!this.log) return;
-    const j = this.us.length - 1;
+    const c = this.cols;
+    const j = this.len - 1;
     if (
-      j >= 0 && COALESCE.has(op) && this.op[j] === op && this.buf[j] === b.idx && this.off[j] === off && this.site[j] === site &&
-      this.res[j] === res && this.val[j] === val
+      j >= 0 && (op === AtomOp.CasFail || op === AtomOp.Load) && c.op[j] === op && c.buf[j] === b.idx && c.off[j] === off &&
+      c.site[j] === site && c.res[j] === res && c.val[j] === val
     ) {
-      this.n[j]!++;
-      this.dur[j] = us - this.us[j]!;
+      c.n[j]!++;
+      c.dur[j] = us - c.us[j]!;
       return;
     }
-    this.us.push(us);
-    this.op.push(op);
-    this.buf.push(b.idx);
-    this.off.push(off);
-    this.val.push(val);
-    this.res.push(res);
-    this.dur.push(dur);
-    this.site.push(site);
-    this.n.push(1);
-    if (this.us.length >= 50000) this.flush();
+    if (this.len === this.cap) {
+      this.cap *= 2;
+      const g = AtomicsTracker.columns(this.cap);
+      for (const k of Object.keys(g) as (keyof typeof g)[]) g[k].set(c[k]);
+      this.cols = g;
+    }
+    const d = this.cols;
+    const i = this.len++;
+    d.us[i] = us;
+    d.op[i] = op;
+    d.buf[i] = b.idx;
+    d.off[i] = off;
+    d.val[i] = val;
+    d.res[i] = res;
+    d.dur[i] = dur;
+    d.site[i] = site;
+    d.n[i] = 1;
+    if (this.len >= 50000) this.flush();
   }
 
   /** Write the buffered log as one `atom` record. */
   flush(): void {
-    if (this.us.length === 0) return;
-    this.ctx.write({ k: 'atom', us: this.us, op: this.op, buf: this.buf, off: this.off, val: this.val, res: this.res, dur: this.dur, site: this.site, n: this.n });
-    this.us = [];
-    this.op = [];
-    this.buf = [];
-    this.off = [];
-    this.val = [];
-    this.res = [];
-    this.dur = [];
-    this.site = [];
-    this.n = [];
+    const n = this.len;
+    if (n === 0) return;
+    const c = this.cols;
+    const col = (a: Float64Array): number[] => {
+      const out = new Array<number>(n); // Array.from(typedArray) goes through the iterator: far slower
+      for (let i = 0; i < n; i++) out[i] = a[i]!;
+      return out;
+    };
+    this.ctx.write({
+      k: 'atom', us: col(c.us), op: col(c.op), buf: col(c.buf), off: col(c.off), val: col(c.val), res: col(c.res), dur: col(c.dur),
+      site: col(c.site), n: col(c.n),
+    });
+    this.len = 0;
   }
 
   /** The value an integer typed array would store for v (numbers and bigints only), else undefined. */
@@ -181,7 +201,7 @@ export class AtomicsTracker {
       if (this.races) recordAtomic(b, off, this.lLen, true, site);
       this.release(b, off);
       const res = native(ta, index, v);
-      const us = this.ctx.now();
+      const us = this.now();
       this.acquire(b, off);
       if (this.races) this.clock.tick();
       this.record(code, b, off, num(v), num(res), 0, site, us);
@@ -196,7 +216,7 @@ export class AtomicsTracker {
     const off = this.lOff;
     if (this.races) recordAtomic(b, off, this.lLen, false, site);
     const res = N.load(ta, index);
-    const us = this.ctx.now();
+    const us = this.now();
     this.acquire(b, off);
     this.record(AtomOp.Load, b, off, 0, num(res), 0, site, us);
     return res;
@@ -209,7 +229,7 @@ export class AtomicsTracker {
     if (this.races) recordAtomic(b, off, this.lLen, true, site);
     this.release(b, off);
     const res = N.store(ta, index, v);
-    const us = this.ctx.now();
+    const us = this.now();
     if (this.races) this.clock.tick();
     this.record(AtomOp.Store, b, off, num(res), num(res), 0, site, us);
     this.noteLock(AtomOp.Store, b, off, this.asStored(ta, res), undefined, site);
@@ -222,7 +242,7 @@ export class AtomicsTracker {
     const off = this.lOff;
     this.release(b, off);
     const res = N.compareExchange(ta, index, expected, replacement);
-    const us = this.ctx.now();
+    const us = this.now();
     const ok = res === this.asStored(ta, expected);
     if (this.races) recordAtomic(b, off, this.lLen, ok, site);
     this.acquire(b, off);
@@ -240,7 +260,7 @@ export class AtomicsTracker {
     this.release(b, off);
     if (this.ctl) N.add(this.ctl.i32, this.rowOf(b, off) + 1, 1); // wake generation (see wait)
     const res = N.notify(ta, index, count);
-    const us = this.ctx.now();
+    const us = this.now();
     if (this.races) this.clock.tick();
     this.record(AtomOp.Notify, b, off, count === undefined ? -1 : num(count), res, 0, site, us);
     return res;
@@ -252,7 +272,7 @@ export class AtomicsTracker {
     if (!b || !waitable || (timeout !== undefined && typeof timeout !== 'number')) return N.wait(ta, index, value, timeout);
     const off = this.lOff;
     if (this.races) recordAtomic(b, off, this.lLen, false, site);
-    const t0 = this.ctx.now();
+    const t0 = this.now();
     let result: string;
     const wd = this.watchdog;
     if (!wd || !this.ctl) {
@@ -290,7 +310,7 @@ export class AtomicsTracker {
         wd.leaveWait();
       }
     }
-    const us = this.ctx.now();
+    const us = this.now();
     this.acquire(b, off);
     this.record(AtomOp.Wait, b, off, num(value), waitCode(result), us - t0, site, t0);
     return result;
@@ -302,10 +322,10 @@ export class AtomicsTracker {
     if (!b) return native(ta, index, value, timeout);
     const off = this.lOff;
     if (this.races) recordAtomic(b, off, this.lLen, false, site);
-    const t0 = this.ctx.now();
+    const t0 = this.now();
     const r = native(ta, index, value, timeout);
     const done = (res: string): string => {
-      const us = this.ctx.now();
+      const us = this.now();
       this.acquire(b, off);
       this.record(AtomOp.WaitAsync, b, off, num(value), waitCode(res), us - t0, site, t0);
       return res;
@@ -384,10 +404,13 @@ function waitCode(r: string): number {
 }
 
 /** The module-runtime method behind `__ppM.A(s, Atomics)`. */
-export function makeAtomicsMethod(get: () => AtomicsTracker | null): (this: { fid: number }, s: number, obj: unknown) => unknown {
-  return function A(this: { fid: number }, s: number, obj: unknown): unknown {
+export function makeAtomicsMethod(get: () => AtomicsTracker | null): (this: { fid: number; aw?: object[] }, s: number, obj: unknown) => unknown {
+  return function A(this: { fid: number; aw?: object[] }, s: number, obj: unknown): unknown {
+    if (obj !== Atomics) return obj;
+    const have = this.aw?.[s];
+    if (have) return have;
     const t = get();
-    if (!t || obj !== Atomics) return obj;
-    return t.forSite(this.fid * SITE_FID_SCALE + s);
+    if (!t) return obj;
+    return ((this.aw ??= [])[s] = t.forSite(this.fid * SITE_FID_SCALE + s));
   };
 }
