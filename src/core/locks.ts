@@ -137,11 +137,41 @@ export function analyseLocks(run: LoadedRun): { locks: LockReport[]; deadlocks: 
     const r = analyseLocation(loc, locations, index, holds);
     if (r) locks.push(r);
   }
+  addDeadlockedWaits(run, index, locks, locations);
   locks.sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs) || b.contended - a.contended || a.id.localeCompare(b.id));
   const cycles = cycleDeadlocks(run, index);
   const seen = new Set(cycles.map((c) => [...c.locks].sort().join('|')));
   const orders = lockOrderInversions(holds, index).filter((d) => !seen.has([...d.locks].sort().join('|')));
   return { locks, deadlocks: [...cycles, ...orders], wakeups: wakeups(locations, run.originUs) };
+}
+
+/**
+ * Threads the watchdog found blocked never finished their wait, so no wait record exists: count
+ * each one's time blocked (since → the watchdog's record) on the lock it waited for, once.
+ */
+function addDeadlockedWaits(run: LoadedRun, index: RunIndex, locks: LockReport[], locations: Location[]): void {
+  const byId = new Map(locks.map((l) => [l.id, l]));
+  const opsOf = new Map(locations.map((l) => [l.id, l.ops]));
+  const seen = new Set<string>();
+  for (const writer of run.threads) {
+    for (const rec of writer.deadlocks) {
+      for (const t of rec.threads) {
+        const w = t.waiting;
+        const lock = w ? byId.get(lockId(w.buf, w.off)) : undefined;
+        const key = `${writer.pid}:${t.tid}`;
+        if (!w || !lock || seen.has(key)) continue;
+        seen.add(key);
+        const recorded = opsOf.get(lock.id)?.some((o) => o.op === OP_WAIT && o.thread.tid === t.tid && o.thread.pid === writer.pid && o.us >= w.sinceUs);
+        if (recorded) continue; // the agent logged the interrupted wait itself
+        const blockedMs = Math.max(0, rec.us - w.sinceUs) / 1000;
+        lock.waitMs = round(lock.waitMs + blockedMs);
+        if (lock.shape === 'spinlock') lock.shape = 'mutex';
+        const thread = index.thread(writer.pid, t.tid);
+        const s = thread ? index.site(thread, w.site) : null;
+        lock.sites.push({ threadId: thread?.id ?? t.tid, role: 'wait', file: s?.file ?? '<unknown>', line: s?.line ?? 0, count: 1, waitMs: round(blockedMs) });
+      }
+    }
+  }
 }
 
 /** Lock id of a location: the same "buffer:offset" label the timeline gives blocked slices. */

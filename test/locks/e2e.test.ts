@@ -101,6 +101,11 @@ test('a real two-lock deadlock is ended by the watchdog and reported as a cycle'
   for (const s of waits) assert.deepEqual([basename(s.file), s.line], ['_mutex.js', 7]);
   assert.ok(d.sites.some((s) => s.role?.startsWith('holds')));
   assert.match(d.message, /Deadlock: thread \d+ waits at/);
+  // The two locks of the cycle carry the time their waiters were stuck (~ the watchdog timeout).
+  for (const id of d.locks) {
+    const l = report.locks.find((x) => x.id === id);
+    assert.ok(l && l.waitMs >= 500, `lock ${id}: ${show(report.locks)}`);
+  }
 });
 
 test('notify → wait hand-offs become wake-up arrows in both directions', opts, async () => {

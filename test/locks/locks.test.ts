@@ -312,3 +312,29 @@ test("a barrier's generation counter is not mistaken for a ticket lock", () => {
   assert.deepEqual(locks, []);
   assert.deepEqual(deadlocks, []);
 });
+
+test('threads stuck in a deadlock count their blocked time on the lock they wait for', () => {
+  const [main, w1, w2] = threads(3);
+  atoms(w1!, [[10, CAS_OK, 0, 1, 0, 0, 50]]);
+  atoms(w2!, [
+    [11, CAS_OK, 4, 1, 0, 0, 50],
+    [20, CAS_FAIL, 0, 1, 1, 0, 50],
+  ]);
+  atoms(w1!, [[21, CAS_FAIL, 4, 1, 1, 0, 50]]);
+  main!.deadlocks.push({
+    k: 'deadlock',
+    us: 2021,
+    threads: [
+      { tid: 1, waiting: { buf: 'B', off: 4, site: site(51), sinceUs: 21 }, holds: [{ buf: 'B', off: 0, site: site(50) }], idle: false },
+      { tid: 2, waiting: { buf: 'B', off: 0, site: site(51), sinceUs: 21 }, holds: [{ buf: 'B', off: 4, site: site(50) }], idle: false },
+    ],
+  });
+  const { locks } = analyseLocks(run(main!, w1!, w2!));
+  assert.deepEqual(
+    locks.map((l) => [l.id, l.shape, l.waitMs]),
+    [
+      ['B:0', 'mutex', 2],
+      ['B:4', 'mutex', 2],
+    ],
+  );
+});
