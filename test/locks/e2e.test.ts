@@ -14,7 +14,7 @@ const opts = { skip: agentMissing() ?? false, timeout: 90_000 };
 const run = (name: string, extra = {}) => profileFixture(join(DIR, name), extra);
 const show = (locks: LockReport[]) => JSON.stringify(locks.map(({ sites: _s, ...l }) => l));
 
-test('one hot mutex shared by 4 workers is contended far more than a lock per worker', opts, async () => {
+test('one hot mutex shared by 4 workers is contended far more than a lock per worker', { ...opts, timeout: 240_000 }, async () => {
   const hot = (await run('hot-mutex.js')).report;
   const cold = (await run('lock-per-worker.js')).report;
   assert.deepEqual(hot.races, [], describeRaces(hot.races));
