@@ -8,6 +8,7 @@ import type { LintContext } from './context';
 import { ownerOf, type AtomicsCall, type CallSite, type Site } from './model';
 
 const ACQUIRE_OPS = new Set(['compareExchange', 'exchange']);
+const RMW_OPS = new Set(['add', 'sub', 'compareExchange', 'exchange']);
 const RELEASE_OPS = new Set(['store', 'exchange', 'sub', 'add', 'and', 'or', 'xor', 'compareExchange']);
 const RELEASE_NAME = /unlock|release|leave|exit|free|post|signal|give|drop/i;
 /** Call names that read as taking / giving back a lock, for helpers defined in another file. */
@@ -49,8 +50,11 @@ export class LockModel {
       const info = m.fns.get(fn);
       if (!info?.name) continue;
       const notifies = calls.some((c) => c.op === 'notify');
-      // A CAS/exchange retry loop (mutex, spinlock), or a wait loop that never notifies (ticket lock, semaphore down).
-      const acquire = calls.some((c) => c.loops.length > 0 && (ACQUIRE_OPS.has(c.op) || (c.op === 'wait' && !notifies)));
+      // A CAS/exchange retry loop (mutex, spinlock), or a ticket taken by an RMW then a wait loop on the same array
+      // that never notifies and touches no data (ticket lock, semaphore down).
+      const rmwKeys = new Set(calls.filter((c) => c.loops.length === 0 && RMW_OPS.has(c.op)).map((c) => cx.arrayKey(c.array)));
+      const plain = m.accesses.some((x) => ownerOf(m, x) === fn);
+      const acquire = calls.some((c) => c.loops.length > 0 && (ACQUIRE_OPS.has(c.op) || (c.op === 'wait' && !notifies && !plain && rmwKeys.has(cx.arrayKey(c.array)))));
       const stores = calls.some((c) => RELEASE_OPS.has(c.op) && c.loops.length === 0);
       if (acquire && !(notifies && RELEASE_NAME.test(info.name))) {
         this.acquireFns.add(fn);

@@ -96,7 +96,15 @@ export function buildModel(source: string, program: Node): FileModel {
   const sides: ThreadSide[] = [];
   let scope: Scope | null = null;
 
-  const site = (node: Node): Site => ({ node, fns: fns.slice(), loops: loops.slice(), ancestors: ancestors.slice(), side: sides.length ? (sides[sides.length - 1] ?? null) : null });
+  // Copies of the function/loop stacks are shared until the stacks change (most sites sit in the same few),
+  // and ancestors are kept from the innermost function down: the rules only look that far.
+  let fnsCopy: Node[] | null = null;
+  let loopsCopy: Node[] | null = null;
+  let fnDepth = 0;
+  const fnsNow = (): Node[] => (fnsCopy ??= fns.slice());
+  const site = (node: Node): Site => ({
+    node, fns: fnsNow(), loops: (loopsCopy ??= loops.slice()), ancestors: ancestors.slice(fnDepth), side: sides.length ? (sides[sides.length - 1] ?? null) : null,
+  });
 
   const isReference = (id: Node, parent: Node | null, key: string): boolean => {
     if (!parent) return true;
@@ -202,7 +210,7 @@ export function buildModel(source: string, program: Node): FileModel {
       if ((name === 'then' || name === 'finally') && ev && isFunction(ev)) m.joinCallbacks.add(ev);
     }
     // Calls only need their functions and thread side; skipping the other copies keeps big files cheap.
-    const call: CallSite = { node, fns: fns.slice(), loops: NONE, ancestors: NONE, side: sides.length ? (sides[sides.length - 1] ?? null) : null, name, binding };
+    const call: CallSite = { node, fns: fnsNow(), loops: NONE, ancestors: NONE, side: sides.length ? (sides[sides.length - 1] ?? null) : null, name, binding };
     m.calls.push(call);
     if (deferred) pendingCalls.push({ call, id: callee });
   };
@@ -212,7 +220,11 @@ export function buildModel(source: string, program: Node): FileModel {
     scope = builder.enter(node, scope ?? builder.root);
     const fnNode = isFunction(node);
     const savedLoops = loops;
+    const savedDepth = fnDepth;
     if (fnNode) {
+      fnsCopy = null;
+      loopsCopy = null;
+      fnDepth = ancestors.length;
       m.fns.set(node, { node, name: functionName(node, parent), returns: node.body && node.body.type !== 'BlockStatement' ? [node.body as Node] : [], parent });
       fns.push(node);
       loops = [];
@@ -284,7 +296,10 @@ export function buildModel(source: string, program: Node): FileModel {
 
     ancestors.push(node);
     const loop = isLoop(node);
-    if (loop) loops.push(node);
+    if (loop) {
+      loops.push(node);
+      loopsCopy = null;
+    }
     if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
       const side = sideOfTest(node.test as Node);
       visit(node.test as Node, 'test', node);
@@ -302,18 +317,25 @@ export function buildModel(source: string, program: Node): FileModel {
     } else {
       forEachChild(node, visit);
     }
-    if (loop) loops.pop();
+    if (loop) {
+      loops.pop();
+      loopsCopy = null;
+    }
     ancestors.pop();
     if (fnNode) {
       fns.pop();
       loops = savedLoops;
+      fnsCopy = null;
+      loopsCopy = null;
+      fnDepth = savedDepth;
     }
     scope = savedScope;
   };
 
   visit(program, '', null);
   for (const r of pendingRefs) {
-    const b = lookup(r.scope, String(r.id.name));
+    const name = String(r.id.name);
+    const b = scopes.names.has(name) ? lookup(r.scope, name) : null;
     if (b) {
       m.refs.set(r.id, b);
       b.refCount++;

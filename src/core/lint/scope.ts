@@ -42,6 +42,8 @@ export interface ScopeTable {
   bindings: Binding[];
   /** Declaring identifier → binding. */
   declared: Map<Node, Binding>;
+  /** Every declared name, so globals (`Atomics`, `Math`) resolve without walking the scope chain. */
+  names: Set<string>;
 }
 
 /** Declares names as a walk enters nodes (one walk with the fact collection; references resolve after it, so hoisting works). */
@@ -53,7 +55,7 @@ export interface ScopeBuilder {
 
 /** Starts the scope table of a Program node. */
 export function scopeBuilder(program: Node): ScopeBuilder {
-  const table: ScopeTable = { scopes: new Map(), bindings: [], declared: new Map() };
+  const table: ScopeTable = { scopes: new Map(), bindings: [], declared: new Map(), names: new Set() };
   const root: Scope = { parent: null, names: new Map(), isFunction: true };
   table.scopes.set(program, root);
 
@@ -79,6 +81,7 @@ export function scopeBuilder(program: Node): ScopeBuilder {
     };
     table.bindings.push(binding);
     table.declared.set(id, binding);
+    table.names.add(binding.name);
     // A later declaration of the same name in one scope (var redeclaration) keeps the first.
     const names = (scope.names ??= new Map());
     if (!names.has(binding.name)) names.set(binding.name, binding);
