@@ -86,6 +86,7 @@ export function createTimeline(report: Report, initial: TimelineModel): Timeline
   let colors: string[][] = [];
   let pending = false;
   const cov = new Float32Array(8192 * STATES);
+  const styles = new Int8Array(8192);
 
   function readColors(): void {
     const base = [cssVar('--pp-running', '#3fa34d'), cssVar('--pp-idle', '#9aa0a6'), cssVar('--pp-blocked', '#d9534f'), cssVar('--pp-gc', '#a66cd9')];
@@ -135,10 +136,11 @@ export function createTimeline(report: Report, initial: TimelineModel): Timeline
     for (const r of rows) {
       laneCoverage(model, r.lane, t0, pxMs, cols, cov);
       const paths: Path2D[] = [];
+      for (let px = 0; px < cols; px++) styles[px] = pixelStyle(cov, px, pxMs);
       for (let px = 0; px < cols; ) {
-        const style = pixelStyle(cov, px, pxMs);
+        const style = styles[px]!;
         let end = px + 1;
-        while (end < cols && pixelStyle(cov, end, pxMs) === style) end++;
+        while (end < cols && styles[end] === style) end++;
         if (style >= 0) {
           const st = style >> 2;
           const p = (paths[style] ??= new Path2D());

@@ -175,6 +175,19 @@ test('a crashed, partial run says so in the header', async () => {
   await page.close();
 });
 
+test('high contrast themes draw the timeline and the table', async () => {
+  const report = makeReport({ threads: 4, events: 2000 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, forcedColors: 'active', colorScheme: 'dark' });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`file://${await writeReportHtml(report)}`);
+  await page.waitForFunction(() => document.body.dataset.ready);
+  assert.ok((await inkedPixels(page, '.timeline-canvas')) > 10_000);
+  await screenshot(page, 'report-high-contrast');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the function table stays a virtual list with 100k rows', async () => {
   const report = makeReport({ threads: 2, events: 500, functions: 100_000, perThreadFunctions: false });
   const { page, errors } = await openPage(browser, await writeReportHtml(report));
