@@ -56,3 +56,10 @@ test('a conditional body is recorded per access: only the element written', () =
 test('a hoisted loop over a subarray adds its offset', () => {
   assert.deepEqual(at('subview'), [{ off: 16, len: 8, kind: R }]);
 });
+
+test('a spread and a for-of over a shared view read all of it; a for-of that may break is left alone', () => {
+  assert.deepEqual(at('spread'), [{ off: 16, len: 48, kind: R }]);
+  assert.deepEqual(at('forof'), [{ off: 0, len: 128, kind: R }]);
+  const main = run.thread(0);
+  assert.deepEqual(sitesAt(main, FIX, lineOf(FIX, 'forof-break')), []);
+});

@@ -478,8 +478,14 @@ function loopRange(fid: number, x: any, i0: number, stride: number, count: numbe
   }
 }
 
+/** `...x` or `for (… of x)` (body cannot synchronise or leave early): reads the whole view; returns x. */
+function it(this: { fid: number }, x: any, s: number): any {
+  if (on && isView(x) && !(x instanceof DataView)) viewRange(this, x, 0, (x as any).length, AccessKind.Read, s);
+  return x;
+}
+
 /** Methods placed on every module runtime object (`__ppM`). */
-export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp };
+export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp, it };
 
 /** Record an Atomics access (atomic kinds) at a byte range. */
 export function recordAtomic(b: BufferState, off: number, len: number, write: boolean, site: number): void {

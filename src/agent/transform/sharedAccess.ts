@@ -65,6 +65,27 @@ function syncFree(n: any): boolean {
   return free;
 }
 
+/** True when a loop body may stop before the iteration ends (break, return, throw, labelled continue). */
+function leavesEarly(n: any): boolean {
+  let found = false;
+  const visit = (x: any): void => {
+    if (found || !x || typeof x.type !== 'string') return;
+    if (x.type === 'FunctionExpression' || x.type === 'ArrowFunctionExpression' || x.type === 'FunctionDeclaration' || x.type === 'ClassExpression' || x.type === 'ClassDeclaration') return;
+    if (x.type === 'BreakStatement' || x.type === 'ReturnStatement' || x.type === 'ThrowStatement' || (x.type === 'ContinueStatement' && x.label)) {
+      found = true;
+      return;
+    }
+    for (const k of Object.keys(x)) {
+      if (k === 'loc') continue;
+      const v = x[k];
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object' && typeof v.type === 'string') visit(v);
+    }
+  };
+  visit(n);
+  return found;
+}
+
 /** How a computed member is used by its parent. */
 type Role = 'read' | 'write' | 'update' | 'skip';
 
@@ -163,8 +184,22 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
       case 'CallExpression':
         if (races) rangeCall(node, depth);
         return;
+      case 'SpreadElement':
+        if (races && parent && (parent.type === 'ArrayExpression' || parent.type === 'CallExpression' || parent.type === 'NewExpression')) {
+          wrapWhole(node.argument, depth);
+        }
+        return;
+      case 'ForOfStatement':
+        if (races && !node.await && syncFree(node.body) && !leavesEarly(node.body)) wrapWhole(node.right, depth);
+        return;
     }
   });
+
+  function wrapWhole(expr: any, depth: number): void {
+    const s = ctx.addSiteAt(expr, SiteKind.Read);
+    edits.insert(expr.start, `${M}.it(`, open(depth));
+    edits.insert(expr.end, `,${s})`, close(depth));
+  }
 
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
     if (!node.computed || node.object.type === 'Super' || hoisted.has(node)) return;
