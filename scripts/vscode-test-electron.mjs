@@ -28,7 +28,15 @@ try {
     version,
     extensionDevelopmentPath: root,
     extensionTestsPath: join(root, 'out', 'test', 'index.js'),
-    launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', userData, '--skip-welcome', '--skip-release-notes'],
+    launchArgs: [
+      workspace,
+      '--disable-extensions',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      userData,
+      '--skip-welcome',
+      '--skip-release-notes',
+    ],
     extensionTestsEnv: { PARPROF_VSCODE_GREP: process.env.PARPROF_VSCODE_GREP ?? '' },
   });
 } catch (e) {

@@ -238,7 +238,8 @@ async function runRightClickTest(browser, port, dirs, { fromVsix }) {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   const shot = (name) => page.screenshot({ path: join(resultsDir, name) });
   page.on('console', (m) => {
-    if (m.type() === 'error' && /webview|parprof|Content Security Policy|__PARPROF/i.test(m.text())) log(`console: ${m.text().slice(0, 300)}`);
+    if (m.type() === 'error' && /webview|parprof|Content Security Policy|__PARPROF/i.test(m.text()))
+      log(`console: ${m.text().slice(0, 300)}`);
   });
   try {
     await page.goto(workbenchUrl(port, dirs.workspace, payload), { timeout: 120_000, waitUntil: 'domcontentloaded' });

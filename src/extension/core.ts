@@ -25,7 +25,8 @@ export function profileProgram(opts: ProfileOptions): Promise<ProfileResult> {
   if (!existsSync(workerFile)) return profileInThisThread(opts);
   const { signal, onStdout, onStderr, onProgress, ...data } = opts;
   return new Promise<ProfileResult>((resolve, reject) => {
-    const worker = new Worker(workerFile, { workerData: data });
+    // Settings values are VS Code proxies, which structured clone rejects: send plain JSON.
+    const worker = new Worker(workerFile, { workerData: JSON.parse(JSON.stringify(data)) as typeof data });
     const cancel = () => worker.postMessage({ type: 'cancel' } satisfies ProfileWorkerCommand);
     if (signal?.aborted) cancel();
     signal?.addEventListener('abort', cancel, { once: true });

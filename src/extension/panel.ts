@@ -53,9 +53,7 @@ export class ProfilePanel {
     const scriptUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview.js'));
     const styleUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview.css'));
     const payload: PagePayload =
-      content.kind === 'report'
-        ? packPayload(content.report, { outDir: content.outDir })
-        : { kind: 'scaling', scaling: content.scaling };
+      content.kind === 'report' ? packPayload(content.report, { outDir: content.outDir }) : { kind: 'scaling', scaling: content.scaling };
     webview.html = panelHtml({
       title: panel.title,
       cspSource: webview.cspSource,

@@ -53,6 +53,8 @@ describe('Parallel Profiler in VS Code', () => {
     assert.equal(panel.threadCount, 4);
     assert.match(panel.title, /^threads\.js · \d\d:\d\d:\d\d$/);
     assert.ok(existsSync(join(last.outDir, 'report.json')), 'report.json written');
+    // The webview bundle read the injected report and told the host it has drawn.
+    await waitFor('the panel to render', () => api.panels().find((p) => p.title === panel.title)?.ready, 60_000);
   });
 
   it('shows code lenses with the exact call counts of the last run', async () => {
@@ -97,13 +99,18 @@ describe('Parallel Profiler in VS Code', () => {
     await new Promise((r) => setTimeout(r, 1500)); // let the workers start and sample
     const cancelledAt = Date.now();
     assert.equal(api.cancelAll(), 1, 'one run was in flight');
+    // How long until the whole tree (main process and forked child) is gone: logged, not asserted
+    // (tests never assert on wall-clock time; the core's own tests own the one-second budget).
+    const gone = waitFor('the profiled processes to be gone', () => !alive(mainPid) && !alive(childPid), 10_000).then(
+      () => Date.now() - cancelledAt,
+    );
     const outcome = await running;
     const tookMs = Date.now() - cancelledAt;
+    console.log(`      cancel → process tree gone in ${await gone} ms, partial report in ${tookMs} ms`);
     assert.ok(outcome, 'a partial report was produced');
     assert.equal(outcome.report.program.outcome, 'cancelled');
     assert.ok(outcome.report.threads.length >= 1);
-    await waitFor('the profiled processes to be gone', () => !alive(mainPid) && !alive(childPid), 3000);
-    console.log(`      cancel → report in ${tookMs} ms`);
+    assert.ok(!alive(mainPid) && !alive(childPid), 'no profiled process is left');
     assert.ok(
       api.panels().some((p) => p.title.startsWith('spin.js')),
       'the partial report opened in a panel',
