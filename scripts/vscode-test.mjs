@@ -92,8 +92,8 @@ function makeDirs() {
   return d;
 }
 
-/** Starts code-server in its own process group; resolves once /healthz answers. */
-async function startServer(paths, dirs, port) {
+/** code-server's environment: Node 24 first on PATH, every write confined to the temp dirs. */
+function serverEnv(paths, dirs) {
   const env = {
     ...process.env,
     PATH: `${paths.nodeBin}:${process.env.PATH}`,
@@ -101,9 +101,14 @@ async function startServer(paths, dirs, port) {
     XDG_DATA_HOME: dirs.data,
     XDG_CACHE_HOME: dirs.cache,
     TMPDIR: dirs.tmp,
-    PARPROF_NODE_FOR_TESTS: process.execPath,
   };
   delete env.VSCODE_IPC_HOOK_CLI;
+  return env;
+}
+
+/** Starts code-server in its own process group; resolves once /healthz answers. */
+async function startServer(paths, dirs, port) {
+  const env = serverEnv(paths, dirs);
   const logFile = join(dirs.base, 'server.log');
   const out = openSync(logFile, 'a');
   const args = [
@@ -304,22 +309,7 @@ async function main() {
   const results = [];
   try {
     const port = await freePort();
-    if (vsixArg)
-      await installVsix(
-        paths,
-        dirs,
-        {
-          env: {
-            ...process.env,
-            PATH: `${paths.nodeBin}:${process.env.PATH}`,
-            XDG_CONFIG_HOME: dirs.config,
-            XDG_DATA_HOME: dirs.data,
-            XDG_CACHE_HOME: dirs.cache,
-            TMPDIR: dirs.tmp,
-          },
-        },
-        vsixArg,
-      );
+    if (vsixArg) await installVsix(paths, dirs, { env: serverEnv(paths, dirs) }, vsixArg);
     server = await startServer(paths, dirs, port);
     log(`code-server on port ${port} (pgid ${server.child.pid})`);
     browser = await launchBrowser();

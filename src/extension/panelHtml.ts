@@ -1,10 +1,11 @@
 /**
  * The panel's HTML: CSP `default-src 'none'` with a per-load nonce, the webview bundle and
  * stylesheet from out/, and the data injected once as `window.__PARPROF_DATA__` by the same
- * `renderPayloadScripts` the standalone report.html uses (timeline packed in binary columns).
+ * `renderPayloadParts` the standalone report.html uses: the global before the bundle, the packed
+ * timeline stream after it (so the page draws while the browser still parses the stream).
  */
 import { randomBytes } from 'node:crypto';
-import { renderPayloadScripts } from '../core/reportHtml';
+import { renderPayloadParts } from '../core/reportHtml';
 import type { PagePayload } from '../protocol/messages';
 
 /** Inputs for one page. */
@@ -30,6 +31,7 @@ export function panelHtml(input: PanelHtmlInput): string {
     `font-src ${input.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
+  const parts = renderPayloadParts(input.payload, nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -41,8 +43,9 @@ export function panelHtml(input: PanelHtmlInput): string {
 </head>
 <body>
 <div id="app"><p>Loading the report…</p></div>
-${renderPayloadScripts(input.payload, nonce)}
+${parts.head}
 <script nonce="${nonce}" src="${input.scriptUri}"></script>
+${parts.data}
 </body>
 </html>`;
 }

@@ -149,6 +149,9 @@ describe('Parallel Profiler in VS Code', () => {
     const panels = api.panels();
     assert.equal(panels.length, before + 1);
     assert.equal(panels[panels.length - 1]!.kind, 'scaling');
+    const title = panels[panels.length - 1]!.title;
+    assert.match(title, /^Scaling: scale\.js · /);
+    await waitFor('the scaling panel to render', () => api.panels().find((p) => p.title === title)?.ready, 60_000);
   });
 
   it('lists the runs under "Show Recent Profiles"', async () => {
