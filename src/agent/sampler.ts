@@ -4,6 +4,7 @@
  * whose startTime is on the hrtime µs clock; v8-profiler-next's 1-based frame positions are
  * turned into V8's 0-based ones so every chunk reads the same.
  */
+import { isMainThread } from 'node:worker_threads';
 import { existsSync, statSync } from 'node:fs';
 import * as inspector from 'node:inspector';
 import Module, { createRequire } from 'node:module';
@@ -120,7 +121,10 @@ function startInspector(intervalUs: number, reason: string): CpuSampler {
 export function startSampler(options: AgentOptions): CpuSampler {
   const interval = Math.max(1, Math.round(options.sampleIntervalUs || 1000));
   let why: string;
-  if (options.backend !== 'inspector') {
+  // v8-profiler-next segfaults the whole process when a worker it profiles is terminated
+  // (piscina/tinypool destroy(), measured on Node 20), so 'auto' keeps it to main threads.
+  const workerInAuto = options.backend === 'auto' && !isMainThread;
+  if (options.backend !== 'inspector' && !workerInAuto) {
     if (options.v8ProfilerPath) {
       try {
         return startV8ProfilerNext(options.v8ProfilerPath, interval);
@@ -131,7 +135,9 @@ export function startSampler(options: AgentOptions): CpuSampler {
       why = 'v8-profiler-next not available (no path given)';
     }
   } else {
-    why = 'inspector backend requested';
+    why = workerInAuto
+      ? 'auto: v8-profiler-next crashes the process when a profiled worker is terminated, so workers use the inspector'
+      : 'inspector backend requested';
   }
   try {
     return startInspector(interval, why);
