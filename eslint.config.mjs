@@ -14,6 +14,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['scripts/build.mjs', 'scripts/test.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['src/extension/**', 'test/vscode/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
