@@ -202,6 +202,18 @@ function workbenchUrl(port, folder, payload) {
   return `http://127.0.0.1:${port}/?${q.toString()}`;
 }
 
+/** The workbench's own start-up chatter (offline gallery, sockets, stack frames of its URLs). */
+function workbenchNoise(line) {
+  const first = line.split('\n', 1)[0] ?? '';
+  return (
+    /\/static\/out\/vs\//.test(first) ||
+    /^(Resolving connection|Resolved connection|Creating a socket|\[AgentHost|\[lifecycle\]|Extension host \(|Creation of workbench|Timed out waiting for authentication|%c)/.test(
+      first,
+    ) ||
+    /open-vsx\.org|ENOTFOUND|ERR_NAME_NOT_RESOLVED/.test(first)
+  );
+}
+
 /** Runs the mocha suite inside the extension host; returns its exit code. */
 async function runSuite(browser, port, dirs) {
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
@@ -215,6 +227,7 @@ async function runSuite(browser, port, dirs) {
   const exited = new Promise((r) => (done = r));
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     const line = Array.isArray(args) ? format(...args) : format(args);
+    if (workbenchNoise(line)) return;
     if (type === 'error') console.error(line);
     else console.log(line);
   });

@@ -9,12 +9,18 @@ import * as vscode from 'vscode';
 import type { ScalingResult } from '../../src/protocol/scaling';
 import { EXTENSION_ID, fixture, getApi, openFixture, waitFor } from './helpers';
 
+/** True while the process exists and is not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; a killed but unreaped process shows Z.
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
@@ -92,16 +98,18 @@ describe('Parallel Profiler in VS Code', () => {
     const running = vscode.commands.executeCommand<
       { report: { partial: boolean; threads: unknown[]; program: { outcome: string } } } | undefined
     >('parallelProfiler.profile', fixture('spin.js'));
-    const [mainPid, childPid] = await waitFor('spin.js to write its pids', () =>
-      existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) : undefined,
-    );
+    const [mainPid, childPid] = await waitFor('spin.js to write its pids', () => {
+      // The file may be caught between its creation and its write: wait for both numbers.
+      const pids = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) : [];
+      return pids.length === 2 && pids.every((p) => p > 0) ? pids : undefined;
+    });
     assert.ok(mainPid && childPid);
     await new Promise((r) => setTimeout(r, 1500)); // let the workers start and sample
     const cancelledAt = Date.now();
     assert.equal(api.cancelAll(), 1, 'one run was in flight');
     // How long until the whole tree (main process and forked child) is gone: logged, not asserted
     // (tests never assert on wall-clock time; the core's own tests own the one-second budget).
-    const gone = waitFor('the profiled processes to be gone', () => !alive(mainPid) && !alive(childPid), 10_000).then(
+    const gone = waitFor('the profiled processes to be gone', () => !alive(mainPid) && !alive(childPid), 10_000, 20).then(
       () => Date.now() - cancelledAt,
     );
     const outcome = await running;
