@@ -1,6 +1,6 @@
 // Runs the whole test suite: build, then node:test over test/**/*.test.ts (plain Node and
 // headless Chromium), then the real-VS-Code suite in code-server unless --no-vscode.
-// Usage: node scripts/test.mjs [--no-vscode] [--no-build] [filter-substring...]
+// Usage: node scripts/test.mjs [--no-vscode] [--no-build] [--no-lint] [filter-substring...]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
@@ -26,6 +26,14 @@ function findTests(dir, out = []) {
 }
 
 if (!args.includes('--no-build') && run(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
+// The layer rule (only src/extension/ imports vscode) is an ESLint rule: run it with the tests.
+if (!filters.length && !args.includes('--no-lint')) {
+  const eslint = join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
+  if (run(process.execPath, [eslint, 'src', 'webview', 'test', 'scripts', 'bench']) !== 0) {
+    console.error('test: eslint failed (see above)');
+    process.exit(1);
+  }
+}
 let files = findTests(join(root, 'test')).sort();
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
 let status = 0;
