@@ -42,6 +42,20 @@ function ensureApt() {
   run('apt-get', [...lock, 'install', '-y', '-qq', ...need], { env });
 }
 
+/**
+ * Under `npm test` / `npm run`, npm exports npm_config_* (local_prefix, global, …) and
+ * npm_package_* for the repo; a nested `npm install` must not inherit them, or it would install
+ * into the repo instead of the cache dir. Keeps npm_config_nodedir, which we set on purpose.
+ */
+function cleanNpmEnv(env) {
+  const out = {};
+  for (const [k, v] of Object.entries(env)) {
+    const lower = k.toLowerCase();
+    if (lower === 'npm_config_nodedir' || !/^npm_(config|package|lifecycle)_/.test(lower)) out[k] = v;
+  }
+  return out;
+}
+
 /** Installs `deps` into cacheRoot/name via a temp dir, atomically. Returns the final dir. */
 function ensureNpmDir(name, pkgJson, env) {
   const dir = join(cacheRoot, name);
@@ -52,7 +66,7 @@ function ensureNpmDir(name, pkgJson, env) {
   mkdirSync(tmp, { recursive: true });
   writeFileSync(join(tmp, 'package.json'), JSON.stringify(pkgJson, null, 2));
   log(`npm install in ${tmp} (${Object.keys(pkgJson.dependencies).join(', ')})`);
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tmp, env: env ?? process.env });
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tmp, env: cleanNpmEnv(env ?? process.env) });
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   writeFileSync(marker, new Date().toISOString());
