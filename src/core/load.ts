@@ -61,7 +61,8 @@ function readJson<T>(path: string): T | null {
   }
 }
 
-function emptyThread(pid: number, tid: number, info: ThreadRecord): LoadedThread {
+/** A thread with no records yet (what the loader fills; tests build hand-made runs from it too). */
+export function emptyThread(pid: number, tid: number, info: ThreadRecord): LoadedThread {
   return {
     id: tid,
     key: `${pid}:${tid}`,

@@ -1,6 +1,7 @@
 /** Builds LoadedRun objects by hand for the unit tests of the shared-memory analyses. */
 import type { AtomRecord, SegmentRecord } from '../../src/protocol/events';
 import type { LoadedRun, LoadedThread } from '../../src/core/runData';
+import { emptyThread } from '../../src/core/load';
 
 /** Site id of (line, column) in the one module every hand-built thread has (fid 1). */
 export function site(line: number, column = 1): number {
@@ -14,43 +15,23 @@ export function thread(tid: number, opts: { pid?: number; parentTid?: number | n
   const sites: number[] = [];
   // Sites are addressed as line*1000+col within fid 1; fill a sparse table lazily via a Proxy-free array.
   const mod = { k: 'module' as const, fid: 1, file, url: `file://${file}`, funcs: [], names: [], sites };
-  const t: LoadedThread = {
-    id: tid,
-    key: `${pid}:${tid}`,
+  const t = emptyThread(pid, tid, {
+    k: 'thread',
     pid,
+    ppid: null,
     tid,
-    info: {
-      k: 'thread',
-      pid,
-      ppid: null,
-      tid,
-      parentTid: tid === 0 ? null : (opts.parentTid ?? 0),
-      kind: tid === 0 ? 'main' : 'worker',
-      name: tid === 0 ? 'main' : `worker ${tid}`,
-      entry: file,
-      startUs: 0,
-      nodeVersion: 'v20',
-      backend: 'none',
-      backendReason: '',
-    },
-    modules: new Map([[1, mod]]),
-    counts: new Map(),
-    profiles: [],
-    gc: [],
-    spawns: [],
-    forks: [],
-    joins: [],
-    msgs: [],
-    atoms: [],
-    bufs: new Map(),
-    stacks: new Map(),
-    tidx: tid,
-    segs: [],
-    deadlocks: [],
-    exit: null,
-    warnings: [],
-    complete: true,
-  };
+    parentTid: tid === 0 ? null : (opts.parentTid ?? 0),
+    kind: tid === 0 ? 'main' : 'worker',
+    name: tid === 0 ? 'main' : `worker ${tid}`,
+    entry: file,
+    startUs: 0,
+    nodeVersion: 'v20',
+    backend: 'none',
+    backendReason: '',
+  });
+  t.modules.set(1, mod);
+  t.tidx = tid;
+  t.complete = true;
   return t;
 }
 
