@@ -20,6 +20,7 @@ import { ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentSt
 import { flushAllThreads, installThreadHooks, listenForFlushRequests } from './threads';
 import { errorText, installExitPaths } from './lifecycle';
 import { EventWriter, nowUs } from './writer';
+import { nativeAtomics as N } from './shared/native';
 
 /** True when `entry` will load as an ES module (.mjs/.mts, or .js/.ts under "type": "module"). */
 function isEsmEntry(entry: string | null): boolean {
@@ -58,7 +59,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     wt.setEnvironmentData(ENV_CTL, processCtl as any);
   }
   const pctl = new Int32Array(processCtl);
-  Atomics.add(pctl, PCTL_LIVE, 1);
+  N.add(pctl, PCTL_LIVE, 1);
 
   const writer = new EventWriter(join(options.runDir, `t-${pid}-${tid}.jsonl`));
   const ctx: AgentContext = {
@@ -152,7 +153,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
       if (error !== undefined) rec.error = error;
       writer.write(rec);
       writer.close();
-      Atomics.sub(pctl, PCTL_LIVE, 1);
+      N.sub(pctl, PCTL_LIVE, 1);
     },
   };
 

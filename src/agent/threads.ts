@@ -13,6 +13,7 @@ import { AGENT_OPTIONS_ENV } from '../protocol/events';
 import type { MessageTracker } from './messages';
 import { CTL_FLUSHED, CTL_READY, ENV_SPAWN, PCTL_ACKS, PCTL_LIVE, FORKED_BY_ENV, type AgentState, type SpawnData } from './state';
 import { transformSource } from './transform/index';
+import { nativeAtomics as N } from './shared/native';
 
 /** Longest a terminate() waits for the child's last flush. */
 const TERMINATE_FLUSH_WAIT_MS = 300;
@@ -110,11 +111,11 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
   const origTerminate = OrigWorker.prototype.terminate;
   OrigWorker.prototype.terminate = function terminate(this: wt.Worker, ...args: any[]) {
     const info = children.get(this);
-    if (info && !info.exited && Atomics.load(info.ctl, CTL_READY) === 1 && Atomics.load(info.ctl, CTL_FLUSHED) === 0) {
+    if (info && !info.exited && N.load(info.ctl, CTL_READY) === 1 && N.load(info.ctl, CTL_FLUSHED) === 0) {
       messages.origBroadcastPost.call(control, { flush: info.tid });
       // A busy child cannot answer; after one such timeout wait less, so terminating a pool of
       // busy workers does not stall the parent for 300 ms each.
-      const waited = Atomics.wait(info.ctl, CTL_FLUSHED, 0, terminateWaitMs);
+      const waited = N.wait(info.ctl, CTL_FLUSHED, 0, terminateWaitMs);
       terminateWaitMs = waited === 'timed-out' ? SHORT_FLUSH_WAIT_MS : TERMINATE_FLUSH_WAIT_MS;
     }
     return (origTerminate as any).apply(this, args);
@@ -148,29 +149,29 @@ export function listenForFlushRequests(st: AgentState, spawn: SpawnData, control
     if (!d) return;
     if (d.flush === st.ctx.tid) {
       st.finish('terminate', null);
-      Atomics.store(ctl, CTL_FLUSHED, 1);
-      Atomics.notify(ctl, CTL_FLUSHED);
+      N.store(ctl, CTL_FLUSHED, 1);
+      N.notify(ctl, CTL_FLUSHED);
     } else if (d.flushAll && processCtl && !st.finished) {
       st.finish(d.flushAll === 'signal' ? 'signal' : 'terminate', null);
-      Atomics.add(processCtl, PCTL_ACKS, 1);
-      Atomics.notify(processCtl, PCTL_ACKS);
+      N.add(processCtl, PCTL_ACKS, 1);
+      N.notify(processCtl, PCTL_ACKS);
     }
   };
   (control as any).unref?.();
-  Atomics.store(ctl, CTL_READY, 1);
+  N.store(ctl, CTL_READY, 1);
 }
 
 /** In the main thread on SIGINT/SIGTERM or at exit: ask every other thread of the process for its last flush (≤300 ms). */
 export function flushAllThreads(messages: MessageTracker, control: wt.BroadcastChannel, processCtl: Int32Array, why: 'signal' | 'exit'): void {
-  const others = Atomics.load(processCtl, PCTL_LIVE) - 1;
+  const others = N.load(processCtl, PCTL_LIVE) - 1;
   if (others <= 0) return;
-  Atomics.store(processCtl, PCTL_ACKS, 0);
+  N.store(processCtl, PCTL_ACKS, 0);
   messages.origBroadcastPost.call(control, { flushAll: why });
   const deadline = Date.now() + TERMINATE_FLUSH_WAIT_MS;
   for (;;) {
-    const acks = Atomics.load(processCtl, PCTL_ACKS);
+    const acks = N.load(processCtl, PCTL_ACKS);
     const left = deadline - Date.now();
     if (acks >= others || left <= 0) return;
-    Atomics.wait(processCtl, PCTL_ACKS, acks, left);
+    N.wait(processCtl, PCTL_ACKS, acks, left);
   }
 }

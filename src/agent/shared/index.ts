@@ -11,8 +11,6 @@ import { AtomicsTracker, makeAtomicsMethod } from './atomics';
 import { BufferRegistry } from './buffers';
 import { VectorClock } from './clock';
 import { Control, H_NEXT, MAXT, S_STATE, S_TID, ST_RUNNING } from './control';
-import * as wt from 'node:worker_threads';
-import { ENV_CTL, ENV_SPAWN } from '../state';
 import { internalBuffers } from './native';
 import { Watchdog } from './watchdog';
 
@@ -64,14 +62,12 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
     },
 
     afterSpawn(): void {
-      // The child takes its slot itself; the base's per-spawn control buffer is not the program's.
-      markInternal((wt.getEnvironmentData(ENV_SPAWN) as { ctl?: unknown } | undefined)?.ctl);
+      // The child takes its slot itself. (The base's own control buffers use nativeAtomics, so
+      // the global wait/notify patches never see them.)
     },
 
     threadStart(spawnData: unknown, workerData: unknown): void {
       const sd = (spawnData ?? null) as Partial<SpawnData> | null;
-      markInternal(wt.getEnvironmentData(ENV_CTL));
-      if (!ctx.isMain) markInternal((wt.getEnvironmentData(ENV_SPAWN) as { ctl?: unknown } | undefined)?.ctl);
       ctl = ctx.isMain ? Control.create() : Control.from(sd?.ctl);
       if (ctl) internalBuffers.add(ctl.sab);
       if (ctl) {
@@ -119,10 +115,6 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
     },
   };
   return ext;
-}
-
-function markInternal(b: unknown): void {
-  if (b instanceof SharedArrayBuffer) internalBuffers.add(b);
 }
 
 /** Site id helper for tests. */
