@@ -17,6 +17,13 @@ export interface AgentContext {
   write(record: AgentRecord): void;
   /** Synchronously write everything buffered (used before blocking and at exit). */
   flush(): void;
+  /**
+   * Called from agent code that runs long without returning to the event loop (between the
+   * slices of a blocked Atomics.wait, while a spin is watched): lets the base answer requests
+   * its event loop cannot see now (flush before terminate, profile before a kill). Cheap when
+   * nothing is pending. Optional: contexts without requests omit it.
+   */
+  poll?(): void;
   /** Site id from (module fid, local site index). */
   siteId(fid: number, local: number): number;
   /** Current stack, innermost first, frames "name (file:line:col)", agent frames removed. */
