@@ -8,22 +8,38 @@ import { testOptions } from './runAgent';
 
 const options = testOptions('/nonexistent');
 
-function transform(source: string, isModule = false): string {
-  const out = transformSource({ source, file: '/x/app.js', url: 'file:///x/app.js', isModule, options });
+const sharedOptions = testOptions('/nonexistent', { races: true, locks: true });
+
+function transform(source: string, isModule = false, opts = options): string {
+  const out = transformSource({ source, file: '/x/app.js', url: 'file:///x/app.js', isModule, options: opts });
   assert.ok(out.code !== null, 'transformed');
   return out.code;
 }
 
+/** Stand-ins for the shared-access runtime methods: every access goes through unchanged. */
+const passThroughShared = {
+  r: (_a: unknown, i: unknown) => i,
+  w: (_a: unknown, i: unknown) => i,
+  rw: (_a: unknown, i: unknown) => i,
+  wk: (_a: unknown, i: unknown) => i,
+  wv: (_t: unknown, v: unknown) => v,
+  sab: (b: unknown) => b,
+  it: (x: unknown) => x,
+  A: (_s: number, a: unknown) => a,
+  tm: (_s: number, o: any, name: string, ...args: unknown[]) => o[name](...args),
+};
+
 /** Run transformed script code with a stub __pp; returns [result, module funcs, counts]. */
-function runScript(code: string): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
+function runScript(code: string, extra: Record<string, unknown> = {}): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
   const state: any = {};
   const context = vm.createContext({
+    ...extra,
     __pp: {
       m(_url: string, funcs: number[], names: string[]) {
         state.funcs = funcs;
         state.names = names;
         const n = names.length;
-        state.rt = { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 };
+        state.rt = Object.assign(Object.create(passThroughShared), { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 });
         return state.rt;
       },
     },
@@ -99,6 +115,33 @@ describe('agent: source transform', () => {
     assert.equal(bad.code, null);
     const none = transformSource({ source: 'let x = 1;', file: '/x/none.js', url: 'file:///x/none.js', isModule: false, options });
     assert.equal(none.code, null, 'nothing to count: untouched');
+  });
+
+  it('keeps code without semicolons working: no inserted parenthesis continues the line before', () => {
+    const src = [
+      'const log = []',
+      'const ta = new Int32Array(8)',
+      'function get () { return ta }',
+      'function countdown (n) {',
+      '  if (n <= 0) return',
+      '  log.push(n)',
+      '  countdown(n - 1)',
+      '}',
+      'countdown(3)',
+      'get()[0] = 5',
+      'get()[1]++',
+      'if (log.length) get()[2] = 7',
+      'switch (1) { case 1: log.push(0)',
+      '  get()[3] = 1 }',
+      'log.join() + ":" + Array.from(ta).join()',
+    ].join('\n');
+    const code = transform(src, false, sharedOptions);
+    assert.equal(code.split('\n').length, src.split('\n').length, 'no line added');
+    assert.match(code, /\n {2};\(__ppM\.s\[\d\]\+\+,countdown\)\(n - 1\)/);
+    assert.match(code, /\nif \(log\.length\) \(__ppM\.t=/, 'a statement that is not in a list gets no `;`');
+    const r = runScript(code, { Int32Array, Array });
+    assert.equal(r.result, '3,2,1,0:5,1,7,1,0,0,0,0');
+    assert.deepEqual(r.c, [4, 4], "get, countdown");
   });
 
   it('applies insertions and replacements in one pass with an offset map', () => {

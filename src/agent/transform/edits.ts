@@ -24,6 +24,9 @@ export interface AppliedEdits {
   generatedOffset(offset: number): number;
 }
 
+/** Text that, put at the start of a line, would continue the expression of the line before. */
+const CONTINUES_LINE = /^[([`+\-/]/;
+
 /** How many entries of the non-decreasing `sorted` are <= x. */
 export function countAtOrBelow(sorted: readonly number[], x: number): number {
   let lo = 0;
@@ -55,9 +58,28 @@ export class Edits implements EditList {
     this.replacements.push({ start, end, text });
   }
 
-  /** Apply every edit to `source` (throws when replacements overlap or span a newline). */
-  apply(source: string): AppliedEdits {
+  /** Sorted offsets of insertions whose text could continue the line before (see apply). */
+  continuationCandidates(): number[] {
+    const out = this.insertions.filter((e) => CONTINUES_LINE.test(e.text)).map((e) => e.pos);
+    return [...new Set(out)].sort((a, b) => a - b);
+  }
+
+  /**
+   * Apply every edit to `source` (throws when replacements overlap or span a newline).
+   * `statementStarts`: offsets where a statement of a statement list begins; when the text
+   * inserted there opens with a character that would continue the previous line (`(`, `[`…),
+   * a `;` goes first, so code that relies on automatic semicolon insertion keeps its meaning.
+   */
+  apply(source: string, statementStarts?: ReadonlySet<number>): AppliedEdits {
     const ins = [...this.insertions].sort((a, b) => a.pos - b.pos || a.order - b.order || a.seq - b.seq);
+    if (statementStarts) {
+      for (let k = 0; k < ins.length; k++) {
+        const e = ins[k]!;
+        if ((k === 0 || ins[k - 1]!.pos !== e.pos) && statementStarts.has(e.pos) && CONTINUES_LINE.test(e.text)) {
+          ins[k] = { ...e, text: ';' + e.text };
+        }
+      }
+    }
     const reps = [...this.replacements].sort((a, b) => a.start - b.start);
     // Breakpoints for the offset map: (key, delta) where every original offset >= key shifts by delta.
     const keys: number[] = [];

@@ -61,6 +61,39 @@ function lineOf(starts: number[], offset: number): number {
   return countAtOrBelow(starts, offset); // 1-based
 }
 
+/** Node types whose `body`/`consequent` is a statement list (where automatic semicolon insertion applies). */
+const LIST_KEYS: Record<string, string> = { Program: 'body', BlockStatement: 'body', StaticBlock: 'body', SwitchCase: 'consequent' };
+
+/**
+ * Which of the sorted offsets `candidates` begin an expression statement of a statement list:
+ * one descent that only enters nodes spanning a candidate.
+ */
+function statementStarts(ast: Program, candidates: number[]): Set<number> {
+  const found = new Set<number>();
+  if (candidates.length === 0) return found;
+  const spans = (n: any): boolean => {
+    const k = countAtOrBelow(candidates, n.end);
+    return k > 0 && candidates[k - 1]! >= n.start;
+  };
+  const isCandidate = (at: number): boolean => candidates[countAtOrBelow(candidates, at) - 1] === at;
+  const visit = (n: any): void => {
+    if (!n || typeof n.type !== 'string' || !spans(n)) return;
+    const listKey = LIST_KEYS[n.type];
+    for (const key of Object.keys(n)) {
+      if (key === 'loc') continue;
+      const v = n[key];
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          if (key === listKey && x?.type === 'ExpressionStatement' && isCandidate(x.start)) found.add(x.start);
+          visit(x);
+        }
+      } else if (v && typeof v.type === 'string') visit(v);
+    }
+  };
+  visit(ast);
+  return found;
+}
+
 /** Where the module header goes: after a directive prologue, else before the first statement. */
 function headerOffset(ast: Program): { at: number; prefix: string } {
   let at = -1;
@@ -99,7 +132,7 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   if (withShared) instrumentSharedAccess(ctx);
   if (edits.size === 0 && sites.length === 0) return null;
 
-  const applied = edits.apply(source);
+  const applied = edits.apply(source, statementStarts(ast, edits.continuationCandidates()));
   const header = headerOffset(ast);
   const headerLine = lineOf(starts, header.at);
   const genHeaderAt = applied.generatedOffset(header.at) - 0;
