@@ -85,6 +85,37 @@ describe('agent: source transform', () => {
     assert.deepEqual(r.prim, [1, 1, 1]);
   });
 
+  it('counts only calls through the function\'s own binding as self-calls', () => {
+    const src = [
+      'const pool = { run(x) { return x * 2; } };',
+      'function run() { let s = 0; for (let i = 0; i < 5; i++) s += pool.run(i); return s; }',
+      'const items = [];',
+      'function push(x) { items.push(x); }',
+      'class A { m() { return 1; } }',
+      'class B extends A { m() { return super.m() + 1; } }',
+      'function shadow(shadow) { return shadow(); }',
+      'function inner(n) { const inner = () => n; return inner(); }',
+      'const fact = function f(n) { return n <= 1 ? 1 : n * f(n - 1); };',
+      'const down = (n) => (n > 0 ? down(n - 1) : 0);',
+      'function blk(n) { if (n > 0) { const blk = () => 7; return blk(); } return 0; }',
+      'for (let i = 0; i < 3; i++) push(i);',
+      'run() + items.length + new B().m() + shadow(() => 3) + inner(4) + fact(4) + down(3) + blk(2);',
+    ].join('\n');
+    const r = runScript(transform(src));
+    assert.equal(r.result, 20 + 3 + 2 + 3 + 4 + 24 + 0 + 7);
+    const byName = (n: string, k = 0) => r.names.findIndex((x, i) => x === n && r.names.slice(0, i).filter((y) => y === n).length === k);
+    const calls = (n: string, k = 0) => [r.c[byName(n, k)], r.prim[byName(n, k)]];
+    assert.deepEqual(calls('run', 0), [5, 5], 'pool.run');
+    assert.deepEqual(calls('run', 1), [1, 1], 'function run calls pool.run, not itself');
+    assert.deepEqual(calls('push'), [3, 3], 'items.push is not push');
+    assert.deepEqual(calls('m', 1), [1, 1], 'super.m() is A.m');
+    assert.deepEqual(calls('shadow'), [1, 1], 'a parameter shadows the name');
+    assert.deepEqual(calls('inner', 0), [1, 1], 'a local const shadows the name');
+    assert.deepEqual(calls('f'), [4, 1], 'a named function expression calls itself');
+    assert.deepEqual(calls('down'), [4, 1], 'const down = (…) => down(…)');
+    assert.deepEqual(calls('blk'), [1, 1], 'a block-level const shadows the name');
+  });
+
   it('maps every function to the generated column V8 reports, even on the header line', () => {
     const src = '"use strict";function a(x){return x}const b=async (y)=>y,c=z=>z;class K{constructor(q){}get g(){return 1}*gen(){}}a(1);';
     const code = transform(src);
