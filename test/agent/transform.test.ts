@@ -175,6 +175,28 @@ describe('agent: source transform', () => {
     assert.deepEqual(r.c, [4, 4], "get, countdown");
   });
 
+  it('evaluates the object of an element access once: getters, proxies and calls run as often as written', () => {
+    const src = [
+      'const ta = new Int32Array(4);',
+      'let n = 0;',
+      'function get() { n++; return ta; }',
+      'const o = { get arr() { n += 100; return ta; }, none: null };',
+      'const p = new Proxy({ ta }, { get(t, k) { n += 10000; return t[k]; } });',
+      'get()[0] = 1;',
+      'o.arr[1] += 2;',
+      'p.ta[2] = o.arr[1] + p.ta[0];',
+      'let i = 0;',
+      'ta[i++] = 7;',
+      'const missing = o.none?.arr[0];',
+      'const chained = o?.arr[1];',
+      '[n, i, String(missing), chained, Array.from(ta).join()].join(" ")',
+    ].join('\n');
+    const plain = vm.runInNewContext(src, { Int32Array, Proxy, Array, String });
+    const code = transform(src, false, sharedOptions);
+    assert.equal(runScript(code, { Int32Array, Proxy, Array, String }).result, plain);
+    assert.equal(plain, '20301 1 undefined 2 7,2,3,0');
+  });
+
   it('applies insertions and replacements in one pass with an offset map', () => {
     const e = new Edits();
     e.insert(0, 'A');

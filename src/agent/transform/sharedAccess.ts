@@ -15,16 +15,22 @@ import type { TransformContext } from './types';
 const open = (depth: number): number => -99 + depth * 1e-4;
 const close = (depth: number): number => 99 - depth * 1e-4;
 
-/** True when evaluating `n` twice is harmless: identifiers, `this`, and non-computed member chains of them. */
+/** True when evaluating `n` twice is harmless and cheap: a variable (not `arguments`) or `this`. */
 function isSimple(n: any): boolean {
+  if (n.type === 'Identifier') return n.name !== 'arguments';
+  return n.type === 'ThisExpression';
+}
+
+/** True when `n` continues an optional chain (`a?.b` in `a?.b[i]`): parentheses would end the chain's short-circuit. */
+function inOptionalChain(n: any): boolean {
   for (;;) {
-    if (n.type === 'Identifier') return n.name !== 'arguments';
-    if (n.type === 'ThisExpression') return true;
-    if (n.type === 'MemberExpression' && !n.computed && n.object.type !== 'Super') {
+    if (n.type === 'MemberExpression') {
+      if (n.optional) return true;
       n = n.object;
-      continue;
-    }
-    return false;
+    } else if (n.type === 'CallExpression') {
+      if (n.optional) return true;
+      n = n.callee;
+    } else return false;
   }
 }
 
@@ -210,9 +216,14 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     if (role === 'skip') return;
     const obj = node.object;
     let objText: string;
+    // Variables and `this` are named twice; anything else (a getter, a proxy, a call) is
+    // evaluated once into a temporary. An object that continues an optional chain (`a?.b`
+    // in `a?.b[i]`) can be neither (parentheses would end the short-circuit): unrecorded.
     if (isSimple(obj)) {
       objText = source.slice(obj.start, obj.end);
       if (/[\n\r\u2028\u2029]/.test(objText)) return;
+    } else if (inOptionalChain(obj)) {
+      return;
     } else {
       edits.insert(obj.start, `(${M}.t=`, open(depth));
       edits.insert(obj.end, `)`, close(depth));
