@@ -30,7 +30,7 @@ const passThroughShared = {
 };
 
 /** Run transformed script code with a stub __pp; returns [result, module funcs, counts]. */
-function runScript(code: string, extra: Record<string, unknown> = {}): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
+function runScript(code: string, extra: Record<string, unknown> = {}, shared: Record<string, unknown> = {}): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
   const state: any = {};
   const context = vm.createContext({
     ...extra,
@@ -39,7 +39,7 @@ function runScript(code: string, extra: Record<string, unknown> = {}): { result:
         state.funcs = funcs;
         state.names = names;
         const n = names.length;
-        state.rt = Object.assign(Object.create(passThroughShared), { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 });
+        state.rt = Object.assign(Object.create({ ...passThroughShared, ...shared }), { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 });
         return state.rt;
       },
     },
@@ -114,6 +114,18 @@ describe('agent: source transform', () => {
     assert.deepEqual(calls('f'), [4, 1], 'a named function expression calls itself');
     assert.deepEqual(calls('down'), [4, 1], 'const down = (…) => down(…)');
     assert.deepEqual(calls('blk'), [1, 1], 'a block-level const shadows the name');
+  });
+
+  it('nests a self-call inside the element access it starts', () => {
+    const src = 'const ta = new Int32Array(4);\nfunction f(n) { if (n > 0) f(n - 1)[n] = n; return ta; }\nArray.from(f(3)).join();';
+    const code = transform(src, false, sharedOptions);
+    assert.match(code, /\(__ppM\.t=\(__ppM\.s\[0\]\+\+,f\)\(n - 1\)\)\[__ppM\.w\(__ppM\.t,n,0\)\]/);
+    const seen: unknown[] = [];
+    const r = runScript(code, { Int32Array, Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
+    assert.equal(r.result, '0,1,2,3');
+    assert.deepEqual(r.prim, [1]);
+    assert.equal(seen.length, 3);
+    assert.ok(seen.every((a) => a instanceof Int32Array), 'the write is noted on the array, not on the function');
   });
 
   it('maps every function to the generated column V8 reports, even on the header line', () => {

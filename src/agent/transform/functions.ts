@@ -153,8 +153,10 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
     const depth = f.depthTracked;
     if (f.recursive && !depth) {
       for (const call of f.selfCalls) {
-        ctx.edits.insert(call.callee.start, `(${M}.s[${i}]++,`, -100);
-        ctx.edits.insert(call.callee.end, ')', 100);
+        // Innermost at the callee: wrappers of enclosing expressions that start there (the
+        // shared pass's `(__ppM.t=` around `f(n)[k]`) open before it and close after it.
+        ctx.edits.insert(call.callee.start, `(${M}.s[${i}]++,`, -1);
+        ctx.edits.insert(call.callee.end, ')', 1);
       }
     }
     if (body.type !== 'BlockStatement') {
