@@ -160,18 +160,9 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
       }
     }
     if (body.type !== 'BlockStatement') {
-      if (depth) {
-        // A parenthesised body starts inside its parentheses: wrap from after `=>` to the arrow's end.
-        const from = f.node.params.length ? f.node.params[f.node.params.length - 1].end : f.node.start;
-        const arrow = ctx.source.indexOf('=>', from);
-        let start = arrow >= 0 && arrow < body.start ? arrow + 2 : body.start;
-        while (start < body.start && /\s/.test(ctx.source[start]!)) start++;
-        ctx.edits.insert(start, `{${count};if(${M}.d[${i}]++===0)${M}.p[${i}]++;try{return (`, -100);
-        ctx.edits.insert(f.node.end, `)}finally{${M}.d[${i}]--}}`, 100);
-      } else {
-        ctx.edits.insert(body.start, `(${count},`, -100);
-        ctx.edits.insert(body.end, `)`, 100);
-      }
+      // An arrow's expression body (arrows have no `this` of their own: never depth-tracked).
+      ctx.edits.insert(body.start, `(${count},`, -100);
+      ctx.edits.insert(body.end, `)`, 100);
       return;
     }
     let at = body.start + 1;
