@@ -1,0 +1,148 @@
+/**
+ * The inverse of the transform for one function's text: what `Function.prototype.toString`
+ * gives for an instrumented function, with every inserted piece taken out again, so programs
+ * that send functions as text (worker pools, `new Worker(\`(${fn})()\`, { eval: true })`) get
+ * their own code. Works on the text alone (no per-module tables): each kind of insertion has
+ * a shape the parse tree shows. Returns null when some `__ppM` is left (an unknown shape).
+ */
+import { parse } from 'acorn';
+
+const RT = '__ppM';
+
+/** How a function's text can be parsed: as an expression, an object method, a class method (or constructor). */
+const WRAPPERS: [string, string][] = [
+  ['(', ')'],
+  ['({', '})'],
+  ['(class extends Object{', '})'],
+];
+
+/** `__ppM.<name>(…)` calls that wrap one original expression: the index of the argument kept. */
+const KEEP_ARG: Record<string, number> = { r: 1, w: 1, rw: 1, wk: 1, wv: 0, A: 1, sab: 0, it: 0, io: 0, v: 0 };
+
+/** One edit on the parsed text: [start, end) becomes `text`. */
+type Cut = [number, number, string];
+
+const isRt = (n: any, prop?: string): boolean =>
+  n?.type === 'MemberExpression' && !n.computed && n.object.type === 'Identifier' && n.object.name === RT && n.property.type === 'Identifier' && (prop === undefined || n.property.name === prop);
+
+/** `__ppM.c[i]++` / `__ppM.s[i]++` (a counter bump). */
+const isBump = (n: any, counter: string): boolean =>
+  n?.type === 'UpdateExpression' && n.argument.type === 'MemberExpression' && n.argument.computed && isRt(n.argument.object, counter);
+
+/** `__ppM.c[i]++;` as a statement. */
+const isCountStatement = (s: any): boolean => s?.type === 'ExpressionStatement' && isBump(s.expression, 'c');
+
+/** `if(__ppM.d[i]++===0)__ppM.p[i]++;` (depth tracking). */
+const isDepthEntry = (s: any): boolean =>
+  s?.type === 'IfStatement' && s.test.type === 'BinaryExpression' && isBump(s.test.left, 'd') && s.consequent.type === 'ExpressionStatement' && isBump(s.consequent.expression, 'p');
+
+/** `try{…}finally{__ppM.d[i]--}` (depth tracking). */
+const isDepthTry = (s: any): boolean =>
+  s?.type === 'TryStatement' && !s.handler && s.finalizer?.body.length === 1 && s.finalizer.body[0].type === 'ExpressionStatement' &&
+  s.finalizer.body[0].expression.type === 'UpdateExpression' && s.finalizer.body[0].expression.argument.type === 'MemberExpression' &&
+  isRt(s.finalizer.body[0].expression.argument.object, 'd');
+
+/** The hoisted-loop block `{__ppM.lp(…);…for(…)…}`. */
+const isLoopBlock = (b: any): boolean =>
+  b.body.length >= 2 && b.body[b.body.length - 1].type === 'ForStatement' &&
+  b.body.slice(0, -1).every((s: any) => s.type === 'ExpressionStatement' && s.expression.type === 'CallExpression' && isRt(s.expression.callee, 'lp'));
+
+function statementList(list: any[], text: string, cuts: Cut[]): void {
+  for (let k = 0; k < list.length; k++) {
+    const s = list[k];
+    if (isCountStatement(s)) {
+      // After a directive prologue the counter came with a ';' of its own just before it.
+      const prev = list[k - 1];
+      const afterDirective = prev && (typeof prev.directive === 'string' || (prev.type === 'EmptyStatement' && typeof list[k - 2]?.directive === 'string'));
+      cuts.push([afterDirective && text[s.start - 1] === ';' ? s.start - 1 : s.start, s.end, '']);
+    } else if (isDepthEntry(s)) {
+      cuts.push([s.start, s.end, '']);
+    } else if (isDepthTry(s)) {
+      cuts.push([s.start, s.block.start + 1, ''], [s.block.end - 1, s.end, '']);
+    } else if (text.startsWith(`(${RT}.`, s.start) && text[s.start - 1] === ';') {
+      // The ';' that kept an inserted '(' from continuing the line before (it may parse as the
+      // end of the statement before).
+      cuts.push([s.start - 1, s.start, '']);
+    }
+  }
+}
+
+function visit(n: any, text: string, cuts: Cut[]): void {
+  if (!n || typeof n.type !== 'string') return;
+  switch (n.type) {
+    case 'Program':
+    case 'StaticBlock':
+      statementList(n.body, text, cuts);
+      break;
+    case 'BlockStatement':
+      if (isLoopBlock(n)) {
+        const loop = n.body[n.body.length - 1];
+        cuts.push([n.start, loop.start, ''], [loop.end, n.end, '']);
+      } else statementList(n.body, text, cuts);
+      break;
+    case 'SwitchCase':
+      statementList(n.consequent, text, cuts);
+      break;
+    case 'SequenceExpression':
+      // `(__ppM.c[i]++,body)` around an arrow's body, `(__ppM.s[i]++,f)` around a self-call's callee.
+      if (n.expressions.length >= 2 && (isBump(n.expressions[0], 'c') || isBump(n.expressions[0], 's')) && text[n.start - 1] === '(') {
+        cuts.push([n.start - 1, n.expressions[1].start, ''], [n.end, n.end + 1, '']);
+      }
+      break;
+    case 'AssignmentExpression':
+      if (isRt(n.left, 't') && text[n.start - 1] === '(') cuts.push([n.start - 1, n.right.start, ''], [n.right.end, n.right.end + 1, '']);
+      break;
+    case 'CallExpression': {
+      const c = n.callee;
+      if (!isRt(c)) break;
+      const name = c.property.name as string;
+      const keep = KEEP_ARG[name];
+      if (keep !== undefined && n.arguments[keep]) {
+        const a = n.arguments[keep];
+        cuts.push([n.start, a.start, ''], [a.end, n.end, '']);
+      } else if (name === 'tm' && n.arguments.length >= 3 && n.arguments[2].type === 'Literal') {
+        // `__ppM.tm(s,obj,'name',args…)` was `obj.name(args…)`.
+        const [, obj, method, first] = n.arguments;
+        cuts.push([n.start, obj.start, ''], [obj.end, first ? first.start : n.end - 1, `.${String(method.value)}(`]);
+      }
+      break;
+    }
+  }
+  for (const key of Object.keys(n)) {
+    if (key === 'loc') continue;
+    const v = n[key];
+    if (Array.isArray(v)) for (const x of v) visit(x, text, cuts);
+    else if (v && typeof v.type === 'string') visit(v, text, cuts);
+  }
+}
+
+/** The original text of an instrumented function, from the text V8 gives for it (null when not recoverable). */
+export function originalFunctionText(text: string): string | null {
+  if (!text.includes(RT)) return text;
+  for (const [pre, post] of WRAPPERS) {
+    const wrapped = pre + text + post;
+    let ast;
+    try {
+      ast = parse(wrapped, { ecmaVersion: 'latest', sourceType: 'script', checkPrivateFields: false, allowSuperOutsideMethod: true, allowReturnOutsideFunction: true });
+    } catch {
+      try {
+        ast = parse(wrapped, { ecmaVersion: 'latest', sourceType: 'module', checkPrivateFields: false, allowSuperOutsideMethod: true, allowAwaitOutsideFunction: true });
+      } catch {
+        continue;
+      }
+    }
+    const cuts: Cut[] = [];
+    visit(ast, wrapped, cuts);
+    cuts.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let out = '';
+    let at = pre.length;
+    for (const [start, end, repl] of cuts) {
+      if (end <= at) continue; // inside a piece already cut
+      if (start >= at) out += wrapped.slice(at, start) + repl;
+      at = end;
+    }
+    out += wrapped.slice(at, wrapped.length - post.length);
+    return out.includes(RT) ? null : out;
+  }
+  return null;
+}
