@@ -119,7 +119,7 @@ describe('agent: source transform', () => {
   it('nests a self-call inside the element access it starts', () => {
     const src = 'const ta = new Int32Array(4);\nfunction f(n) { if (n > 0) f(n - 1)[n] = n; return ta; }\nArray.from(f(3)).join();';
     const code = transform(src, false, sharedOptions);
-    assert.match(code, /\(__ppM\.t=\(__ppM\.s\[0\]\+\+,f\)\(n - 1\)\)\[__ppM\.w\(__ppM\.t,n,0\)\]/);
+    assert.match(code, /\(__ppM\.t=\(__ppM\.s\[0\]\+\+,f\(n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,0\)\]/);
     const seen: unknown[] = [];
     const r = runScript(code, { Int32Array, Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
     assert.equal(r.result, '0,1,2,3');
@@ -180,7 +180,7 @@ describe('agent: source transform', () => {
     ].join('\n');
     const code = transform(src, false, sharedOptions);
     assert.equal(code.split('\n').length, src.split('\n').length, 'no line added');
-    assert.match(code, /\n {2};\(__ppM\.s\[\d\]\+\+,countdown\)\(n - 1\)/);
+    assert.match(code, /\n {2};\(__ppM\.s\[\d\]\+\+,countdown\(n - 1\)\)/);
     assert.match(code, /\nif \(log\.length\) \(__ppM\.t=/, 'a statement that is not in a list gets no `;`');
     const r = runScript(code, { Int32Array, Array });
     assert.equal(r.result, '3,2,1,0:5,1,7,1,0,0,0,0');

@@ -153,10 +153,11 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
     const depth = f.depthTracked;
     if (f.recursive && !depth) {
       for (const call of f.selfCalls) {
-        // Innermost at the callee: wrappers of enclosing expressions that start there (the
-        // shared pass's `(__ppM.t=` around `f(n)[k]`) open before it and close after it.
-        ctx.edits.insert(call.callee.start, `(${M}.s[${i}]++,`, -1);
-        ctx.edits.insert(call.callee.end, ')', 1);
+        // Around the whole call, so V8 still reports the call at its name; innermost among the
+        // wrappers starting there (the shared pass's `(__ppM.t=` around `f(n)[k]` opens
+        // before it and closes after it).
+        ctx.edits.insert(call.start, `(${M}.s[${i}]++,`, -1);
+        ctx.edits.insert(call.end, ')', 1);
       }
     }
     if (body.type !== 'BlockStatement') {

@@ -19,7 +19,7 @@ export interface EditList {
    * come out sorted by `order` (lower first), then by call order. Use a low order for the
    * opening part of a wrapper and a high order for the closing part, so wrappers nest.
    * The function-counter pass uses order -100 for the openings it adds in front of an arrow
-   * expression body and +100 for the closings after it; -1/+1 around a self-call's callee.
+   * expression body and +100 for the closings after it; -1/+1 around a self-call.
    */
   insert(offset: number, text: string, order?: number): void;
   /**
