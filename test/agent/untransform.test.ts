@@ -43,6 +43,7 @@ function roundTrip(source: string, isModule: boolean, options = shared): number 
   if (out.code === null) return 0;
   const orig = functionRanges(source, isModule);
   const gen = functionRanges(out.code, isModule);
+  if (!isModule) gen.pop(); // the hoisted function after the last line that registers the module
   assert.equal(gen.length, orig.length, 'the transform adds no functions');
   orig.forEach(([s, e], i) => {
     const [gs, ge] = gen[i]!;

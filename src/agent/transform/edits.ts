@@ -22,6 +22,8 @@ export interface AppliedEdits {
   code: string;
   /** Generated offset of the original character at `offset` (insertions there come before it). */
   generatedOffset(offset: number): number;
+  /** Every edit in generated order, flat: [original offset, characters removed, characters added, …]. */
+  spans: number[];
 }
 
 /** Text that, put at the start of a line, would continue the expression of the line before. */
@@ -84,6 +86,7 @@ export class Edits implements EditList {
     // Breakpoints for the offset map: (key, delta) where every original offset >= key shifts by delta.
     const keys: number[] = [];
     const deltas: number[] = [];
+    const spans: number[] = [];
     const parts: string[] = [];
     let cursor = 0;
     let i = 0;
@@ -98,6 +101,7 @@ export class Edits implements EditList {
         cursor = e.pos;
         keys.push(e.pos);
         deltas.push(e.text.length);
+        spans.push(e.pos, 0, e.text.length);
       } else {
         const e = reps[r++]!;
         if (e.start < cursor) throw new Error(`overlapping replacement at ${e.start}`);
@@ -107,6 +111,7 @@ export class Edits implements EditList {
         cursor = e.end;
         keys.push(e.end);
         deltas.push(e.text.length - (e.end - e.start));
+        spans.push(e.start, e.end - e.start, e.text.length);
       }
     }
     parts.push(source.slice(cursor));
@@ -115,6 +120,7 @@ export class Edits implements EditList {
     for (const d of deltas) cum.push((sum += d));
     return {
       code: parts.join(''),
+      spans,
       generatedOffset(offset: number): number {
         const n = countAtOrBelow(keys, offset);
         return offset + (n > 0 ? cum[n - 1]! : 0);

@@ -13,6 +13,8 @@ import type { TransformContext } from './types';
 
 /** The module runtime variable every pass emits code against. */
 export const RUNTIME_VAR = '__ppM';
+/** The hoisted function, after the last line of a script, that registers it and returns its runtime. */
+const HEADER_FN = '__ppH';
 
 /** What to transform and how it is named. */
 export interface TransformInput {
@@ -133,45 +135,85 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   if (edits.size === 0 && sites.length === 0) return null;
 
   const applied = edits.apply(source, statementStarts(ast, edits.continuationCandidates()));
+  // Scripts and CommonJS start with a short line that takes the runtime from a function
+  // declared (hoisted) after the last line, where the module's tables go; ES modules import
+  // it there (imports are evaluated first wherever they stand, so functions called early
+  // through an import cycle already find it). Either way an error excerpt of line 1 shows
+  // the user's code, not the tables, and no user line moves.
   const header = headerOffset(ast);
+  const prefix = input.isModule ? '' : `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`;
   const headerLine = lineOf(starts, header.at);
-  const genHeaderAt = applied.generatedOffset(header.at) - 0;
+  const genHeaderAt = applied.generatedOffset(header.at) - insertedBefore(applied, header.at);
   const funcs: number[] = [];
-  const onHeaderLine: number[] = [];
   for (const f of fns) {
     const line = lineOf(starts, f.defStart);
     const v8Line = lineOf(starts, f.v8Pos);
     const lineStartGen = v8Line === 1 ? 0 : applied.generatedOffset(starts[v8Line - 1]! - 1) + 1;
     const gen = applied.generatedOffset(f.v8Pos);
-    funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1);
-    // The header is inserted in front of everything at header.at, so it shifts what follows on its line.
-    if (v8Line === headerLine && gen >= genHeaderAt - insertedBefore(applied, header.at)) onHeaderLine.push(funcs.length - 1);
+    // The prefix goes in front of everything at header.at, so it shifts what follows on its line.
+    const shift = v8Line === headerLine && gen >= genHeaderAt ? prefix.length : 0;
+    funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1 + shift);
   }
+  const columns = columnTable(applied.spans, starts, header.at, prefix.length);
   const names = JSON.stringify(fns.map((f) => f.name));
   const siteJson = JSON.stringify(sites);
   const url = JSON.stringify(input.url);
   // The runtime derives the file from a file: URL; other code (eval workers) names its file.
   const fileArg = input.url.startsWith('file:') ? '' : `,${JSON.stringify(input.file)}`;
-  const render = (shift: number): string => {
-    const shifted = funcs.slice();
-    for (const k of onHeaderLine) shifted[k]! += shift;
-    const call = `globalThis.__pp.m(${url},${JSON.stringify(shifted)},${names},${siteJson}${fileArg})`;
-    // ES modules import the runtime from a tiny module of their own: imports are evaluated
-    // first, so functions called early through an import cycle already find it.
-    if (input.isModule) return `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${call}`))};`;
-    return `${header.prefix}var ${RUNTIME_VAR}=${call};`;
-  };
-  let text = render(0);
-  for (let k = 0; k < 8; k++) {
-    const next = render(text.length);
-    if (next.length === text.length) {
-      text = next;
-      break;
+  const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg})`;
+  const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columns)})`;
+  const tail = input.isModule
+    ? `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`
+    : `function ${HEADER_FN}(){var m=${register};${cols};return m}`;
+  return applied.code.slice(0, genHeaderAt) + prefix + applied.code.slice(genHeaderAt) + tailSeparator(source, ast) + tail;
+}
+
+/**
+ * What goes between the source and the tail: nothing after a final line break (the tail
+ * fills the empty last line), a line break after a final line comment (a line after the
+ * last: no user line moves), else ';' (the last statement may lack one).
+ */
+function tailSeparator(source: string, ast: Program): string {
+  if (/[\n\r\u2028\u2029]$/.test(source)) return '';
+  const last = ast.body[ast.body.length - 1];
+  const after = source.slice(last ? last.end : 0);
+  const lastLine = after.slice(Math.max(after.lastIndexOf('\n'), after.lastIndexOf('\r'), after.lastIndexOf('\u2028'), after.lastIndexOf('\u2029')) + 1);
+  return /\/\/|<!--|-->/.test(lastLine) ? '\n' : ';';
+}
+
+/**
+ * Where columns moved, per line: flat [line, edits, (column, removed, added) × edits, …],
+ * 0-based columns of the original line; the runtime maps generated columns back with it.
+ */
+function columnTable(spans: number[], starts: number[], headerAt: number, headerLength: number): number[] {
+  const out: number[] = [];
+  let line = -1;
+  let countAt = -1;
+  const add = (pos: number, removed: number, added: number): void => {
+    const l = lineOf(starts, pos);
+    const col = pos - starts[l - 1]!;
+    if (l !== line) {
+      line = l;
+      out.push(l, 0);
+      countAt = out.length - 1;
+    } else if (removed === 0 && out[out.length - 3] === col && out[out.length - 2] === 0) {
+      out[out.length - 1]! += added; // insertions at one place: one entry
+      return;
     }
-    text = next;
+    out.push(col, removed, added);
+    out[countAt]!++;
+  };
+  let headerDone = headerLength === 0;
+  for (let k = 0; k < spans.length; k += 3) {
+    const pos = spans[k]!;
+    if (!headerDone && pos >= headerAt) {
+      add(headerAt, 0, headerLength);
+      headerDone = true;
+    }
+    add(pos, spans[k + 1]!, spans[k + 2]!);
   }
-  const genAt = genHeaderAt - insertedBefore(applied, header.at);
-  return applied.code.slice(0, genAt) + text + applied.code.slice(genAt);
+  if (!headerDone) add(headerAt, 0, headerLength);
+  return out;
 }
 
 /** Length of the insertions placed at exactly `offset` (they precede the original character there). */
