@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import * as wt from 'node:worker_threads';
 import { SITE_FID_SCALE, type AgentOptions, type ExitRecord } from '../protocol/events';
 import { installCjsHook } from './cjsHook';
+import { installColumnMaps, originalFrame } from './transform/columns';
 import { installOriginalToString } from './transform/toString';
 import type { AgentContext, AgentExtension } from './extension';
 import { GcTracker } from './gc';
@@ -86,7 +87,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
         .map((l) => l.trim().replace(/^at /, ''))
         .filter((f) => !f.includes(agentFramePrefix))
         .slice(skip)
-        .map((f) => (f.endsWith(')') ? f : `<anonymous> (${f})`));
+        .map((f) => originalFrame(f.endsWith(')') ? f : `<anonymous> (${f})`));
     },
   };
 
@@ -178,6 +179,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
 
   const registry = new ModuleRegistry(ctx, ext);
   registry.install();
+  installColumnMaps();
 
   // Each register() starts a hooks thread and waits for it (about one Node start-up), so a
   // thread registers only once it may load an ES module: its entry is one, or code it compiles
