@@ -343,6 +343,14 @@ function rel(x: unknown, len: number, dflt: number): number | null {
   return n < 0 ? Math.max(len + n, 0) : Math.min(n, len);
 }
 
+/** The element `at(x)` / `with(x, v)` address: a relative index, -1 when out of range or not a number. */
+function elementAt(x: unknown, len: number): number {
+  if (x !== undefined && typeof x !== 'number') return -1;
+  const n = x === undefined || Number.isNaN(x) ? 0 : Math.trunc(x);
+  const i = n < 0 ? len + n : n;
+  return i >= 0 && i < len ? i : -1;
+}
+
 function viewRange(m: { fid: number }, a: ArrayBufferView, from: number, to: number, kind: number, s: number): void {
   const t = tagOf(a);
   if (t === null || to <= from) return;
@@ -378,9 +386,11 @@ function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: 
     const a = rel(args[0], len, 0);
     const b = rel(args[1], len, len);
     if (a !== null && b !== null) viewRange(m, o, a, b, R, s);
-  } else if (name === 'at' || name === 'with') {
-    const i = rel(args[0], len, 0);
-    if (i !== null && i < len) viewRange(m, o, 0, len, R, s); // `with` copies the whole array
+  } else if (name === 'at') {
+    const i = elementAt(args[0], len);
+    if (i >= 0) viewRange(m, o, i, i + 1, R, s);
+  } else if (name === 'with') {
+    if (elementAt(args[0], len) >= 0) viewRange(m, o, 0, len, R, s); // copies the whole array
   } else if (name === 'copyWithin') {
     const to = rel(args[0], len, 0);
     const from = rel(args[1], len, 0);
