@@ -209,6 +209,19 @@ describe('agent: source transform', () => {
     assert.equal(plain, '20301 1 undefined 2 7,2,3,0');
   });
 
+  it('hoists a counted loop only when its body leaves the index alone', () => {
+    const loops = [
+      ['for (let i = 0; i < n; i++) out[i] = i;', true],
+      ['for (let i = 0; i < n; i++) { out[i] = i; i++; }', false],
+      ['for (let i = 0; i < n; i++) { out[i] = i; i += 1; }', false],
+      ['for (let i = 0; i < n; i++) { let i = 2; out[i] = 1; }', false],
+    ] as const;
+    for (const [loop, hoisted] of loops) {
+      const code = transform(`const out = new Int32Array(8), n = 8;\n${loop}`, false, sharedOptions);
+      assert.equal(code.includes('__ppM.lp('), hoisted, loop);
+    }
+  });
+
   it('applies insertions and replacements in one pass with an offset map', () => {
     const e = new Edits();
     e.insert(0, 'A');

@@ -340,7 +340,7 @@ const NEWLINE = /[\n\r\u2028\u2029]/;
 
 /**
  * BigFoot-style hoisting for innermost counted loops `for (k = a; k < b; k++) body` whose body
- * is straight-line, cannot synchronise (no calls but Math.*, no await/yield), cannot leave
+ * is straight-line, leaves k alone (no `k++`, `k = …` or own `k`), cannot synchronise (no calls but Math.*, no await/yield), cannot leave
  * early (no break/continue/return) and evaluates every expression unconditionally (no ?:,
  * &&, ||, ?., nested loops or ifs): every access `X[e]` with X and the loop-invariant parts of
  * e unchanged by the body and e affine in k happens exactly once per iteration.
@@ -387,11 +387,14 @@ function planLoop(loop: any, source: string): LoopPlan | null {
         else visit(x.argument, 'r');
         return;
       case 'UpdateExpression':
-        if (x.argument.type === 'Identifier') assigned.add(x.argument.name);
-        else visit(x.argument, 'rw');
+        // The body stepping the index itself (`i++` inside) breaks the one-access-per-step count.
+        if (x.argument.type === 'Identifier') {
+          if (x.argument.name === k) ok = false;
+          assigned.add(x.argument.name);
+        } else visit(x.argument, 'rw');
         return;
       case 'AssignmentExpression':
-        if (x.operator === '&&=' || x.operator === '||=' || x.operator === '??=') {
+        if (x.operator === '&&=' || x.operator === '||=' || x.operator === '??=' || (x.left.type === 'Identifier' && x.left.name === k)) {
           ok = false;
           return;
         }
@@ -437,7 +440,7 @@ function planLoop(loop: any, source: string): LoopPlan | null {
     if (st.type === 'ExpressionStatement') visit(st.expression, 'r');
     else if (st.type === 'VariableDeclaration' && st.kind !== 'var') {
       for (const d of st.declarations) {
-        if (d.id.type !== 'Identifier') return null;
+        if (d.id.type !== 'Identifier' || d.id.name === k) return null;
         assigned.add(d.id.name);
         if (d.init) visit(d.init, 'r');
       }
