@@ -68,8 +68,49 @@ function grow(): void {
   sSite = g(sSite);
 }
 
-/** Pending writes (`a[k] = rhs-with-calls`): recorded when the right side has been evaluated. */
-const pend: { m: { fid: number }; a: unknown; i: unknown; s: number }[] = [];
+/**
+ * Pending writes `a[k] = rhs` whose right side may synchronise (calls, await): wk hands a
+ * token to wv through the generated code (`a[wk(a,k,s)] = wv(__ppM.q, rhs, s)`), so each write
+ * is paired with its own key even when many are in flight (awaits, deep recursion). A ring of
+ * slots indexed by token; a slot still pending when its turn comes again (right sides that
+ * threw, or more than that many in flight) makes the ring grow, up to PEND_MAX.
+ */
+const PEND_MAX = 1 << 16;
+let pendMask = 63;
+let pendA: unknown[] = new Array(64).fill(undefined);
+let pendI: unknown[] = new Array(64).fill(undefined);
+let pendT = new Float64Array(64);
+let pendLast = 0;
+
+function pendPush(a: unknown, i: unknown): number {
+  const tok = ++pendLast;
+  if (pendT[tok & pendMask] !== 0 && pendMask + 1 < PEND_MAX) growPending();
+  const slot = tok & pendMask;
+  pendA[slot] = a;
+  pendI[slot] = i;
+  pendT[slot] = tok;
+  return tok;
+}
+
+function growPending(): void {
+  const n = (pendMask + 1) * 2;
+  const A: unknown[] = new Array(n).fill(undefined);
+  const I: unknown[] = new Array(n).fill(undefined);
+  const T = new Float64Array(n);
+  for (let k = 0; k <= pendMask; k++) {
+    const t = pendT[k]!;
+    const j = t & (n - 1);
+    if (t !== 0 && t > T[j]!) {
+      A[j] = pendA[k];
+      I[j] = pendI[k];
+      T[j] = t;
+    }
+  }
+  pendA = A;
+  pendI = I;
+  pendT = T;
+  pendMask = n - 1;
+}
 
 /** Wire the access recorder to this thread (races on or off). */
 export function initAccess(c: AgentContext, reg: BufferRegistry, vc: VectorClock, races: boolean): void {
@@ -300,22 +341,31 @@ function rw(this: { fid: number }, a: any, i: any, s: number): any {
   return i;
 }
 
-/** Key of a write whose right side may synchronise (calls, await): the write is noted by wv. */
-function wk(this: { fid: number }, a: any, i: any, s: number, alsoRead?: number): any {
-  if (alsoRead) r.call(this, a, i, s);
-  if (pend.length > 64) pend.splice(0, 32); // keys of right sides that threw
-  pend.push({ m: this, a, i, s });
+/** Key of a write whose right side may synchronise (calls, await): leaves the write's token in `this.q` for wv; returns i. */
+function wk(this: { fid: number; q?: number }, a: any, i: any, s: number, alsoRead?: number): any {
+  if (enabled && isView(a)) {
+    const t = (a as any)[VT];
+    if (t !== null && (t !== undefined || tagView(a) !== null)) {
+      if (alsoRead) r.call(this, a, i, s);
+      this.q = pendPush(a, i);
+      return i;
+    }
+  }
+  this.q = 0;
   return i;
 }
 
-/** Value of such a write: records the write now (after the right side ran); returns v. */
-function wv(this: { fid: number }, v: any, s: number): any {
-  for (let k = pend.length - 1, stop = Math.max(0, pend.length - 8); k >= stop; k--) {
-    const p = pend[k]!;
-    if (p.s === s && p.m === this) {
-      pend.splice(k, 1);
-      w.call(this, p.a, p.i, s);
-      break;
+/** Value of such a write: records the write of token `tok` now (after the right side ran); returns v. */
+function wv(this: { fid: number }, tok: number, v: any, s: number): any {
+  if (tok) {
+    const slot = tok & pendMask;
+    if (pendT[slot] === tok) {
+      pendT[slot] = 0;
+      const a = pendA[slot];
+      const i = pendI[slot];
+      pendA[slot] = undefined;
+      pendI[slot] = undefined;
+      w.call(this, a, i, s);
     }
   }
   return v;

@@ -248,11 +248,12 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
       if (!logical && syncFree(assign.right)) {
         fn = compound ? 'rw' : 'w';
       } else {
-        // The right side may synchronise (or may not write at all): note the write after it ran.
+        // The right side may synchronise (or may not write at all): note the write after it
+        // ran; wk leaves a token in __ppM.q that the value end reads before the right side.
         fn = 'wk';
         extra = compound ? ',1' : '';
         const s = ctx.addSiteAt(node, kind);
-        edits.insert(assign.right.start, `${M}.wv(`, open(depth));
+        edits.insert(assign.right.start, `${M}.wv(${M}.q,`, open(depth));
         edits.insert(assign.right.end, `,${s})`, close(depth));
         wrapKey(key, objText, fn, s, extra, depth);
         return;

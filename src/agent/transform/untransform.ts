@@ -17,7 +17,7 @@ const WRAPPERS: [string, string][] = [
 ];
 
 /** `__ppM.<name>(…)` calls that wrap one original expression: the index of the argument kept. */
-const KEEP_ARG: Record<string, number> = { r: 1, w: 1, rw: 1, wk: 1, wv: 0, A: 1, sab: 0, it: 0, io: 0, v: 0 };
+const KEEP_ARG: Record<string, number> = { r: 1, w: 1, rw: 1, wk: 1, wv: 1, A: 1, sab: 0, it: 0, io: 0, v: 0 };
 
 /** One edit on the parsed text: [start, end) becomes `text`. */
 type Cut = [number, number, string];
