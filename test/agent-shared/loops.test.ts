@@ -63,3 +63,20 @@ test('a spread and a for-of over a shared view read all of it; a for-of that may
   const main = run.thread(0);
   assert.deepEqual(sitesAt(main, FIX, lineOf(FIX, 'forof-break')), []);
 });
+
+test('one hoisted loop over several views in one segment records each view', () => {
+  const r = runAgent('loop-helper.js');
+  assert.equal(r.status, 0, r.stderr);
+  const main = r.thread(0);
+  const sites = sitesAt(main, 'loop-helper.js', lineOf('loop-helper.js', 'clear'));
+  const got = accesses(main)
+    .filter((a) => sites.includes(a.site))
+    .map((a) => [a.buf, a.off, a.len])
+    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+  // Buffers in order of first use: a, b, c (its two chunks merge into one run); a again adds nothing.
+  assert.deepEqual(got, [
+    [0, 0, 16],
+    [1, 0, 16],
+    [2, 0, 32],
+  ]);
+});

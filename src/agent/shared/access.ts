@@ -476,20 +476,22 @@ function tm(this: { fid: number }, s: number, o: any, name: string, ...args: unk
   return Reflect.apply(o[name], o, args);
 }
 
-/** Per hoisted-loop site: the index ranges already recorded in the current segment. */
+/** Per hoisted-loop site: the ranges already recorded in the current segment. */
 interface LoopCache {
   seg: number;
   stride: number;
   count: number;
-  firsts: Map<number, number>;
+  bpe: number;
+  /** Buffer index → byte offsets of the first element of runs recorded. */
+  firsts: Map<number, Set<number>>;
 }
 
 /**
  * A loop's accesses `X[f(k)]` for k = lo, lo+1, … while k < hi (≤ hi when incl), hoisted out of
  * the loop by the transform (BigFoot): f is affine in k (the transform passes f(lo) and f(lo+1))
  * and the loop body cannot synchronise, so all of them belong to the current segment. One call
- * per loop run instead of one per access; a range this site already recorded in this segment
- * costs a map lookup.
+ * per loop run instead of one per access; the same run (same buffer, first byte, stride, count)
+ * already recorded by this site in this segment costs two lookups.
  */
 function lp(
   this: { fid: number; hc?: (LoopCache | undefined)[] },
@@ -500,19 +502,23 @@ function lp(
   if (!(count > 0)) return;
   const stride = count > 1 ? i1 - i0 : 0;
   if (!Number.isInteger(stride)) return;
-  const hc = (this.hc ??= []);
-  let c = hc[s];
-  if (c === undefined || c.seg !== seg || c.stride !== stride || c.count !== count) {
-    c = { seg, stride, count, firsts: new Map() };
-    hc[s] = c;
-  } else if (c.firsts.has(i0)) return;
-  c.firsts.set(i0, 1);
-  loopRange(this.fid, x, i0, stride, count, s, kind);
-}
-
-function loopRange(fid: number, x: any, i0: number, stride: number, count: number, s: number, kind: number): void {
   const t = tagOf(x);
   if (t === null) return;
+  const hc = (this.hc ??= []);
+  let c = hc[s];
+  if (c === undefined || c.seg !== seg || c.stride !== stride || c.count !== count || c.bpe !== t.bpe) {
+    c = { seg, stride, count, bpe: t.bpe, firsts: new Map() };
+    hc[s] = c;
+  }
+  const first = x.byteOffset + i0 * t.bpe;
+  let done = c.firsts.get(t.b.idx);
+  if (done === undefined) c.firsts.set(t.b.idx, (done = new Set()));
+  else if (done.has(first)) return;
+  done.add(first);
+  loopRange(this.fid, x, t, i0, stride, count, s, kind);
+}
+
+function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, count: number, s: number, kind: number): void {
   const len = (x as any).length as number;
   const site = fid * SITE_FID_SCALE + s;
   for (let pass = 0; pass < 2; pass++) {
