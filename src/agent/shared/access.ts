@@ -4,7 +4,9 @@
  *
  * Fast path: each view gets a hidden tag (buffer state, first element index, same-segment
  * stamp arrays for its element size); an access whose element already carries this segment's
- * stamp costs one compare. Non-shared views are tagged null and exit at once.
+ * stamp for this site costs one compare. A stamp is the segment in the high bits and a hash of
+ * the site in the low 8, so a second line touching the element in the same segment is still
+ * recorded (its race is a report of its own). Non-shared views are tagged null and exit at once.
  */
 import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
 import type { AgentContext } from '../extension';
@@ -28,8 +30,20 @@ const EMPTY = new Int32Array(0);
 /** Segment entries kept before a partial segment record is written (bounds memory). */
 const SEG_FLUSH = 1 << 18;
 
-/** Current segment generation (stamp value); 0 is never a live generation. */
+/** Current segment generation; 0 is never a live generation. */
 let seg = 1;
+/** Stamps hold `seg << STAMP_SITE_BITS | siteHash`; seg wraps (clearing every stamp) before it overflows. */
+const STAMP_SITE_BITS = 8;
+const SEG_MAX = (1 << (31 - STAMP_SITE_BITS)) - 1;
+/** seg << STAMP_SITE_BITS. */
+let segStamp = seg << STAMP_SITE_BITS;
+/** Every stamp array (cleared when seg wraps). */
+let stampArrays: WeakRef<Int32Array>[] = [];
+
+/** The stamp of this segment for local site s of module m. */
+function stampOf(m: { fid: number }, s: number): number {
+  return segStamp | ((m.fid * 61 + s) & 255);
+}
 /** Accesses are being recorded (race detection on, thread has a clock slot, segment sampled). */
 let on = false;
 
@@ -53,6 +67,11 @@ let sKind = new Int32Array(cap);
 let sSite = new Float64Array(cap);
 let sN = 0;
 let partial = false;
+/** Emits so far: entries of siteRun from an earlier emit are stale. */
+let emitGen = 0;
+/** Per site hash: the index of that site's latest entry in the segment being built (valid when siteRunGen matches). */
+const siteRun = new Int32Array(256);
+const siteRunGen = new Int32Array(256).fill(-1);
 
 function grow(): void {
   cap *= 2;
@@ -128,7 +147,15 @@ export const segmentSink: SegmentSink = { end: endSegment, begin: beginSegment }
 
 function beginSegment(): void {
   seg++;
-  if (seg > 0x3fffffff) seg = 1; // stamps from 2^30 segments ago could alias; practically never
+  if (seg > SEG_MAX) {
+    // Stamps of a segment SEG_MAX ago would alias the new ones: start over from clean stamps.
+    seg = 1;
+    stampArrays = stampArrays.filter((ref) => {
+      ref.deref()?.fill(0);
+      return ref.deref() !== undefined;
+    });
+  }
+  segStamp = seg << STAMP_SITE_BITS;
   sampledSeg = sampleRate >= 1 || Math.random() < sampleRate;
   on = enabled && sampledSeg;
 }
@@ -158,6 +185,7 @@ export function emitSegment(): void {
   ctx.write(rec);
   shadowBytes -= n * 32;
   sN = 0;
+  emitGen++;
   partial = false;
 }
 
@@ -201,26 +229,37 @@ export function noteSite(site: number): void {
   }
 }
 
-/** Append one access run to the current segment (coalescing with the previous run). */
+/** Extend entry j with [off, off+len) when adjacent or inside it (same buffer, kind and site checked by the caller). */
+function coalesce(j: number, off: number, len: number): boolean {
+  const o = sOff[j]!;
+  const l = sLen[j]!;
+  if (o + l === off) {
+    sLen[j] = l + len;
+    return true;
+  }
+  if (off + len === o) {
+    sOff[j] = off;
+    sLen[j] = l + len;
+    return true;
+  }
+  return off >= o && off + len <= o + l;
+}
+
+/**
+ * Append one access run to the current segment, coalescing with the previous run or with this
+ * site's latest run (two lines taking turns on the same elements stay two runs).
+ */
 export function recordRange(b: number, off: number, len: number, kind: number, site: number): void {
   if (!on || len <= 0) return;
   const n = sN;
   if (n > 0) {
     const j = n - 1;
-    if (sBuf[j] === b && sKind[j] === kind && sSite[j] === site) {
-      const o = sOff[j]!;
-      const l = sLen[j]!;
-      if (o + l === off) {
-        sLen[j] = l + len;
-        return;
-      }
-      if (off + len === o) {
-        sOff[j] = off;
-        sLen[j] = l + len;
-        return;
-      }
-      if (off >= o && off + len <= o + l) return;
-    }
+    if (sBuf[j] === b && sKind[j] === kind && sSite[j] === site && coalesce(j, off, len)) return;
+  }
+  const h = (site + (site >>> 20) * 61) & 255;
+  if (siteRunGen[h] === emitGen) {
+    const j = siteRun[h]!;
+    if (j < n && sBuf[j] === b && sKind[j] === kind && sSite[j] === site && coalesce(j, off, len)) return;
   }
   if (!seenSites.has(site)) noteSite(site);
   if (n === cap) grow();
@@ -230,6 +269,8 @@ export function recordRange(b: number, off: number, len: number, kind: number, s
   sKind[n] = kind;
   sSite[n] = site;
   sN = n + 1;
+  siteRun[h] = n;
+  siteRunGen[h] = emitGen;
   shadowBytes += 32;
   if (n + 1 >= SEG_FLUSH) {
     partial = true;
@@ -264,6 +305,7 @@ function stampsFor(b: BufferState, kind: number, bpe: number): Int32Array {
   }
   const arr = new Int32Array(n);
   b.stamps[k] = arr;
+  stampArrays.push(new WeakRef(arr));
   return arr;
 }
 
@@ -300,7 +342,7 @@ function slowElement(m: { fid: number }, a: ArrayBufferView, key: unknown, s: nu
   if (!Number.isInteger(i) || i < 0 || i >= (a as any).length) return;
   const si = t.base + i;
   const stamps = kind === AccessKind.Read ? t.r : t.w;
-  if (si < stamps.length) stamps[si] = seg;
+  if (si < stamps.length) stamps[si] = stampOf(m, s);
   recordRange(t.b.idx, a.byteOffset + i * t.bpe, t.bpe, kind, m.fid * SITE_FID_SCALE + s);
 }
 
@@ -309,7 +351,7 @@ function r(this: { fid: number }, a: any, i: any, s: number): any {
   if (on && isView(a)) {
     const t = (a as any)[VT];
     if (t !== null) {
-      if (typeof i === 'number' && t !== undefined && t.r[t.base + i] === seg) return i;
+      if (typeof i === 'number' && t !== undefined && t.r[t.base + i] === (segStamp | ((this.fid * 61 + s) & 255))) return i;
       slowElement(this, a, i, s, AccessKind.Read);
     }
   }
@@ -321,7 +363,7 @@ function w(this: { fid: number }, a: any, i: any, s: number): any {
   if (on && isView(a)) {
     const t = (a as any)[VT];
     if (t !== null) {
-      if (typeof i === 'number' && t !== undefined && t.w[t.base + i] === seg) return i;
+      if (typeof i === 'number' && t !== undefined && t.w[t.base + i] === (segStamp | ((this.fid * 61 + s) & 255))) return i;
       slowElement(this, a, i, s, AccessKind.Write);
     }
   }
@@ -333,7 +375,10 @@ function rw(this: { fid: number }, a: any, i: any, s: number): any {
   if (on && isView(a)) {
     const t = (a as any)[VT];
     if (t !== null) {
-      if (typeof i === 'number' && t !== undefined && t.w[t.base + i] === seg && t.r[t.base + i] === seg) return i;
+      if (typeof i === 'number' && t !== undefined) {
+        const st = segStamp | ((this.fid * 61 + s) & 255);
+        if (t.w[t.base + i] === st && t.r[t.base + i] === st) return i;
+      }
       slowElement(this, a, i, s, AccessKind.Read);
       slowElement(this, a, i, s, AccessKind.Write);
     }
@@ -521,6 +566,7 @@ function lp(
 function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, count: number, s: number, kind: number): void {
   const len = (x as any).length as number;
   const site = fid * SITE_FID_SCALE + s;
+  const st = segStamp | ((fid * 61 + s) & 255);
   for (let pass = 0; pass < 2; pass++) {
     const k = kind === 2 ? (pass === 0 ? AccessKind.Read : AccessKind.Write) : kind;
     if (pass === 1 && kind !== 2) return;
@@ -536,8 +582,8 @@ function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, 
       if (i < 0 || i >= len) continue;
       const si = t.base + i;
       if (si < stamps.length) {
-        if (stamps[si] === seg) continue;
-        stamps[si] = seg;
+        if (stamps[si] === st) continue;
+        stamps[si] = st;
       }
       recordRange(t.b.idx, x.byteOffset + i * t.bpe, t.bpe, k, site);
     }
