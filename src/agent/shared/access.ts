@@ -56,6 +56,7 @@ let sampledSeg = true;
 let capBytes = Infinity;
 let shadowBytes = 0;
 let degraded = false;
+let stampsWarned = false;
 const seenSites = new Set<number>();
 
 // The segment being built (columnar, growable typed arrays: no per-access garbage).
@@ -290,19 +291,27 @@ function checkCap(): boolean {
   return false;
 }
 
-/** Stamps of (buffer, kind, element size), allocated on first use within the cap. */
+/**
+ * Stamps of (buffer, kind, element size), allocated on first use within the cap. Stamps are
+ * only a shortcut: past the cap a buffer goes without them (every access through the run
+ * coalescing, slower but complete) instead of the thread degrading to sampling.
+ */
 function stampsFor(b: BufferState, kind: number, bpe: number): Int32Array {
   const k = kind * 9 + bpe;
   const have = b.stamps[k];
   if (have) return have;
   if (have === null) return EMPTY;
   const n = Math.floor(b.byteLength / bpe);
-  shadowBytes += n * 4;
-  if (!checkCap()) {
-    shadowBytes -= n * 4;
+  if (shadowBytes + n * 4 > capBytes) {
     b.stamps[k] = null;
+    if (!stampsWarned && ctx) {
+      stampsWarned = true;
+      const mib = (x: number): string => (x / 1048576).toFixed(1);
+      ctx.write({ k: 'warn', msg: `race detection: a ${mib(b.byteLength)} MiB shared buffer would pass the shadow memory cap of ${ctx.options.shadowCapMiB} MiB in thread ${ctx.tid}; its accesses are recorded without the same-segment shortcut (slower, none missed)` });
+    }
     return EMPTY;
   }
+  shadowBytes += n * 4;
   const arr = new Int32Array(n);
   b.stamps[k] = arr;
   stampArrays.push(new WeakRef(arr));
