@@ -35,3 +35,35 @@ test('at() reads one element (negative indexes from the end, nothing out of rang
   assert.deepEqual(at('atout'), []);
   assert.deepEqual(at('with'), [{ off: 0, len: 32, kind: R }]);
 });
+
+test('whole-view readers, copies and destructuring record what they read', () => {
+  const all = [{ off: 0, len: 32, kind: R }];
+  assert.deepEqual(at('reduce'), all);
+  assert.deepEqual(at('join'), all);
+  assert.deepEqual(at('map'), all);
+  assert.deepEqual(at('arrayfrom'), all);
+  assert.deepEqual(at('copy'), all);
+  assert.deepEqual(at('destructure'), [{ off: 0, len: 8, kind: R }]);
+});
+
+test('a for-of that may stop or synchronise records each element as it reads it', () => {
+  assert.deepEqual(at('forofbreak'), [{ off: 0, len: 16, kind: R }]);
+  assert.deepEqual(at('forofcall'), [{ off: 0, len: 32, kind: R }]);
+});
+
+test('Node Buffer methods on a shared buffer record the bytes they touch', () => {
+  assert.deepEqual(at('bufwrite32'), [{ off: 68, len: 4, kind: W }]);
+  assert.deepEqual(at('bufread32'), [{ off: 68, len: 4, kind: R }]);
+  assert.deepEqual(at('bufreadsized'), [{ off: 72, len: 3, kind: R }]);
+  assert.deepEqual(at('bufwritestr'), [{ off: 80, len: 5, kind: W }]);
+  assert.deepEqual(at('buftostring'), [{ off: 80, len: 3, kind: R }]);
+  assert.deepEqual(at('bufcopy'), [
+    { off: 80, len: 4, kind: R },
+    { off: 104, len: 4, kind: W },
+  ]);
+  assert.deepEqual(at('bufslice'), [], 'a Buffer slice is a view, not a read');
+});
+
+test('the same calls on plain arrays, sets and strings record nothing', () => {
+  assert.deepEqual(at('plain'), []);
+});

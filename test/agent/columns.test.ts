@@ -26,7 +26,7 @@ function framesOf(code: string, file: string, rt?: object): string[][] {
   );
 }
 
-const passThrough = { r: (_a: unknown, i: unknown) => i, w: (_a: unknown, i: unknown) => i, rw: (_a: unknown, i: unknown) => i, wk: (_a: unknown, i: unknown) => i, wv: (_q: unknown, v: unknown) => v, sab: (b: unknown) => b };
+const passThrough = { r: (_a: unknown, i: unknown) => i, w: (_a: unknown, i: unknown) => i, rw: (_a: unknown, i: unknown) => i, wk: (_a: unknown, i: unknown) => i, wv: (_q: unknown, v: unknown) => v, sab: (b: unknown) => b, it: (x: unknown) => x, io: (x: unknown) => x, v: (o: unknown) => o };
 
 describe('agent: original columns of captured frames', () => {
   it('maps every frame of instrumented code to the column of the plain program', () => {

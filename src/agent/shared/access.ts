@@ -12,7 +12,7 @@ import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
 import type { AgentContext } from '../extension';
 import type { BufferRegistry, BufferState } from './buffers';
 import type { SegmentSink, VectorClock } from './clock';
-import { DV_SIZE, READ_ALL, WRITE_ALL } from './methods';
+import { BUFFER_SIZE, BUFFER_SIZED, DV_SIZE, READ_ALL, WRITE_ALL } from './methods';
 
 /** The per-view tag. */
 interface ViewTag {
@@ -461,8 +461,59 @@ function viewRange(m: { fid: number }, a: ArrayBufferView, from: number, to: num
   recordRange(t.b.idx, a.byteOffset + from * t.bpe, (to - from) * t.bpe, kind, m.fid * SITE_FID_SCALE + s);
 }
 
-/** Note the byte ranges a typed-array method or DataView get/set call touches. */
-function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: unknown[], s: number): void {
+/** Byte offset argument of a Buffer method (undefined = 0), or -1 when not a valid one. */
+function byteArg(x: unknown, dflt = 0): number {
+  if (x === undefined) return dflt;
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 ? x : -1;
+}
+
+/** Note the bytes a Node Buffer method touched (`result` is what it returned); false when `name` is none of them. */
+function noteBufferMethod(m: { fid: number }, o: Uint8Array, name: string, args: unknown[], s: number, result: unknown): boolean {
+  const len = o.length;
+  const R = AccessKind.Read;
+  const W = AccessKind.Write;
+  const size = BUFFER_SIZE.get(name);
+  const write = name.startsWith('write');
+  if (size !== undefined || BUFFER_SIZED.has(name)) {
+    const at = byteArg(args[write ? 1 : 0]);
+    const n = size ?? byteArg(args[write ? 2 : 1], -1);
+    if (at >= 0 && n > 0 && at + n <= len) viewRange(m, o, at, at + n, write ? W : R, s);
+    return true;
+  }
+  switch (name) {
+    case 'write': {
+      // write(string[, offset[, length]][, encoding]) returns the bytes written.
+      const at = typeof args[1] === 'number' ? byteArg(args[1]) : 0;
+      if (at >= 0 && typeof result === 'number' && result > 0) viewRange(m, o, at, Math.min(len, at + result), W, s);
+      return true;
+    }
+    case 'toString': {
+      const a = Math.max(0, Math.min(len, Number(args[1] ?? 0) || 0));
+      const b = args[2] === undefined ? len : Math.max(0, Math.min(len, Number(args[2]) || 0));
+      viewRange(m, o, a, b, R, s);
+      return true;
+    }
+    case 'copy': {
+      // copy(target[, targetStart[, sourceStart[, sourceEnd]]]) returns the bytes copied.
+      const target = args[0];
+      const to = byteArg(args[1]);
+      const from = byteArg(args[2]);
+      if (typeof result !== 'number' || result <= 0 || to < 0 || from < 0) return true;
+      viewRange(m, o, from, Math.min(len, from + result), R, s);
+      if (isView(target) && !(target instanceof DataView)) {
+        const t = target as Uint8Array;
+        viewRange(m, t, to, Math.min(t.length, to + result), W, s);
+      }
+      return true;
+    }
+    case 'slice':
+      return true; // a Buffer's slice is a view of the same bytes, not a copy
+  }
+  return false;
+}
+
+/** Note the byte ranges a typed-array method, DataView get/set or Buffer method call touched. */
+function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: unknown[], s: number, result: unknown): void {
   if (o instanceof DataView) {
     const get = name.startsWith('get');
     const size = DV_SIZE[name.slice(3)];
@@ -475,6 +526,7 @@ function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: 
   }
   const len = (o as any).length as number;
   if (typeof len !== 'number') return;
+  if (Buffer.isBuffer(o) && noteBufferMethod(m, o, name, args, s, result)) return;
   const R = AccessKind.Read;
   const W = AccessKind.Write;
   if (WRITE_ALL.has(name)) {
@@ -518,16 +570,65 @@ function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: 
   }
 }
 
-/** `o.name(...args)` for range methods: records the ranges when o is a shared view, then calls. */
-function tm(this: { fid: number }, s: number, o: any, name: string, ...args: unknown[]): any {
+/**
+ * `o.name(...args)` for range methods: calls, then records the ranges the call touched when o is
+ * a shared view (a call that throws touched nothing we could name). Up to four arguments are
+ * passed without building an array: other objects' `set`, `write`, `slice`… stay cheap.
+ */
+function tm(this: { fid: number }, s: number, o: any, name: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): any {
+  const n = arguments.length - 3;
+  let result: unknown;
+  switch (n) {
+    case 0:
+      result = o[name]();
+      break;
+    case 1:
+      result = o[name](a);
+      break;
+    case 2:
+      result = o[name](a, b);
+      break;
+    case 3:
+      result = o[name](a, b, c);
+      break;
+    case 4:
+      result = o[name](a, b, c, d);
+      break;
+    default:
+      // eslint-disable-next-line prefer-rest-params -- the rare long call only
+      result = o[name](...Array.prototype.slice.call(arguments, 3));
+  }
   if (on && isView(o)) {
     try {
-      noteMethod(this, o, name, args, s);
+      // eslint-disable-next-line prefer-rest-params -- only for shared views
+      noteMethod(this, o, name, Array.prototype.slice.call(arguments, 3), s, result);
     } catch {
       /* never let recording break the call */
     }
   }
-  return Reflect.apply(o[name], o, args);
+  return result;
+}
+
+/** Receiver of a method that reads a whole view (`o.join()`, `o.reduce(f)`): records the read when o is a shared view; returns o. */
+function v(this: { fid: number }, o: any, s: number): any {
+  if (on && isView(o) && !(o instanceof DataView)) viewRange(this, o, 0, (o as any).length, AccessKind.Read, s);
+  return o;
+}
+
+/** Elements of a shared view read one by one as the iteration reaches them. */
+function* readEach(m: { fid: number }, x: any, t: ViewTag, s: number): Generator<unknown, void, unknown> {
+  const site = m.fid * SITE_FID_SCALE + s;
+  for (let i = 0; i < x.length; i++) {
+    recordRange(t.b.idx, x.byteOffset + i * t.bpe, t.bpe, AccessKind.Read, site);
+    yield x[i];
+  }
+}
+
+/** `for (… of x)` that may synchronise or stop early, `[a, b] = x`: x itself, or for a shared view an iterator that records each element it yields. */
+function io(this: { fid: number }, x: any, s: number): any {
+  if (!enabled || !isView(x) || x instanceof DataView) return x;
+  const t = tagOf(x);
+  return t === null ? x : readEach(this, x, t, s);
 }
 
 /** Per hoisted-loop site: the ranges already recorded in the current segment. */
@@ -606,7 +707,7 @@ function it(this: { fid: number }, x: any, s: number): any {
 }
 
 /** Methods placed on every module runtime object (`__ppM`). */
-export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp, it };
+export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp, it, v, io };
 
 /** Record an Atomics access (atomic kinds) at a byte range. */
 export function recordAtomic(b: BufferState, off: number, len: number, write: boolean, site: number): void {

@@ -7,7 +7,7 @@
  */
 import { fullAncestor } from 'acorn-walk';
 import { SiteKind } from '../../protocol/events';
-import { RANGE_METHODS } from '../shared/methods';
+import { FROM_OWNERS, RANGE_METHODS, VIEW_COPIERS, VIEW_READERS } from '../shared/methods';
 import type { TransformContext } from './types';
 
 // Openings go after the call-counter pass's arrow-body openings (-100) and closings before its
@@ -185,10 +185,15 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
           const s = ctx.addSiteAt(node, SiteKind.Alloc);
           edits.insert(node.start, `${M}.sab(`, open(depth));
           edits.insert(node.end, `,${s})`, close(depth));
+        } else if (races && node.callee.type === 'Identifier' && VIEW_COPIERS.has(node.callee.name) && node.arguments.length === 1 && node.arguments[0].type !== 'SpreadElement') {
+          wrapWhole(node.arguments[0], depth); // `new Int32Array(view)` copies the view
         }
         return;
       case 'CallExpression':
-        if (races) rangeCall(node, depth);
+        if (races && !rangeCall(node, depth)) {
+          viewReader(node, depth);
+          copyFrom(node, depth);
+        }
         return;
       case 'SpreadElement':
         if (races && parent && (parent.type === 'ArrayExpression' || parent.type === 'CallExpression' || parent.type === 'NewExpression')) {
@@ -196,15 +201,54 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         }
         return;
       case 'ForOfStatement':
-        if (races && !node.await && syncFree(node.body) && !leavesEarly(node.body)) wrapWhole(node.right, depth);
+        // A body that cannot synchronise or stop early reads all of it at once; else each element as it comes.
+        if (races) (!node.await && syncFree(node.body) && !leavesEarly(node.body) ? wrapWhole : wrapIterated)(node.right, depth);
+        return;
+      case 'VariableDeclarator':
+        if (races && node.id.type === 'ArrayPattern' && node.init) wrapIterated(node.init, depth);
+        return;
+      case 'AssignmentExpression':
+        if (races && node.left.type === 'ArrayPattern' && node.operator === '=') wrapIterated(node.right, depth);
         return;
     }
   });
 
+  /** `fn(expr, s)` around an expression (a bare sequence gets parentheses of its own). */
+  function wrapWith(fn: string, expr: any, kind: SiteKind, depth: number): void {
+    const s = ctx.addSiteAt(expr, kind);
+    const seq = expr.type === 'SequenceExpression';
+    edits.insert(expr.start, `${M}.${fn}(${seq ? '(' : ''}`, open(depth));
+    edits.insert(expr.end, `${seq ? ')' : ''},${s})`, close(depth));
+  }
+
+  /** A shared view read whole here (spread, copy, for-of that cannot synchronise). */
   function wrapWhole(expr: any, depth: number): void {
-    const s = ctx.addSiteAt(expr, SiteKind.Read);
-    edits.insert(expr.start, `${M}.it(`, open(depth));
-    edits.insert(expr.end, `,${s})`, close(depth));
+    wrapWith('it', expr, SiteKind.Read, depth);
+  }
+
+  /** A shared view iterated here (for-of that may synchronise or stop, `[a, b] = view`): each element recorded as it is read. */
+  function wrapIterated(expr: any, depth: number): void {
+    wrapWith('io', expr, SiteKind.Read, depth);
+  }
+
+  /** `o.join()`, `o.reduce(f)`…: the call stays as written, its receiver checked by `__ppM.v(o, s)`. */
+  function viewReader(node: any, depth: number): void {
+    const callee = node.callee;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier' || !VIEW_READERS.has(callee.property.name)) return;
+    const obj = callee.object;
+    if (obj.type === 'Super' || inOptionalChain(obj)) return;
+    if (callee.property.name === 'toString' && node.arguments.length > 1) return;
+    if (obj.type === 'Identifier' && (obj.name === 'Array' || obj.name === 'Object')) return;
+    wrapWith('v', obj, SiteKind.Read, depth);
+  }
+
+  /** `Array.from(view)`, `Int32Array.from(view)`, `Buffer.from(view)` copy the view whole. */
+  function copyFrom(node: any, depth: number): void {
+    const callee = node.callee;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || !FROM_OWNERS.has(callee.object.name)) return;
+    if (callee.property.type !== 'Identifier' || callee.property.name !== 'from') return;
+    const first = node.arguments[0];
+    if (first && first.type !== 'SpreadElement') wrapWhole(first, depth);
   }
 
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
@@ -281,23 +325,27 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     edits.insert(node.end, `)`, close(depth));
   }
 
-  function rangeCall(node: any, depth: number): void {
+  /** Route `o.name(args)` through `__ppM.tm(s, o, 'name', args)` for range methods; true when routed. */
+  function rangeCall(node: any, depth: number): boolean {
     const callee = node.callee;
-    if (node.optional || callee.type !== 'MemberExpression' || callee.computed || callee.optional) return;
-    if (callee.object.type === 'Super' || callee.property.type !== 'Identifier') return;
+    if (node.optional || callee.type !== 'MemberExpression' || callee.computed || callee.optional) return false;
+    if (callee.object.type === 'Super' || callee.property.type !== 'Identifier') return false;
     const name = callee.property.name;
-    if (!RANGE_METHODS.has(name)) return;
-    if (callee.object.type === 'Identifier' && (callee.object.name === 'Atomics' || callee.object.name === 'Reflect')) return;
-    if (node.arguments.some((a: any) => a.type === 'SpreadElement')) return;
+    if (!RANGE_METHODS.has(name)) return false;
+    if (name === 'toString' && node.arguments.length < 2) return false; // Buffer#toString(encoding, start, end)
+    if (callee.object.type === 'Identifier' && (callee.object.name === 'Atomics' || callee.object.name === 'Reflect')) return false;
+    if (inOptionalChain(callee.object)) return false;
+    if (node.arguments.some((a: any) => a.type === 'SpreadElement')) return false;
     const first = node.arguments[0];
     const to = first ? first.start : node.end - 1;
-    if (!first && source[to] !== ')') return;
+    if (!first && source[to] !== ')') return false;
     // Only the plain shape `obj.name(`: parentheses or comments in between keep the call as it is.
     const between = source.slice(callee.object.end, to);
-    if (!new RegExp(`^[ \\t]*\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return;
+    if (!new RegExp(`^[ \\t]*\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return false;
     const s = ctx.addSiteAt(node, SiteKind.Other);
     edits.insert(callee.object.start, `${M}.tm(${s},`, open(depth));
     edits.replace(callee.object.end, to, `,'${name}'${first ? ',' : ''}`);
+    return true;
   }
 }
 
