@@ -1,9 +1,11 @@
 /**
  * Shared-buffer identity. Each SharedArrayBuffer gets a run-wide id "pid.tid.n" where it is
  * first seen (allocated by instrumented code, or first sent/touched), and a short per-thread
- * index used in records. Messages and workerData carry the ids of the SABs they hold, in the
- * order of a bounded walk that both sides perform identically on the value and its clone.
+ * index used in records. Messages and workerData carry the ids of the SABs they hold (shared
+ * WebAssembly memories included), in the order of a bounded walk that both sides perform
+ * identically on the value and its clone (cloneWalk.ts).
  */
+import { walkCloneable } from '../cloneWalk';
 import type { AgentContext } from '../extension';
 
 /** This thread's knowledge of one shared buffer. */
@@ -19,9 +21,6 @@ export interface BufferState {
   /** Same-segment stamps per (kind, element size): index kind * 9 + bytesPerElement. */
   stamps: (Int32Array | null | undefined)[];
 }
-
-const MAX_DEPTH = 4;
-const MAX_NODES = 1000;
 
 /** Registry of the shared buffers one thread knows. */
 export class BufferRegistry {
@@ -92,55 +91,18 @@ export class BufferRegistry {
   }
 }
 
-/** Visit every SharedArrayBuffer reachable from `value` (bounded, deterministic order). */
+/** Visit every SharedArrayBuffer reachable from `value` (bounded, the same order on a value and its clone). */
 export function walkShared(value: unknown, visit: (sab: SharedArrayBuffer) => void): void {
-  let nodes = 0;
-  const seen = new Set<object>();
-  const walk = (v: unknown, depth: number): void => {
-    if (v === null || typeof v !== 'object' || nodes >= MAX_NODES) return;
-    nodes++;
-    if (v instanceof SharedArrayBuffer) {
-      visit(v);
-      return;
-    }
-    if (ArrayBuffer.isView(v)) {
+  walkCloneable(value, (v) => {
+    if (v instanceof SharedArrayBuffer) visit(v);
+    else if (ArrayBuffer.isView(v)) {
       if (v.buffer instanceof SharedArrayBuffer) visit(v.buffer);
-      return;
+    } else if (MemoryCtor !== undefined && v instanceof MemoryCtor) {
+      // A shared WebAssembly.Memory clones as the same memory: its buffer is the shared one.
+      const buffer = (v as { buffer?: unknown }).buffer;
+      if (buffer instanceof SharedArrayBuffer) visit(buffer);
     }
-    if (v instanceof ArrayBuffer || depth >= MAX_DEPTH || seen.has(v)) return;
-    seen.add(v);
-    if (Array.isArray(v)) {
-      const n = Math.min(v.length, MAX_NODES);
-      for (let i = 0; i < n && nodes < MAX_NODES; i++) walk(v[i], depth + 1);
-      return;
-    }
-    if (v instanceof Map) {
-      for (const [k, x] of v) {
-        if (nodes >= MAX_NODES) break;
-        walk(k, depth + 1);
-        walk(x, depth + 1);
-      }
-      return;
-    }
-    if (v instanceof Set) {
-      for (const x of v) {
-        if (nodes >= MAX_NODES) break;
-        walk(x, depth + 1);
-      }
-      return;
-    }
-    const proto = Object.getPrototypeOf(v);
-    // Only plain-ish objects: structured clone copies their own enumerable properties in order.
-    if (proto !== Object.prototype && proto !== null && !isCloneableClassInstance(v)) return;
-    for (const k of Object.keys(v)) {
-      if (nodes >= MAX_NODES) break;
-      walk((v as Record<string, unknown>)[k], depth + 1);
-    }
-  };
-  walk(value, 0);
+  });
 }
 
-/** Class instances clone as plain objects; built-ins with internal slots (Date, Error…) are not walked. */
-function isCloneableClassInstance(v: object): boolean {
-  return !(v instanceof Date || v instanceof RegExp || v instanceof Error || v instanceof Promise || typeof (v as any).then === 'function');
-}
+const MemoryCtor: (abstract new (...a: never[]) => object) | undefined = (globalThis as any).WebAssembly?.Memory;
