@@ -1,10 +1,12 @@
 /**
  * Shared-buffer identity. Each SharedArrayBuffer gets a run-wide id "pid.tid.n" where it is
  * first seen (allocated by instrumented code, or first sent/touched), and a short per-thread
- * index used in records. Messages and workerData carry the ids of the SABs they hold (shared
- * WebAssembly memories included), in the order of a bounded walk that both sides perform
- * identically on the value and its clone (cloneWalk.ts).
+ * index used in records. Messages, workerData and environment data carry the ids of the SABs
+ * they hold (shared WebAssembly memories included), in the order of a bounded walk that both
+ * sides perform identically on the value and its clone (cloneWalk.ts).
  */
+import Module from 'node:module';
+import wt from 'node:worker_threads';
 import { walkCloneable } from '../cloneWalk';
 import type { AgentContext } from '../extension';
 
@@ -30,7 +32,9 @@ export class BufferRegistry {
   private next = 0;
   private localN = 0;
 
-  constructor(private readonly ctx: AgentContext) {}
+  constructor(private readonly ctx: AgentContext) {
+    trackEnvironmentData(this);
+  }
 
   /** State of a buffer, naming it here (origin) when it was never seen. */
   get(sab: SharedArrayBuffer, site: number | null = null): BufferState {
@@ -106,3 +110,42 @@ export function walkShared(value: unknown, visit: (sab: SharedArrayBuffer) => vo
 }
 
 const MemoryCtor: (abstract new (...a: never[]) => object) | undefined = (globalThis as any).WebAssembly?.Memory;
+
+/** Environment-data entry (worker_threads.setEnvironmentData) with the buffer ids of the program's own entries. */
+const ENV_IDS = '__parprof_env_ids';
+let envRegistry: BufferRegistry | null = null;
+
+/**
+ * Buffers handed over with setEnvironmentData keep their identity: the setter's side records
+ * their ids next to the value (environment data is copied to each new worker), the getter's side
+ * adopts them on the first get. The registry of this thread is the one asked (the latest made).
+ */
+function trackEnvironmentData(registry: BufferRegistry): void {
+  const first = envRegistry === null;
+  envRegistry = registry;
+  if (!first) return;
+  const origSet = wt.setEnvironmentData;
+  const origGet = wt.getEnvironmentData;
+  const ids = new Map<unknown, string[]>();
+  const adopted = new WeakSet<object>();
+  const own = (key: unknown): boolean => typeof key === 'string' && key.startsWith('__parprof');
+  (wt as any).setEnvironmentData = function setEnvironmentData(key: any, value: any): void {
+    origSet(key, value);
+    if (own(key) || !envRegistry) return;
+    const list = value === undefined ? [] : envRegistry.idsOf(value);
+    const had = ids.delete(key);
+    if (list.length > 0) ids.set(key, list);
+    if (list.length > 0 || had) origSet(ENV_IDS, [...ids] as any);
+  };
+  (wt as any).getEnvironmentData = function getEnvironmentData(key: any): any {
+    const value = origGet(key);
+    if (value !== null && typeof value === 'object' && !adopted.has(value) && !own(key) && envRegistry) {
+      adopted.add(value);
+      const pairs = origGet(ENV_IDS) as unknown;
+      const entry = Array.isArray(pairs) ? pairs.find((p) => Array.isArray(p) && p[0] === key) : undefined;
+      if (entry) envRegistry.adopt(value, entry[1]);
+    }
+    return value;
+  };
+  (Module as any).syncBuiltinESMExports();
+}
