@@ -154,8 +154,11 @@ describe('agent: source transform', () => {
 
   it('parses ES modules with top-level await and leaves unparsable code untouched', () => {
     const esm = transform('import x from "y";\nexport function f() {}\nawait f();\n', true);
-    assert.match(esm, /^import x from "y";\nexport function f\(\) \{__ppM\.c\[0\]\+\+;\}\nawait f\(\);\nimport __ppM from "data:text\/javascript,[^"\n]+";$/, 'the runtime is imported after the last line');
+    assert.match(esm, /^import __ppM from "data:text\/javascript,[^"\n]+";import x from "y";\n/, 'imported before the other imports');
     assert.equal(esm.split('\n').length, 4);
+    const alone = transform('// no imports\nexport function f() {}\nawait f();\n', true);
+    assert.match(alone, /^\/\/ no imports\nexport function f\(\) \{__ppM\.c\[0\]\+\+;\}\nawait f\(\);\nimport __ppM from "data:text\/javascript,[^"\n]+";$/, 'imported after the last line');
+    assert.equal(alone.split('\n').length, 4);
     const bad = transformSource({ source: 'function (', file: '/x/bad.js', url: 'file:///x/bad.js', isModule: false, options });
     assert.equal(bad.code, null);
     const none = transformSource({ source: 'let x = 1;', file: '/x/none.js', url: 'file:///x/none.js', isModule: false, options });

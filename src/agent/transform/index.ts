@@ -96,15 +96,23 @@ function statementStarts(ast: Program, candidates: number[]): Set<number> {
   return found;
 }
 
-/** Where the module header goes: after a directive prologue, else before the first statement. */
-function headerOffset(ast: Program): { at: number; prefix: string } {
+/**
+ * Where the module header goes: after a directive prologue; else at the start (after a
+ * hashbang line), so that it usually sits in front of comments, not code. `atEnd` for ES
+ * modules without static imports (the import of the runtime can go after the last line).
+ */
+function headerPlacement(ast: Program, source: string, isModule: boolean): { at: number; prefix: string; atEnd: boolean } {
   let at = -1;
   for (const stmt of ast.body as any[]) {
     if (stmt.type !== 'ExpressionStatement' || typeof stmt.directive !== 'string') break;
     at = stmt.end;
   }
-  if (at >= 0) return { at, prefix: ';' };
-  return { at: ast.body[0]?.start ?? 0, prefix: '' };
+  const atEnd = isModule && !(ast.body as any[]).some((s) => s.type === 'ImportDeclaration' || (s.source && (s.type === 'ExportNamedDeclaration' || s.type === 'ExportAllDeclaration')));
+  if (at >= 0) return { at, prefix: ';', atEnd };
+  if (!source.startsWith('#!')) return { at: 0, prefix: '', atEnd };
+  const eol = source.search(/[\n\r\u2028\u2029]/);
+  // A file that is only a hashbang line has no statement to instrument.
+  return { at: eol < 0 ? source.length : eol + (source.startsWith('\r\n', eol) ? 2 : 1), prefix: '', atEnd };
 }
 
 function build(input: TransformInput, ast: Program, withShared: boolean): string | null {
@@ -135,37 +143,48 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   if (edits.size === 0 && sites.length === 0) return null;
 
   const applied = edits.apply(source, statementStarts(ast, edits.continuationCandidates()));
-  // Scripts and CommonJS start with a short line that takes the runtime from a function
-  // declared (hoisted) after the last line, where the module's tables go; ES modules import
-  // it there (imports are evaluated first wherever they stand, so functions called early
-  // through an import cycle already find it). Either way an error excerpt of line 1 shows
-  // the user's code, not the tables, and no user line moves.
-  const header = headerOffset(ast);
-  const prefix = input.isModule ? '' : `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`;
+  // Scripts and CommonJS start with a short `var __ppM=__ppH();` and declare the (hoisted)
+  // __ppH, which holds the module's tables, after the last line. ES modules import the runtime
+  // from a data: module; imports are evaluated in the order they stand and before the body, so
+  // the import goes after the last line when the module imports nothing else, else first of
+  // all (functions called early through an import cycle must find it). Either way no user line
+  // moves and an error excerpt of line 1 rarely shows the tables.
+  const header = headerPlacement(ast, source, input.isModule);
   const headerLine = lineOf(starts, header.at);
   const genHeaderAt = applied.generatedOffset(header.at) - insertedBefore(applied, header.at);
-  const funcs: number[] = [];
-  for (const f of fns) {
-    const line = lineOf(starts, f.defStart);
-    const v8Line = lineOf(starts, f.v8Pos);
-    const lineStartGen = v8Line === 1 ? 0 : applied.generatedOffset(starts[v8Line - 1]! - 1) + 1;
-    const gen = applied.generatedOffset(f.v8Pos);
-    // The prefix goes in front of everything at header.at, so it shifts what follows on its line.
-    const shift = v8Line === headerLine && gen >= genHeaderAt ? prefix.length : 0;
-    funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1 + shift);
-  }
-  const columns = columnTable(applied.spans, starts, header.at, prefix.length);
   const names = JSON.stringify(fns.map((f) => f.name));
   const siteJson = JSON.stringify(sites);
   const url = JSON.stringify(input.url);
   // The runtime derives the file from a file: URL; other code (eval workers) names its file.
   const fileArg = input.url.startsWith('file:') ? '' : `,${JSON.stringify(input.file)}`;
-  const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg})`;
-  const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columns)})`;
-  const tail = input.isModule
-    ? `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`
-    : `function ${HEADER_FN}(){var m=${register};${cols};return m}`;
-  return applied.code.slice(0, genHeaderAt) + prefix + applied.code.slice(genHeaderAt) + tailSeparator(source, ast) + tail;
+  /** The text at header.at and after the last line, given the length of the text at header.at. */
+  const render = (headLength: number): { head: string; tail: string } => {
+    const funcs: number[] = [];
+    for (const f of fns) {
+      const line = lineOf(starts, f.defStart);
+      const v8Line = lineOf(starts, f.v8Pos);
+      const lineStartGen = v8Line === 1 ? 0 : applied.generatedOffset(starts[v8Line - 1]! - 1) + 1;
+      const gen = applied.generatedOffset(f.v8Pos);
+      // The head goes in front of everything at header.at, so it shifts what follows on its line.
+      const shift = v8Line === headerLine && gen >= genHeaderAt ? headLength : 0;
+      funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1 + shift);
+    }
+    const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg})`;
+    const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columnTable(applied.spans, starts, header.at, headLength))})`;
+    if (!input.isModule) return { head: `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`, tail: `function ${HEADER_FN}(){var m=${register};${cols};return m}` };
+    const imp = `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`;
+    return header.atEnd ? { head: '', tail: imp } : { head: imp, tail: '' };
+  };
+  // The head may hold tables that depend on its own length: settle it (two or three rounds).
+  let out = render(input.isModule ? 0 : render(0).head.length);
+  for (let k = 0; k < 8 && out.head.length !== 0; k++) {
+    const next = render(out.head.length);
+    const settled = next.head.length === out.head.length;
+    out = next;
+    if (settled) break;
+  }
+  const code = applied.code.slice(0, genHeaderAt) + out.head + applied.code.slice(genHeaderAt);
+  return out.tail ? code + tailSeparator(source, ast) + out.tail : code;
 }
 
 /**
