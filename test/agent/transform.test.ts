@@ -227,17 +227,35 @@ describe('agent: source transform', () => {
     }
   });
 
+  it('keeps a parenthesised sequence one value when it becomes an argument', () => {
+    const src = [
+      'const ta = new Int32Array(4), log = [];',
+      'const f = (x) => (log.push(x), x * 10);',
+      'let u;',
+      'ta[0] = (u = 2, f(u));',
+      'ta[1] = (log.push("b"), 7);',
+      '(log.push("o"), ta)[2] = 5;',
+      'ta.join() + ":" + log.join()',
+    ].join('\n');
+    const seen: unknown[] = [];
+    const r = runScript(transform(src, false, sharedOptions), { Int32Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
+    assert.equal(r.result, '20,7,5,0:2,b,o');
+    assert.ok(seen.length >= 1 && seen.every((a) => a instanceof Int32Array), 'the temporary holds the sequence\'s value');
+  });
+
   it('applies insertions and replacements in one pass with an offset map', () => {
     const e = new Edits();
     e.insert(0, 'A');
+    e.insert(4, '(', -1);
     e.insert(4, ')', 100);
-    e.insert(4, ']', 0);
+    e.insert(4, ']', 1);
+    e.insert(4, '[', -5);
     e.replace(1, 2, '<>');
     const out = e.apply('abcdef');
-    assert.equal(out.code, 'Aa<>cd])ef');
+    assert.equal(out.code, 'Aa<>cd])[(ef', 'at one offset: closings (inner first), then openings (outer first)');
     assert.equal(out.generatedOffset(0), 1);
     assert.equal(out.generatedOffset(2), 4);
-    assert.equal(out.generatedOffset(4), 8);
+    assert.equal(out.generatedOffset(4), 10);
     assert.throws(() => e.insert(0, 'x\ny'));
     const overlap = new Edits();
     overlap.replace(0, 3, 'x');

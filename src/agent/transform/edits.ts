@@ -73,13 +73,15 @@ export class Edits implements EditList {
    * a `;` goes first, so code that relies on automatic semicolon insertion keeps its meaning.
    */
   apply(source: string, statementStarts?: ReadonlySet<number>): AppliedEdits {
-    const ins = [...this.insertions].sort((a, b) => a.pos - b.pos || a.order - b.order || a.seq - b.seq);
+    // At one position, closings (order > 0, of a node ending there) come before openings (of a
+    // node starting there: siblings written without a space between, `for(…)a[i]=0;for(…)…`).
+    const closing = (e: Insertion): number => (e.order > 0 ? 0 : 1);
+    const ins = [...this.insertions].sort((a, b) => a.pos - b.pos || closing(a) - closing(b) || a.order - b.order || a.seq - b.seq);
     if (statementStarts) {
       for (let k = 0; k < ins.length; k++) {
         const e = ins[k]!;
-        if ((k === 0 || ins[k - 1]!.pos !== e.pos) && statementStarts.has(e.pos) && CONTINUES_LINE.test(e.text)) {
-          ins[k] = { ...e, text: ';' + e.text };
-        }
+        const firstOpening = closing(e) === 1 && (k === 0 || ins[k - 1]!.pos !== e.pos || closing(ins[k - 1]!) === 0);
+        if (firstOpening && statementStarts.has(e.pos) && CONTINUES_LINE.test(e.text)) ins[k] = { ...e, text: ';' + e.text };
       }
     }
     const reps = [...this.replacements].sort((a, b) => a.start - b.start);

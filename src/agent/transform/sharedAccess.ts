@@ -269,8 +269,10 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     } else if (inOptionalChain(obj)) {
       return;
     } else {
-      edits.insert(obj.start, `(${M}.t=`, open(depth));
-      edits.insert(obj.end, `)`, close(depth));
+      // A parenthesised sequence `(a, b)[i]` starts inside its parentheses: add our own.
+      const seq = obj.type === 'SequenceExpression';
+      edits.insert(obj.start, `(${M}.t=${seq ? '(' : ''}`, open(depth));
+      edits.insert(obj.end, seq ? '))' : ')', close(depth));
       objText = `${M}.t`;
     }
     let fn: string;
@@ -297,8 +299,9 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         fn = 'wk';
         extra = compound ? ',1' : '';
         const s = ctx.addSiteAt(node, kind);
-        edits.insert(assign.right.start, `${M}.wv(${M}.q,`, open(depth));
-        edits.insert(assign.right.end, `,${s})`, close(depth));
+        const seq = assign.right.type === 'SequenceExpression'; // `a[i] = (x, f())`: one argument, not two
+        edits.insert(assign.right.start, `${M}.wv(${M}.q,${seq ? '(' : ''}`, open(depth));
+        edits.insert(assign.right.end, `${seq ? ')' : ''},${s})`, close(depth));
         wrapKey(key, objText, fn, s, extra, depth);
         return;
       }

@@ -90,7 +90,11 @@ function visit(n: any, text: string, cuts: Cut[]): void {
       }
       break;
     case 'AssignmentExpression':
-      if (isRt(n.left, 't') && text[n.start - 1] === '(') cuts.push([n.start - 1, n.right.start, ''], [n.right.end, n.right.end + 1, '']);
+      if (isRt(n.left, 't') && text[n.start - 1] === '(') {
+        // `(__ppM.t=obj)`, or `(__ppM.t=(a, b))` around a sequence.
+        const closing = text.slice(n.start - 1, n.right.start).split('(').length - 1;
+        cuts.push([n.start - 1, n.right.start, ''], [n.right.end, n.right.end + closing, '']);
+      }
       break;
     case 'CallExpression': {
       const c = n.callee;
