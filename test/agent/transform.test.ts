@@ -243,6 +243,14 @@ describe('agent: source transform', () => {
     assert.ok(seen.length >= 1 && seen.every((a) => a instanceof Int32Array), 'the temporary holds the sequence\'s value');
   });
 
+  it('keeps an insertion from gluing to a word before it', () => {
+    const src = 'function f(t) { if (t) return[...t].reverse(); return[...t].join(); }\nf(new Int32Array(2)) + f([1, 2])';
+    const code = transform(src, false, sharedOptions);
+    assert.match(code, /return\u00a0__ppM\.tm\(/);
+    // f(new Int32Array(2)) + f([1, 2]): two reversed arrays added as strings.
+    assert.equal(runScript(code, { Int32Array }).result, '0,02,1');
+  });
+
   it('applies insertions and replacements in one pass with an offset map', () => {
     const e = new Edits();
     e.insert(0, 'A');

@@ -73,6 +73,7 @@ describe('agent: original text of instrumented functions', () => {
       '  return c.length + ta[(i, 0)];',
       '}',
       'async function later(ta, p) { ta[0] = await p; }',
+      'function words(t,e,a){for(const x of e)t[x]=a[x];(a.p||[e]).forEach(x=>x);if(t)return[...t].reverse();return[...e].join()}',
       'function packed(O,t,n){var b,v;for(b=0;b<=15;b++)O[b]=0;for(v=0;v<n;v++)O[t[v]]++;O[2]=(v=2,plain(v,1));(O,t)[3]=4;return O[(b,0)]=(v=1,O[1])}',
       'function noSemicolons(n) {',
       '  if (n <= 0) return 0',

@@ -28,6 +28,14 @@ export interface AppliedEdits {
 
 /** Text that, put at the start of a line, would continue the expression of the line before. */
 const CONTINUES_LINE = /^[([`+\-/]/;
+/** Characters that continue a word (identifier or keyword): an insertion starting with one must not follow one. */
+const WORD = /[\p{ID_Continue}$\u200c\u200d]/u;
+/**
+ * Goes between a word and an insertion that starts with a word character (`return[…]` must
+ * not become `return__ppM…`): whitespace to the parser, and never written by hand in code, so
+ * the original text of a function can be told apart (untransform.ts).
+ */
+export const GLUE = '\u00a0';
 
 /** How many entries of the non-decreasing `sorted` are <= x. */
 export function countAtOrBelow(sorted: readonly number[], x: number): number {
@@ -93,17 +101,22 @@ export class Edits implements EditList {
     let cursor = 0;
     let i = 0;
     let r = 0;
+    /** The last character written, when it was inserted text (what follows `cursor`'s left side). */
+    let last = '';
     while (i < ins.length || r < reps.length) {
       const nextIns = i < ins.length ? ins[i]!.pos : Infinity;
       const nextRep = r < reps.length ? reps[r]!.start : Infinity;
       if (nextIns <= nextRep) {
         const e = ins[i++]!;
         if (e.pos < cursor) throw new Error(`insertion at ${e.pos} falls inside a replacement`);
-        parts.push(source.slice(cursor, e.pos), e.text);
+        const before = e.pos > cursor ? source[e.pos - 1]! : last;
+        const text = WORD.test(e.text[0] ?? '') && WORD.test(before) ? GLUE + e.text : e.text;
+        parts.push(source.slice(cursor, e.pos), text);
         cursor = e.pos;
+        last = text[text.length - 1] ?? before;
         keys.push(e.pos);
-        deltas.push(e.text.length);
-        spans.push(e.pos, 0, e.text.length);
+        deltas.push(text.length);
+        spans.push(e.pos, 0, text.length);
       } else {
         const e = reps[r++]!;
         if (e.start < cursor) throw new Error(`overlapping replacement at ${e.start}`);
@@ -111,6 +124,7 @@ export class Edits implements EditList {
         if (old.includes('\n') || old.includes('\r')) throw new Error('a replaced range must not contain a newline');
         parts.push(source.slice(cursor, e.start), e.text);
         cursor = e.end;
+        last = e.text[e.text.length - 1] ?? (e.start > 0 ? source[e.start - 1]! : '');
         keys.push(e.end);
         deltas.push(e.text.length - (e.end - e.start));
         spans.push(e.start, e.end - e.start, e.text.length);

@@ -6,6 +6,7 @@
  * a shape the parse tree shows. Returns null when some `__ppM` is left (an unknown shape).
  */
 import { parse } from 'acorn';
+import { GLUE } from './edits';
 
 const RT = '__ppM';
 
@@ -59,9 +60,10 @@ function statementList(list: any[], text: string, cuts: Cut[]): void {
       cuts.push([s.start, s.end, '']);
     } else if (isDepthTry(s)) {
       cuts.push([s.start, s.block.start + 1, ''], [s.block.end - 1, s.end, '']);
-    } else if (text.startsWith(`(${RT}.`, s.start) && text[s.start - 1] === ';') {
+    } else if ((text.startsWith(`(${RT}.t=`, s.start) || text.startsWith(`(${RT}.s[`, s.start)) && text[s.start - 1] === ';') {
       // The ';' that kept an inserted '(' from continuing the line before (it may parse as the
-      // end of the statement before).
+      // end of the statement before). Only these two insertions open with '(': a user's own
+      // parenthesis before another insertion (`;(__ppM.v(x,7)).join()`) keeps its ';'.
       cuts.push([s.start - 1, s.start, '']);
     }
   }
@@ -137,6 +139,9 @@ export function originalFunctionText(text: string): string | null {
     }
     const cuts: Cut[] = [];
     visit(ast, wrapped, cuts);
+    // A no-break space keeps an insertion from gluing to a word before it (`return[…]` →
+    // `return\u00a0__ppM.v([…],7)`): it goes with the insertion.
+    for (const c of cuts) if (c[0] > 0 && wrapped[c[0] - 1] === GLUE) c[0]--;
     cuts.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let out = '';
     let at = pre.length;
