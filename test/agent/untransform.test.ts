@@ -10,7 +10,7 @@ import vm from 'node:vm';
 import { parse } from 'acorn';
 import { full } from 'acorn-walk';
 import { transformSource } from '../../src/agent/transform/index';
-import { originalFunctionText } from '../../src/agent/transform/untransform';
+import { originalFunctionText, originalSourceText } from '../../src/agent/transform/untransform';
 import { ROOT, testOptions } from './runAgent';
 
 const counts = testOptions('/nonexistent');
@@ -37,10 +37,11 @@ function functionRanges(source: string, isModule: boolean): [number, number][] {
   return out.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
 }
 
-/** Check every function of `source`: original text back from its instrumented text. */
+/** Check every function of `source`, and the whole module: original text back from the instrumented text. */
 function roundTrip(source: string, isModule: boolean, options = shared): number {
   const out = transformSource({ source, file: '/x/app.js', url: 'file:///x/app.js', isModule, options });
   if (out.code === null) return 0;
+  assert.equal(originalSourceText(out.code, isModule), source, 'the whole module');
   const orig = functionRanges(source, isModule);
   const gen = functionRanges(out.code, isModule);
   if (!isModule) gen.pop(); // the hoisted function after the last line that registers the module
@@ -84,6 +85,12 @@ describe('agent: original text of instrumented functions', () => {
     assert.ok(roundTrip(src, false) >= 16);
     assert.ok(roundTrip(src, false, counts) >= 16);
     assert.ok(roundTrip('export async function f(ta) { ta[0] = await import.meta.x; }\nexport default class { m() { return 1; } }', true) === 3);
+    // Heads and tails of every placement: directives, hashbangs, imports, a last line comment.
+    assert.equal(roundTrip('#!/usr/bin/env node\nfunction a() {}\na() // last', false), 1);
+    assert.equal(roundTrip('"use strict"\nfunction a() {}\na();', false), 1);
+    assert.equal(roundTrip("'use strict';function a() {}", false), 1);
+    assert.equal(roundTrip('"use strict"\nimport x from "y";\nexport function a() { return x; }\n', true), 1);
+    assert.equal(roundTrip('export function a() {}\n// end', true), 1);
   });
 
   it('gives back the original text of every function of the fixture programs and examples', () => {

@@ -173,7 +173,7 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
     const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columnTable(applied.spans, starts, header.at, headLength))})`;
     if (!input.isModule) return { head: `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`, tail: `function ${HEADER_FN}(){var m=${register};${cols};return m}` };
     const imp = `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`;
-    return header.atEnd ? { head: '', tail: imp } : { head: imp, tail: '' };
+    return header.atEnd ? { head: '', tail: imp } : { head: header.prefix + imp, tail: '' };
   };
   // The head may hold tables that depend on its own length: settle it (two or three rounds).
   let out = render(input.isModule ? 0 : render(0).head.length);
@@ -190,14 +190,15 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
 /**
  * What goes between the source and the tail: nothing after a final line break (the tail
  * fills the empty last line), a line break after a final line comment (a line after the
- * last: no user line moves), else ';' (the last statement may lack one).
+ * last: no user line moves; U+2029, which the untransform can tell from a user's own), else
+ * ';' (the last statement may lack one).
  */
 function tailSeparator(source: string, ast: Program): string {
   if (/[\n\r\u2028\u2029]$/.test(source)) return '';
   const last = ast.body[ast.body.length - 1];
   const after = source.slice(last ? last.end : 0);
   const lastLine = after.slice(Math.max(after.lastIndexOf('\n'), after.lastIndexOf('\r'), after.lastIndexOf('\u2028'), after.lastIndexOf('\u2029')) + 1);
-  return /\/\/|<!--|-->/.test(lastLine) ? '\n' : ';';
+  return /\/\/|<!--|-->/.test(lastLine) ? '\u2029' : ';';
 }
 
 /**

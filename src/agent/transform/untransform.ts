@@ -9,6 +9,7 @@ import { parse } from 'acorn';
 import { GLUE } from './edits';
 
 const RT = '__ppM';
+const HEAD_FN = '__ppH';
 
 /** How a function's text can be parsed: as an expression, an object method, a class method (or constructor). */
 const WRAPPERS: [string, string][] = [
@@ -48,14 +49,30 @@ const isLoopBlock = (b: any): boolean =>
   b.body.length >= 2 && b.body[b.body.length - 1].type === 'ForStatement' &&
   b.body.slice(0, -1).every((s: any) => s.type === 'ExpressionStatement' && s.expression.type === 'CallExpression' && isRt(s.expression.callee, 'lp'));
 
+/** `var __ppM=__ppH();` (the head of a script). */
+const isHead = (s: any): boolean =>
+  s?.type === 'VariableDeclaration' && s.declarations.length === 1 && s.declarations[0].id.name === RT && s.declarations[0].init?.callee?.name === HEAD_FN;
+
+/** `function __ppH(){…}` after a script's last line, or an ES module's `import __ppM from "data:…"`. */
+const isTail = (s: any): boolean =>
+  (s?.type === 'FunctionDeclaration' && s.id?.name === HEAD_FN) || (s?.type === 'ImportDeclaration' && s.specifiers.length === 1 && s.specifiers[0].local.name === RT);
+
+/** True when statement k of `list` follows a directive prologue (an insertion there brought a ';' of its own). */
+function afterDirective(list: any[], k: number): boolean {
+  const prev = list[k - 1];
+  return !!prev && (typeof prev.directive === 'string' || (prev.type === 'EmptyStatement' && typeof list[k - 2]?.directive === 'string'));
+}
+
 function statementList(list: any[], text: string, cuts: Cut[]): void {
   for (let k = 0; k < list.length; k++) {
     const s = list[k];
-    if (isCountStatement(s)) {
-      // After a directive prologue the counter came with a ';' of its own just before it.
-      const prev = list[k - 1];
-      const afterDirective = prev && (typeof prev.directive === 'string' || (prev.type === 'EmptyStatement' && typeof list[k - 2]?.directive === 'string'));
-      cuts.push([afterDirective && text[s.start - 1] === ';' ? s.start - 1 : s.start, s.end, '']);
+    const semi = text[s.start - 1] === ';' && afterDirective(list, k);
+    if (isTail(s)) {
+      // After the last line it follows ';' or U+2029 of its own (a file's last line break is kept).
+      const own = semi || (k === list.length - 1 && s.start > 0 && (text[s.start - 1] === ';' || text[s.start - 1] === '\u2029'));
+      cuts.push([own ? s.start - 1 : s.start, s.end, '']);
+    } else if (isHead(s) || isCountStatement(s)) {
+      cuts.push([semi ? s.start - 1 : s.start, s.end, '']);
     } else if (isDepthEntry(s)) {
       cuts.push([s.start, s.end, '']);
     } else if (isDepthTry(s)) {
@@ -122,6 +139,25 @@ function visit(n: any, text: string, cuts: Cut[]): void {
   }
 }
 
+/** `text` (parsed as `ast`) with every insertion taken out, between offsets from and to. */
+function undo(ast: any, text: string, from: number, to: number): string | null {
+  const cuts: Cut[] = [];
+  visit(ast, text, cuts);
+  // A no-break space keeps an insertion from gluing to a word before it (`return[…]` →
+  // `return\u00a0__ppM.v([…],7)`): it goes with the insertion.
+  for (const c of cuts) if (c[0] > 0 && text[c[0] - 1] === GLUE) c[0]--;
+  cuts.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  let out = '';
+  let at = from;
+  for (const [start, end, repl] of cuts) {
+    if (end <= at) continue; // inside a piece already cut
+    if (start >= at) out += text.slice(at, start) + repl;
+    at = end;
+  }
+  out += text.slice(at, to);
+  return out.includes(RT) ? null : out;
+}
+
 /** The original text of an instrumented function, from the text V8 gives for it (null when not recoverable). */
 export function originalFunctionText(text: string): string | null {
   if (!text.includes(RT)) return text;
@@ -137,21 +173,17 @@ export function originalFunctionText(text: string): string | null {
         continue;
       }
     }
-    const cuts: Cut[] = [];
-    visit(ast, wrapped, cuts);
-    // A no-break space keeps an insertion from gluing to a word before it (`return[…]` →
-    // `return\u00a0__ppM.v([…],7)`): it goes with the insertion.
-    for (const c of cuts) if (c[0] > 0 && wrapped[c[0] - 1] === GLUE) c[0]--;
-    cuts.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
-    let out = '';
-    let at = pre.length;
-    for (const [start, end, repl] of cuts) {
-      if (end <= at) continue; // inside a piece already cut
-      if (start >= at) out += wrapped.slice(at, start) + repl;
-      at = end;
-    }
-    out += wrapped.slice(at, wrapped.length - post.length);
-    return out.includes(RT) ? null : out;
+    return undo(ast, wrapped, pre.length, wrapped.length - post.length);
   }
   return null;
+}
+
+/** The original source of a whole transformed module (the transform's inverse; null when not recoverable). */
+export function originalSourceText(code: string, isModule: boolean): string | null {
+  try {
+    const ast = parse(code, { ecmaVersion: 'latest', sourceType: isModule ? 'module' : 'script', allowHashBang: true, allowReturnOutsideFunction: !isModule, allowAwaitOutsideFunction: isModule });
+    return undo(ast, code, 0, code.length);
+  } catch {
+    return null;
+  }
 }
