@@ -6,7 +6,7 @@
  */
 import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
 import { io, it, tm, v } from './methodAccess';
-import { enabled, isView, noteSite, on, recordRange, registry, seg, segStamp, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
+import { enabled, isView, noteSite, on, recordRange, registry, secondStamps, seg, segStamp, STAMP_SEG, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
 
 export { emitSegment, initAccess, recordAtomic, recording, segmentSink } from './segment';
 
@@ -63,10 +63,19 @@ function slowElement(m: { fid: number }, a: ArrayBufferView, key: unknown, s: nu
   else if (typeof key === 'string' && key !== '' && String(Number(key)) === key) i = Number(key);
   else return;
   if (!Number.isInteger(i) || i < 0 || i >= (a as any).length) return;
-  const si = t.base + i;
-  const stamps = kind === AccessKind.Read ? t.r : t.w;
-  if (si < stamps.length) stamps[si] = stampOf(m, s);
+  stamp(t, t.base + i, kind, stampOf(m, s));
   recordRange(t.b.idx, a.byteOffset + i * t.bpe, t.bpe, kind, m.fid * SITE_FID_SCALE + s);
+}
+
+/** Stamp element e (kind 0 read, 1 write) with st: the first stamp when it is from an older segment, else the second. */
+function stamp(t: ViewTag, e: number, kind: number, st: number): void {
+  const one = kind === AccessKind.Read ? t.r : t.w;
+  if (e >= one.length) return;
+  if ((one[e]! & STAMP_SEG) !== segStamp) one[e] = st;
+  else if (one[e] !== st) {
+    const two = secondStamps(t, kind);
+    if (e < two.length) two[e] = st;
+  }
 }
 
 /** `a[i]` read: returns i. */
@@ -74,7 +83,10 @@ function r(this: { fid: number }, a: any, i: any, s: number): any {
   if (on && isView(a)) {
     const t = (a as any)[VT];
     if (t !== null) {
-      if (typeof i === 'number' && t !== undefined && t.r[t.base + i] === (segStamp | ((this.fid * 61 + s) & 255))) return i;
+      if (typeof i === 'number' && t !== undefined) {
+        const st = segStamp | ((this.fid * 61 + s) & 255);
+        if (t.r[t.base + i] === st || t.r2[t.base + i] === st) return i;
+      }
       slowElement(this, a, i, s, AccessKind.Read);
     }
   }
@@ -86,7 +98,10 @@ function w(this: { fid: number }, a: any, i: any, s: number): any {
   if (on && isView(a)) {
     const t = (a as any)[VT];
     if (t !== null) {
-      if (typeof i === 'number' && t !== undefined && t.w[t.base + i] === (segStamp | ((this.fid * 61 + s) & 255))) return i;
+      if (typeof i === 'number' && t !== undefined) {
+        const st = segStamp | ((this.fid * 61 + s) & 255);
+        if (t.w[t.base + i] === st || t.w2[t.base + i] === st) return i;
+      }
       slowElement(this, a, i, s, AccessKind.Write);
     }
   }
@@ -100,7 +115,8 @@ function rw(this: { fid: number }, a: any, i: any, s: number): any {
     if (t !== null) {
       if (typeof i === 'number' && t !== undefined) {
         const st = segStamp | ((this.fid * 61 + s) & 255);
-        if (t.w[t.base + i] === st && t.r[t.base + i] === st) return i;
+        const e = t.base + i;
+        if ((t.w[e] === st || t.w2[e] === st) && (t.r[e] === st || t.r2[e] === st)) return i;
       }
       slowElement(this, a, i, s, AccessKind.Read);
       slowElement(this, a, i, s, AccessKind.Write);
@@ -207,14 +223,11 @@ function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, 
       if (to >= from) recordRange(t.b.idx, x.byteOffset + from * t.bpe, (to - from + 1) * t.bpe, k, site);
       continue;
     }
-    const stamps = k === AccessKind.Read ? t.r : t.w;
     for (let j = 0, i = i0; j < count; j++, i += stride) {
       if (i < 0 || i >= len) continue;
-      const si = t.base + i;
-      if (si < stamps.length) {
-        if (stamps[si] === st) continue;
-        stamps[si] = st;
-      }
+      const e = t.base + i;
+      if (k === AccessKind.Read ? t.r[e] === st || t.r2[e] === st : t.w[e] === st || t.w2[e] === st) continue;
+      stamp(t, e, k, st);
       recordRange(t.b.idx, x.byteOffset + i * t.bpe, t.bpe, k, site);
     }
   }

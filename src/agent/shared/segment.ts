@@ -6,7 +6,9 @@
  * A stamp is the segment in the high bits and a hash of the site in the low 8: an access whose
  * element already carries this segment's stamp for this site costs one compare, and a second
  * line touching the element in the same segment is still recorded (its race is a report of its
- * own). Non-shared views are tagged null and exit at once.
+ * own). Each element has two stamps (the second allocated only for buffers that need it), so two
+ * lines taking turns on the same elements (`if (a[i] > m) s += a[i]`) both stay on the fast
+ * path. Non-shared views are tagged null and exit at once.
  */
 import { AccessKind } from '../../protocol/events';
 import type { AgentContext } from '../extension';
@@ -21,6 +23,9 @@ export interface ViewTag {
   bpe: number;
   r: Int32Array;
   w: Int32Array;
+  /** Second stamps (a second line touching the element in the segment), made on first need. */
+  r2: Int32Array;
+  w2: Int32Array;
 }
 
 export const VT = Symbol('parprof.view');
@@ -33,6 +38,8 @@ const SEG_FLUSH = 1 << 18;
 export let seg = 1;
 /** Stamps hold `seg << STAMP_SITE_BITS | siteHash`; seg wraps (clearing every stamp) before it overflows. */
 const STAMP_SITE_BITS = 8;
+/** The segment part of a stamp. */
+export const STAMP_SEG = ~((1 << STAMP_SITE_BITS) - 1);
 const SEG_MAX = (1 << (31 - STAMP_SITE_BITS)) - 1;
 /** seg << STAMP_SITE_BITS. */
 export let segStamp = seg << STAMP_SITE_BITS;
@@ -273,6 +280,16 @@ function stampsFor(b: BufferState, kind: number, bpe: number): Int32Array {
   return arr;
 }
 
+/** The second stamps of a view's buffer for reads (kind 0) or writes (1), allocated on first need. */
+export function secondStamps(t: ViewTag, kind: number): Int32Array {
+  const have = kind === 0 ? t.r2 : t.w2;
+  if (have !== EMPTY) return have;
+  const arr = stampsFor(t.b, kind + 2, t.bpe);
+  if (kind === 0) t.r2 = arr;
+  else t.w2 = arr;
+  return arr;
+}
+
 /** Tag a view (null for views over non-shared memory and DataViews). */
 export function tagView(a: ArrayBufferView): ViewTag | null {
   let tag: ViewTag | null = null;
@@ -280,7 +297,7 @@ export function tagView(a: ArrayBufferView): ViewTag | null {
   const bpe = (a as any).BYTES_PER_ELEMENT as number | undefined;
   if (buffer instanceof SharedArrayBuffer && typeof bpe === 'number' && registry) {
     const b = registry.get(buffer);
-    tag = { b, base: a.byteOffset / bpe, bpe, r: stampsFor(b, 0, bpe), w: stampsFor(b, 1, bpe) };
+    tag = { b, base: a.byteOffset / bpe, bpe, r: stampsFor(b, 0, bpe), w: stampsFor(b, 1, bpe), r2: EMPTY, w2: EMPTY };
   }
   try {
     Object.defineProperty(a, VT, { value: tag, writable: true, configurable: true, enumerable: false });
