@@ -1,8 +1,9 @@
 /**
  * The source transform pipeline: parse with acorn, let the passes add edits (call counters,
- * shared-memory accesses), prepend the module header that registers the module with the
- * thread's runtime, apply the edits in one pass. Lines never move; any failure leaves the
- * module untouched so the user's program never breaks because of us.
+ * shared-memory accesses), apply the edits in one pass, and add the module's head and tail
+ * that register it with the thread's runtime (its functions, sites and column table). No user
+ * line moves; any failure leaves the module untouched so the user's program never breaks
+ * because of us. untransform.ts is the exact inverse (tests round-trip whole modules).
  */
 import { parse, type Program } from 'acorn';
 import type { AgentOptions, SiteKind } from '../../protocol/events';

@@ -1,9 +1,13 @@
 /**
  * The shared-access pass: computed member accesses `x[e]` become calls that note the access
- * when x is a view over a SharedArrayBuffer and return the key (`a[i]` → `a[__ppM.r(a,i,7)]`);
- * typed-array range methods and DataView get/set go through `__ppM.tm`; every `Atomics`
- * reference becomes the per-site wrapper `__ppM.A(7,Atomics)`; `new SharedArrayBuffer(n)` is
- * named where it is allocated. Insertions only, except the `.name(` of a routed method call.
+ * when x is a view over a SharedArrayBuffer and return the key (`a[i]` → `a[__ppM.r(a,i,7)]`;
+ * x is evaluated once: names and `this` are repeated, anything else goes through `__ppM.t`);
+ * typed-array range methods, DataView get/set and Buffer methods go through `__ppM.tm`,
+ * whole-view readers get their receiver checked (`__ppM.v(o,7).join()`), spreads and copies
+ * read through `__ppM.it`, iteration that may stop or synchronise through `__ppM.io`; every
+ * `Atomics` reference becomes the per-site wrapper `__ppM.A(7,Atomics)`; `new
+ * SharedArrayBuffer(n)` is named where it is allocated. Insertions only, except the `.name(`
+ * of a routed method call.
  */
 import { fullAncestor } from 'acorn-walk';
 import { SiteKind } from '../../protocol/events';
