@@ -18,6 +18,8 @@ export const H_NEXT = 0;
 export const H_ABORT = 1;
 export const H_CLAIM = 2;
 export const H_FLUSHED = 3;
+/** Threads sleeping on a sync row's generation word (notifies wake them only when this is > 0). */
+export const H_GENWAIT = 4;
 const HDR = 16;
 
 // Thread slot layout (Int32 words per slot).
@@ -30,8 +32,10 @@ export const S_WSITE_HI = 5;
 export const S_WSITE_LO = 6;
 export const S_IDLE = 7;
 export const S_NHOLD = 8;
+/** 1 while an idle thread's wait fields name a pending Atomics.waitAsync. */
+export const S_ASYNC = 9;
 /** Holds: MAXHOLD × [bufTid, bufN, off, siteHi, siteLo]. */
-export const S_HOLDS = 9;
+export const S_HOLDS = 10;
 const SLOT = S_HOLDS + MAXHOLD * 5;
 
 /** Thread states in S_STATE. */
@@ -39,6 +43,10 @@ export const ST_NONE = 0;
 export const ST_RUNNING = 1;
 export const ST_WAITING = 2;
 export const ST_EXITED = 3;
+/** In a timed Atomics.wait that will end by itself (not blocked, unless it is a retry without progress). */
+export const ST_SLEEPING = 4;
+/** Spinning: repeating failed Atomics attempts without changing anything (counts as blocked). */
+export const ST_SPINNING = 5;
 
 // Float64 per-thread times: [sinceUs (waiting since), idleSinceUs, idleSeenUs].
 const F_PER = 3;

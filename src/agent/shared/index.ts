@@ -6,7 +6,7 @@
  */
 import { SITE_FID_SCALE } from '../../protocol/events';
 import type { AgentContext, AgentExtension } from '../extension';
-import { accessMethods, emitSegment, initAccess, segmentSink } from './access';
+import { accessMethods, flushSegments, initAccess, segmentSink } from './access';
 import { AtomicsTracker, makeAtomicsMethod } from './atomics';
 import { BufferRegistry } from './buffers';
 import { VectorClock } from './clock';
@@ -34,7 +34,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
   let self = -1;
 
   const flushShared = (final: boolean): void => {
-    emitSegment();
+    flushSegments();
     tracker?.flush();
     if (final && ctl && self >= 0 && self < MAXT) Watchdog.markExited(ctl, self);
   };
@@ -94,7 +94,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
         });
         watchdog.startTimer();
       }
-      tracker = new AtomicsTracker(ctx, registry, clock, ctl, watchdog, o.races, o.locks || watch);
+      tracker = new AtomicsTracker(ctx, registry, clock, ctl, watchdog, o.races, o.locks);
       tracker.patchGlobal();
       initAccess(ctx, registry, clock, o.races);
     },
