@@ -131,7 +131,7 @@ test('nested locks stay nested the same way through a compressed run (no false l
   const held: number[] = [];
   for (const o of got) {
     if (o.op === AtomOp.CasOk) {
-      assert.deepEqual(held, [], `lock ${o.off} taken while holding ${held} (seq ${o.seq})`);
+      assert.equal(held.length, 0, `lock ${o.off} taken while holding ${held.join()} (seq ${o.seq})`);
       held.push(o.off);
     } else held.splice(held.indexOf(o.off), 1);
   }

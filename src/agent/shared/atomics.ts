@@ -324,6 +324,7 @@ export class AtomicsTracker {
             this.ctx.flush();
           }
           wd.between();
+          this.ctx.poll?.();
           const g = N.load(ctl.i32, gen);
           if (g !== g0) {
             result = 'ok'; // a notify landed between two slices: it was meant for waiters like us
@@ -354,6 +355,7 @@ export class AtomicsTracker {
         N.wait(i, gen, g0, Math.min(left, SLICE_MS));
         left -= Date.now() - start;
         this.watchdog?.between();
+        this.ctx.poll?.();
       }
       return N.load(i, gen) !== g0 ? 'ok' : 'timed-out';
     } finally {
@@ -418,6 +420,7 @@ export class AtomicsTracker {
       this.maybeFlush(this.now());
     }
     wd.between();
+    this.ctx.poll?.();
   }
 
   private stopSpin(): void {
