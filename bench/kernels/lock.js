@@ -3,6 +3,7 @@
 'use strict';
 const { isMainThread, runWorkers, whenStarted } = require('./_start.js');
 const ROUNDS = Number(process.env.ROUNDS || 1e6);
+const WORK = Number(process.env.WORK ?? 500);
 
 function lock(l, i) {
   while (Atomics.compareExchange(l, i, 0, 1) !== 0) Atomics.wait(l, i, 1);
@@ -26,7 +27,7 @@ if (isMainThread) {
     let x = 0;
     for (let r = 0; r < ROUNDS; r++) {
       lock(l, slot);
-      x += work(500);
+      x += work(WORK);
       unlock(l, slot);
     }
     return x;

@@ -17,7 +17,7 @@ import { recordAtomic } from './access';
 import { AtomicsLog } from './atomicsLog';
 import type { BufferRegistry, BufferState } from './buffers';
 import type { VectorClock } from './clock';
-import { H_GENWAIT, type Control } from './control';
+import { H_GENWAIT, H_WAITERS, type Control } from './control';
 import { HeldLocks } from './heldLocks';
 import { internalBuffers, nativeAtomics as N } from './native';
 import { SLICE_MS, type Watchdog } from './watchdog';
@@ -75,7 +75,17 @@ export class AtomicsTracker {
     this.shift = ctx.now() - performance.now() * 1000;
     const wd = watchdog?.active ? watchdog : null;
     this.held = wd ? new HeldLocks(wd) : null;
-    this.log = logOps ? new AtomicsLog(() => this.now(), (cols) => this.ctx.write({ k: 'atom', ...cols }), wd ? (p) => this.checkSpin(p) : null) : null;
+    // Covered operations skip the held-lock bookkeeping: a run repeats a cycle whose effect on
+    // what is held the logged ops already applied, so replaying its last cycle when it closes
+    // leaves the same state.
+    this.log = logOps
+      ? new AtomicsLog(
+          () => this.now(),
+          (cols) => this.ctx.write({ k: 'atom', ...cols }),
+          wd ? (p) => this.checkSpin(p) : null,
+          this.held ? (ops) => this.replayHolds(ops) : null,
+        )
+      : null;
     wd?.attach({
       publishHolds: () => this.held?.publish(),
       pendingAsync: () => {
@@ -182,8 +192,7 @@ export class AtomicsTracker {
       }
       const val = num(v);
       const old = num(res);
-      this.log?.op(code, b.idx, off, val, old, sc.site);
-      this.held?.onWrite(code, b, off, this.storedNum(ta, v), old, sc.site);
+      if (!this.log?.op(code, b.idx, off, val, old, sc.site)) this.held?.onWrite(code, b, off, this.storedNum(ta, v), old, sc.site);
       if (code !== OP_EXCHANGE || val !== old) {
         this.progress++;
         if (this.spinning) this.stopSpin();
@@ -215,8 +224,7 @@ export class AtomicsTracker {
     if (this.races) this.clock.tick();
     this.progress++;
     const val = num(res);
-    this.log?.op(OP_STORE, b.idx, off, val, val, sc.site);
-    this.held?.onWrite(OP_STORE, b, off, this.storedNum(ta, res), NaN, sc.site);
+    if (!this.log?.op(OP_STORE, b.idx, off, val, val, sc.site)) this.held?.onWrite(OP_STORE, b, off, this.storedNum(ta, res), NaN, sc.site);
     if (this.spinning) this.stopSpin();
     return res;
   }
@@ -237,12 +245,10 @@ export class AtomicsTracker {
     if (ok) {
       const val = this.storedNum(ta, replacement);
       if (val !== old) this.progress++;
-      this.log?.op(OP_CASOK, b.idx, off, val, old, sc.site);
-      this.held?.onWrite(OP_CASOK, b, off, val, old, sc.site);
+      if (!this.log?.op(OP_CASOK, b.idx, off, val, old, sc.site)) this.held?.onWrite(OP_CASOK, b, off, val, old, sc.site);
       if (this.spinning) this.stopSpin();
     } else {
-      this.log?.op(OP_CASFAIL, b.idx, off, num(replacement), old, sc.site);
-      this.held?.onCasFail(b, off, this.storedNum(ta, expected));
+      if (!this.log?.op(OP_CASFAIL, b.idx, off, num(replacement), old, sc.site)) this.held?.onCasFail(b, off, this.storedNum(ta, expected));
     }
     return res;
   }
@@ -254,9 +260,11 @@ export class AtomicsTracker {
     // A notify orders only the waits it wakes: its own row, which stores and loads never touch.
     if (this.races) this.release(b, off, 1);
     const ctl = this.ctl;
-    if (ctl) {
+    // Wake generation (see wait), only while some thread is in a sliced wait: an atomic add on a
+    // shared line per notify was most of an uncontended unlock's cost.
+    if (ctl && N.load(ctl.i32, H_WAITERS) > 0) {
       const gen = this.rowOf(b, off) + 1;
-      N.add(ctl.i32, gen, 1); // wake generation (see wait)
+      N.add(ctl.i32, gen, 1);
       if (N.load(ctl.i32, H_GENWAIT) > 0) N.notify(ctl.i32, gen);
     }
     const res = N.notify(ta, index, count);
@@ -302,6 +310,7 @@ export class AtomicsTracker {
       this.maybeFlush(t0);
       if (wd.active) wd.enterWait(b.idTid, b.idN, off, sc.site, since, left === Infinity || retry);
       const gen = this.rowOf(b, off) + 1;
+      N.add(ctl.i32, H_WAITERS, 1); // before reading the generation: notifies from now on bump it
       let g0 = N.load(ctl.i32, gen);
       let flushed = false;
       try {
@@ -333,6 +342,7 @@ export class AtomicsTracker {
           g0 = g;
         }
       } finally {
+        N.sub(ctl.i32, H_WAITERS, 1);
         wd.leaveWait();
       }
       this.lastWait = { key, progress: this.progress, woken: result === 'ok', since };
@@ -407,12 +417,9 @@ export class AtomicsTracker {
     const log = this.log;
     if (!wd || !log) return;
     const run = log.pendingRun();
-    if (!run) return;
-    const cycle = log.cycle(p);
-    const spin = cycle.every(([op, , , , val, res]) => op === OP_CASFAIL || op === OP_LOAD || (op === OP_EXCHANGE && val === res));
-    if (!spin) return;
+    if (!run || !log.cycleChangesNothing(p)) return;
     if (!this.spinning) {
-      const [, buf, off, site] = cycle[cycle.length - 1]!;
+      const [, buf, off, site] = log.cycle(p)[p - 1]!;
       const b = this.registry.byIdx(buf!);
       if (!b) return;
       this.spinning = true;
@@ -421,6 +428,15 @@ export class AtomicsTracker {
     }
     wd.between();
     this.ctx.poll?.();
+  }
+
+  /** Bring the held locks up to date after a run: its last cycle's writes, in order. */
+  private replayHolds(ops: number[][]): void {
+    for (const [op, buf, off, site, val, res] of ops) {
+      if (op === OP_LOAD || op === OP_NOTIFY || op === OP_CASFAIL) continue;
+      const b = this.registry.byIdx(buf!);
+      if (b) this.held!.onWrite(op!, b, off!, val!, op === OP_STORE ? NaN : res!, site!);
+    }
   }
 
   private stopSpin(): void {

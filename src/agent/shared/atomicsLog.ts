@@ -17,6 +17,9 @@ const SAMPLE = 512;
 /** Entries buffered before a record is written. */
 const FLUSH_AT = 50000;
 const OP_REPEAT = AtomOp.Repeat as number;
+const OP_CASFAIL = AtomOp.CasFail as number;
+const OP_LOAD = AtomOp.Load as number;
+const OP_EXCHANGE = AtomOp.Exchange as number;
 
 /** The growable columns of the log. */
 function columns(n: number) {
@@ -53,10 +56,12 @@ export class AtomicsLog {
     private readonly write: (cols: AtomColumns) => void,
     /** Called every SAMPLE covered ops with the run's period and length so far (spin detection). */
     private readonly onRun: ((p: number, c: number, sinceUs: number) => void) | null = null,
+    /** Called when a run closes, with its last min(c, p) ops (op, buf, off, site, val, res each), oldest first. */
+    private readonly onClose: ((ops: number[][]) => void) | null = null,
   ) {}
 
-  /** An operation a run may cover (all but waits and notifies that woke someone). */
-  op(op: number, buf: number, off: number, val: number, res: number, site: number): void {
+  /** An operation a run may cover (all but waits and notifies that woke someone); true when covered. */
+  op(op: number, buf: number, off: number, val: number, res: number, site: number): boolean {
     const p = this.p;
     if (p !== 0) {
       const r = this.ring;
@@ -73,10 +78,11 @@ export class AtomicsLog {
         this.h = (h + 1) % RING;
         if (this.c++ === 0) this.runP = p;
         if (--this.countdown === 0) this.sample();
-        return;
+        return true;
       }
     }
     this.logged(op, buf, off, val, res, 0, site, this.now(), true);
+    return false;
   }
 
   /** An operation logged with its own time and duration (waits, notifies that woke a waiter). */
@@ -124,6 +130,7 @@ export class AtomicsLog {
 
   /** Write the pending run: `Repeat` with val = period, res = covered ops, from the last logged op to endUs. */
   private closeRun(endUs: number): void {
+    this.onClose?.(this.cycle(Math.min(this.c, this.runP)));
     const start = this.lastUs;
     this.append(start, OP_REPEAT, 0, 0, this.runP, this.c, Math.max(0, endUs - start), 0);
     this.lastUs = endUs;
@@ -154,6 +161,17 @@ export class AtomicsLog {
   /** Whether a run is pending and its period (for the watchdog's spin check). */
   pendingRun(): { p: number; c: number; sinceUs: number } | null {
     return this.c > 0 ? { p: this.runP, c: this.c, sinceUs: this.lastUs } : null;
+  }
+
+  /** Whether every op of the current cycle is a failed attempt or a read (a spin: nothing changes). */
+  cycleChangesNothing(p: number): boolean {
+    const r = this.ring;
+    for (let q = p; q >= 1; q--) {
+      const j = ((this.h - q + 2 * RING) % RING) * F;
+      const op = r[j]!;
+      if (!(op === OP_CASFAIL || op === OP_LOAD || (op === OP_EXCHANGE && r[j + 4] === r[j + 5]))) return false;
+    }
+    return true;
   }
 
   /** The ops of the current cycle, newest last (fields per op: op, buf, off, site, val, res). */

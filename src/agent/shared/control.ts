@@ -20,6 +20,8 @@ export const H_CLAIM = 2;
 export const H_FLUSHED = 3;
 /** Threads sleeping on a sync row's generation word (notifies wake them only when this is > 0). */
 export const H_GENWAIT = 4;
+/** Threads inside a sliced Atomics.wait: notifies bump the generation words only when this is > 0. */
+export const H_WAITERS = 5;
 const HDR = 16;
 
 // Thread slot layout (Int32 words per slot).
