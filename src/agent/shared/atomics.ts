@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { AtomOp, SITE_FID_SCALE, WaitResult } from '../../protocol/events';
 import type { AgentContext } from '../extension';
-import { recordAtomic } from './access';
+import { noteSite, recordAtomic } from './access';
 import { AtomicsLog } from './atomicsLog';
 import type { BufferRegistry, BufferState } from './buffers';
 import type { VectorClock } from './clock';
@@ -74,7 +74,7 @@ export class AtomicsTracker {
   ) {
     this.shift = ctx.now() - performance.now() * 1000;
     const wd = watchdog?.active ? watchdog : null;
-    this.held = wd ? new HeldLocks(wd) : null;
+    this.held = wd ? new HeldLocks(wd, (site) => site && noteSite(site)) : null;
     // Covered operations skip the held-lock bookkeeping: a run repeats a cycle whose effect on
     // what is held the logged ops already applied, so replaying its last cycle when it closes
     // leaves the same state.
@@ -329,6 +329,7 @@ export class AtomicsTracker {
           if (left <= 0) break;
           if (!flushed) {
             flushed = true;
+            if (sc.site) noteSite(sc.site); // a long wait: its stack says who called the lock helper
             this.log?.flush();
             this.ctx.flush();
           }

@@ -49,7 +49,11 @@ export class HeldLocks {
   /** What failed compareExchanges expected at a word: its "free" value, for exchanges there. */
   private readonly freeAt = new Map<number, number>();
 
-  constructor(private readonly watchdog: Watchdog) {}
+  constructor(
+    private readonly watchdog: Watchdog,
+    /** A lock was taken at `site` (the first time per site, its stack tells a deadlock report who called). */
+    private readonly onTaken: (site: number) => void = () => {},
+  ) {}
 
   private find(b: BufferState, off: number): number {
     for (let k = this.n - 1; k >= 0; k--) if (this.bufs[k] === b && this.off[k] === off) return k;
@@ -79,6 +83,7 @@ export class HeldLocks {
     const acquired = op === OP_CASOK || (op === OP_EXCHANGE && old === (this.freeAt.get(b.idx * 4294967296 + off) ?? 0));
     if (acquired && now !== old && this.n < MAX) {
       const i = this.n++;
+      this.onTaken(site);
       this.bufs[i] = b;
       this.off[i] = off;
       this.free[i] = old;
