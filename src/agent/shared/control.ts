@@ -22,6 +22,9 @@ export const H_FLUSHED = 3;
 export const H_GENWAIT = 4;
 /** Threads inside a sliced Atomics.wait: notifies bump the generation words only when this is > 0. */
 export const H_WAITERS = 5;
+/** Spin lock and size of the free-slot stack (slots of joined threads, handed to new ones). */
+export const H_FREE_LOCK = 6;
+export const H_FREE_N = 7;
 const HDR = 16;
 
 // Thread slot layout (Int32 words per slot).
@@ -58,7 +61,8 @@ export const F_IDLE_SEEN = 2;
 
 const ROW = MAXT + 2; // sync row: [lock, generation, clocks…]
 
-const OFF_SLOTS = HDR;
+const OFF_FREE = HDR;
+const OFF_SLOTS = OFF_FREE + MAXT;
 const OFF_PUB = OFF_SLOTS + MAXT * SLOT;
 const OFF_SYNC = OFF_PUB + MAXT * MAXT;
 const INT_WORDS = OFF_SYNC + NSYNC * ROW;
@@ -102,6 +106,45 @@ export class Control {
   /** Word index of a sync row's lock word; generation at +1, clocks at +2+k. */
   row(h: number): number {
     return OFF_SYNC + (h & (NSYNC - 1)) * ROW;
+  }
+
+  /**
+   * A slot for a new thread: one a joined thread gave back, else the next unused one (≥ MAXT
+   * when all are live). Reuse keeps race detection going past MAXT threads over a run; the new
+   * thread's own clock starts above the old one's last epoch (see VectorClock.start).
+   */
+  takeSlot(): number {
+    const i = this.i32;
+    while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
+      /* a few instructions */
+    }
+    try {
+      const n = i[H_FREE_N]!;
+      if (n > 0) {
+        i[H_FREE_N] = n - 1;
+        return i[OFF_FREE + n - 1]!;
+      }
+      return Atomics.add(i, H_NEXT, 1);
+    } finally {
+      Atomics.store(i, H_FREE_LOCK, 0);
+    }
+  }
+
+  /** Give back the slot of a thread that exited and was joined (its clock is read first). */
+  freeSlot(idx: number): void {
+    const i = this.i32;
+    while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
+      /* a few instructions */
+    }
+    try {
+      const n = i[H_FREE_N]!;
+      if (n < MAXT) {
+        i[OFF_FREE + n] = idx;
+        i[H_FREE_N] = n + 1;
+      }
+    } finally {
+      Atomics.store(i, H_FREE_LOCK, 0);
+    }
   }
 
   /** Number of thread indices handed out so far (bounded by MAXT). */

@@ -10,7 +10,7 @@ import { accessMethods, flushSegments, initAccess, segmentSink } from './access'
 import { AtomicsTracker, makeAtomicsMethod } from './atomics';
 import { BufferRegistry } from './buffers';
 import { VectorClock } from './clock';
-import { Control, H_NEXT, MAXT, S_STATE, S_TID, ST_RUNNING } from './control';
+import { Control, MAXT, S_ASYNC, S_IDLE, S_NHOLD, S_STATE, S_TID, ST_RUNNING } from './control';
 import { internalBuffers } from './native';
 import { Watchdog } from './watchdog';
 
@@ -71,7 +71,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       ctl = ctx.isMain ? Control.create() : Control.from(sd?.ctl);
       if (ctl) internalBuffers.add(ctl.sab);
       if (ctl) {
-        self = Atomics.add(ctl.i32, H_NEXT, 1);
+        self = ctl.takeSlot();
         if (self >= MAXT) {
           ctx.write({ k: 'warn', msg: `thread ${ctx.tid} is thread number ${self + 1} of this process; race detection and the watchdog cover the first ${MAXT}` });
           ctl = null;
@@ -81,6 +81,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       }
       clock = new VectorClock(ctl, segmentSink);
       if (ctl) {
+        for (const f of [S_NHOLD, S_IDLE, S_ASYNC]) ctl.i32[ctl.slot(self, f)] = 0; // a reused slot's old state
         ctl.i32[ctl.slot(self, S_TID)] = ctx.tid;
         Atomics.store(ctl.i32, ctl.slot(self, S_STATE), ST_RUNNING);
         clock.start(self, sd?.vc);
@@ -106,6 +107,8 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
         if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
         if (o.races) clock.joinRow(ctl.i32, ctl.pub(k, 0));
         Watchdog.markExited(ctl, k);
+        ctl.i32[ctl.slot(k, S_TID)] = -1; // a second 'exit' must not free it twice
+        ctl.freeSlot(k); // joined: a new thread may take it
         break;
       }
     },
