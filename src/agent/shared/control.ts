@@ -109,20 +109,24 @@ export class Control {
   }
 
   /**
-   * A slot for a new thread: one a joined thread gave back, else the next unused one (≥ MAXT
-   * when all are live). Reuse keeps race detection going past MAXT threads over a run; the new
-   * thread's own clock starts above the old one's last epoch (see VectorClock.start).
+   * A slot for a new thread: one a joined thread gave back, when the new thread's inherited
+   * clock (`seen(slot)`) already covers that thread's last epoch (every event of the old owner
+   * happened before the new one: sharing the slot loses no race), else the next unused one
+   * (≥ MAXT when all are taken). The new owner's clock starts above the old one's last epoch.
    */
-  takeSlot(): number {
+  takeSlot(seen: (slot: number) => number): number {
     const i = this.i32;
     while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
       /* a few instructions */
     }
     try {
       const n = i[H_FREE_N]!;
-      if (n > 0) {
+      for (let k = n - 1; k >= 0; k--) {
+        const slot = i[OFF_FREE + k]!;
+        if (seen(slot) < i[this.pub(slot, slot)]!) continue;
+        i[OFF_FREE + k] = i[OFF_FREE + n - 1]!;
         i[H_FREE_N] = n - 1;
-        return i[OFF_FREE + n - 1]!;
+        return slot;
       }
       return Atomics.add(i, H_NEXT, 1);
     } finally {

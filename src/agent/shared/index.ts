@@ -71,7 +71,11 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       ctl = ctx.isMain ? Control.create() : Control.from(sd?.ctl);
       if (ctl) internalBuffers.add(ctl.sab);
       if (ctl) {
-        self = ctl.takeSlot();
+        const inherited = Array.isArray(sd?.vc) ? sd.vc : [];
+        self = ctl.takeSlot((slot) => {
+          for (let k = 0; k + 1 < inherited.length; k += 2) if (inherited[k] === slot) return Number(inherited[k + 1]);
+          return 0;
+        });
         if (self >= MAXT) {
           ctx.write({ k: 'warn', msg: `thread ${ctx.tid} is thread number ${self + 1} of this process; race detection and the watchdog cover the first ${MAXT}` });
           ctl = null;
