@@ -8,7 +8,7 @@ import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
 import { io, it, tm, v } from './methodAccess';
 import { enabled, isView, noteSite, on, recordRange, registry, secondStamps, seg, segStamp, STAMP_SEG, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
 
-export { emitSegment, initAccess, recordAtomic, recording, segmentSink } from './segment';
+export { emitSegment, flushSegments, initAccess, noteSite, recordAtomic, recording, segmentSink } from './segment';
 
 /**
  * Pending writes `a[k] = rhs` whose right side may synchronise (calls, await): wk hands a

@@ -29,6 +29,7 @@ export class BufferRegistry {
   private readonly known = new WeakMap<SharedArrayBuffer, BufferState>();
   /** Every clone of a buffer is a new object, even in the thread that sent it: ids join them. */
   private readonly byId = new Map<string, WeakRef<BufferState>>();
+  private readonly byIndex: WeakRef<BufferState>[] = [];
   private next = 0;
   private localN = 0;
 
@@ -73,8 +74,14 @@ export class BufferRegistry {
     };
     this.known.set(sab, st);
     this.byId.set(name, new WeakRef(st));
+    this.byIndex[st.idx] = new WeakRef(st);
     this.ctx.write({ k: 'buf', idx: st.idx, id: name, byteLength: sab.byteLength, site: origin ? site : null, origin });
     return st;
+  }
+
+  /** State by this thread's buffer index, while the buffer lives. */
+  byIdx(idx: number): BufferState | undefined {
+    return this.byIndex[idx]?.deref();
   }
 
   /** Ids of the SABs in `value`, in walk order (naming unknown ones here). */

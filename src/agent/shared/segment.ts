@@ -127,6 +127,26 @@ function endSegment(): void {
   if (sN > 0) emitSegment();
 }
 
+/**
+ * The last segment, not yet written: a segment with the same runs whose clock moved only in this
+ * thread's own entry (a loop of Atomics operations, or the same accesses under an uncontended
+ * lock) extends it instead of adding a record. Keeping the newest own epoch is exact for race
+ * checks: an access of another thread races with one of the merged accesses iff it races with
+ * the newest.
+ */
+let held: import('../../protocol/events').SegmentRecord | null = null;
+
+function sameRuns(a: import('../../protocol/events').SegmentRecord, b: import('../../protocol/events').SegmentRecord): boolean {
+  if (a.self !== b.self || a.sampled !== b.sampled || a.buf.length !== b.buf.length || a.vc.length !== b.vc.length) return false;
+  for (let i = 0; i < a.buf.length; i++) {
+    if (a.buf[i] !== b.buf[i] || a.off[i] !== b.off[i] || a.len[i] !== b.len[i] || a.kind[i] !== b.kind[i] || a.site[i] !== b.site[i]) return false;
+  }
+  for (let k = 0; k < a.vc.length; k += 2) {
+    if (a.vc[k] !== b.vc[k] || (a.vc[k] !== a.self && a.vc[k + 1] !== b.vc[k + 1])) return false;
+  }
+  return true;
+}
+
 /** Write the current segment's runs (merged) with the clock it ran under; keeps the stamps. */
 export function emitSegment(): void {
   if (!ctx || !clock || sN === 0) return;
@@ -145,11 +165,22 @@ export function emitSegment(): void {
   }
   const rec: import('../../protocol/events').SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
   if (partial || degraded) rec.sampled = false;
-  ctx.write(rec);
+  if (held && sameRuns(held, rec)) held.vc = rec.vc;
+  else {
+    if (held) ctx.write(held);
+    held = rec;
+  }
   shadowBytes -= n * 32;
   sN = 0;
   emitGen++;
   partial = false;
+}
+
+/** Write every segment this thread has (before a flush of the event file). */
+export function flushSegments(): void {
+  emitSegment();
+  if (held && ctx) ctx.write(held);
+  held = null;
 }
 
 /** Sort the n runs by (buf, kind, site, off) and merge overlapping/adjacent ones. */
