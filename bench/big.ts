@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { analyseRunDir } from '../src/core/analyse';
 import { runProgram } from '../src/core/runner';
 import { median } from '../src/core/scaling/formulas';
 
@@ -66,7 +67,6 @@ function analyse(runDir: string, outDir: string): { rssMiB: number; seconds: num
   const m = /(\d+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m) throw new Error(`analysis failed: ${r.stderr}`);
   // The warnings (what was summarised) come from report.json: analyse once more in-process for them.
-  const { analyseRunDir } = require('../src/core/analyse') as typeof import('../src/core/analyse');
   return { rssMiB: Number(m[1]) / 1024, seconds: Number(m[2]), warnings: analyseRunDir(runDir).warnings };
 }
 
@@ -109,7 +109,7 @@ async function manyWorkers(): Promise<string[]> {
     const run = await profiled(file, {}, {});
     q.push(run);
     core.push(analyse(run.runDir, run.dir));
-    const report = (require('../src/core/analyse') as typeof import('../src/core/analyse')).analyseRunDir(run.runDir);
+    const report = analyseRunDir(run.runDir);
     if (report.threads.length !== 65) throw new Error(`expected 65 threads, the report has ${report.threads.length}`);
     rmSync(run.dir, { recursive: true, force: true });
     process.stderr.write(`  64 workers: round ${i + 1}/${ROUNDS}\r`);
