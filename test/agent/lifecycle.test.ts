@@ -100,4 +100,22 @@ describe('agent: lifecycle', () => {
     const ticks = callsOf(main, 'sigterm.js', 'tick');
     assert.ok(ticks && ticks[0] >= 2, String(ticks));
   });
+
+  it("runs its last flush after the program's own 'exit' listeners, even ones added later", async () => {
+    const run = await runAgent('exit-listeners.js');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'bye\n');
+    const main = threadByTid(run, 0);
+    assert.deepEqual(callsOf(main, 'exit-listeners.js', 'lastWords'), [1, 1]);
+    assert.deepEqual(callsOf(main, 'exit-listeners.js', 'registeredLate'), [1, 1]);
+    assert.equal(recordsOf(main, 'exit')[0]?.code, 0);
+  });
+
+  it("flushes after an 'exit' listener that calls process.exit itself", async () => {
+    const run = await runAgent('exit-listeners.js', { args: ['again'] });
+    assert.equal(run.code, 4, run.stderr);
+    const main = threadByTid(run, 0);
+    assert.deepEqual(callsOf(main, 'exit-listeners.js', 'lastWords'), [1, 1]);
+    assert.equal(recordsOf(main, 'exit')[0]?.code, 4);
+  });
 });
