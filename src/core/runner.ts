@@ -117,14 +117,14 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
     // A detached child in the background process group would stop on reading a terminal.
     stdio: [process.stdin.isTTY ? 'ignore' : 'inherit', 'pipe', 'pipe'],
   });
-  const onStdout = opts.onStdout ?? ((c: Buffer) => process.stdout.write(c));
-  const onStderr = opts.onStderr ?? ((c: Buffer) => process.stderr.write(c));
+  const stdoutEcho = opts.onStdout ? guardEcho(opts.onStdout) : echoTo(process.stdout);
+  const stderrEcho = opts.onStderr ? guardEcho(opts.onStderr) : echoTo(process.stderr);
   const rescue = new Rescue(runDir, child.pid);
-  child.stdout?.on('data', (c: Buffer) => onStdout(c));
+  child.stdout?.on('data', (c: Buffer) => stdoutEcho.write(c));
   child.stderr?.on('data', (c: Buffer) => {
     const shown = rescue.active ? rescue.filter(c) : c;
     if (shown.length === 0) return;
-    onStderr(shown);
+    stderrEcho.write(shown);
     stderrTail = (stderrTail + shown.toString('utf8')).slice(-STDERR_TAIL);
   });
 
@@ -179,6 +179,8 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
   if (killTimer) clearTimeout(killTimer);
   if (rescueTimer) clearTimeout(rescueTimer);
   rescue.close();
+  stdoutEcho.done();
+  stderrEcho.done();
   opts.signal?.removeEventListener('abort', onAbort);
   // Make sure nothing of the tree outlives a cancelled or timed-out run.
   if (kind) killGroup('SIGKILL');
@@ -200,6 +202,51 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
 function startFailure(stderrTail: string, file: string): boolean {
   if (/^SyntaxError\b/m.test(stderrTail)) return true;
   return /ERR_MODULE_NOT_FOUND|ERR_UNKNOWN_FILE_EXTENSION|Cannot find module/.test(stderrTail) && stderrTail.includes(file);
+}
+
+/** Where the program's output is echoed: stops (and the run goes on) once the reader has gone. */
+interface Echo {
+  write(chunk: Buffer): void;
+  /** The run is over: drop any listener the echo added. */
+  done(): void;
+}
+
+/** Echo to a caller's callback; a callback that throws is not called again. */
+function guardEcho(fn: (chunk: Buffer) => void): Echo {
+  let broken = false;
+  return {
+    write(chunk) {
+      if (broken) return;
+      try {
+        fn(chunk);
+      } catch {
+        broken = true;
+      }
+    },
+    done() {},
+  };
+}
+
+/** Echo to this process's stdout or stderr; a closed pipe (EPIPE: \`parprof run … | head\`) ends the echo, not the run. */
+function echoTo(stream: NodeJS.WriteStream): Echo {
+  let closed = false;
+  const onError = (): void => {
+    closed = true;
+  };
+  stream.on('error', onError);
+  return {
+    write(chunk) {
+      if (closed || stream.destroyed) return;
+      try {
+        stream.write(chunk);
+      } catch {
+        closed = true;
+      }
+    },
+    done() {
+      stream.off('error', onError);
+    },
+  };
 }
 
 /**
