@@ -22,6 +22,8 @@ const RESCUE_AFTER_MS = 250;
 const KILL_GRACE_MS = 1000;
 /** The longest one rescue (connect, last flush, answer) may take. */
 const RESCUE_EVAL_MS = 600;
+/** setTimeout's largest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const STDERR_TAIL = 8192;
 /** What Node prints on stderr when the rescue starts its inspector: not the program's output. */
 const INSPECTOR_NOISE =
@@ -149,7 +151,7 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
     }, RESCUE_AFTER_MS);
     killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
   };
-  const timeout = opts.timeoutSec && opts.timeoutSec > 0 ? setTimeout(() => stop('timeout'), opts.timeoutSec * 1000) : null;
+  const timeout = timeoutMs(opts.timeoutSec) !== null ? setTimeout(() => stop('timeout'), timeoutMs(opts.timeoutSec)!) : null;
   const onAbort = () => stop('cancelled');
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -202,6 +204,12 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
 function startFailure(stderrTail: string, file: string): boolean {
   if (/^SyntaxError\b/m.test(stderrTail)) return true;
   return /ERR_MODULE_NOT_FOUND|ERR_UNKNOWN_FILE_EXTENSION|Cannot find module/.test(stderrTail) && stderrTail.includes(file);
+}
+
+/** The run's time limit in ms, or null for none; past setTimeout's range it would fire at once, so it is capped there (24.8 days). */
+export function timeoutMs(timeoutSec: number | null | undefined): number | null {
+  if (typeof timeoutSec !== 'number' || !(timeoutSec > 0)) return null;
+  return Math.min(timeoutSec * 1000, MAX_TIMER_MS);
 }
 
 /** Where the program's output is echoed: stops (and the run goes on) once the reader has gone. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UserError } from '../../src/core/api';
 import { assertValidReport, fnRow, profileFixture, programs } from './helpers';
 import { profileProgram } from '../../src/core/index';
+import { timeoutMs } from '../../src/core/runner';
 
 const T = { timeout: 180_000 };
 
@@ -110,6 +111,17 @@ test('--timeout keeps the profile and counters of a main thread that computes wi
   assert.doesNotMatch(stderr, /Debugger|inspector/, 'Node\'s inspector messages are not the program\'s output');
   assert.ok(Date.now() - t0 < 1500 + 1000 + 5000, 'ended within the grace');
   for (const t of r.threads) assert.ok(processGone(t.pid));
+});
+
+test('a --timeout beyond setTimeout\'s range is no limit, not 1 ms', T, async () => {
+  assert.equal(timeoutMs(1e9), 2 ** 31 - 1);
+  assert.equal(timeoutMs(3_000_000), 2 ** 31 - 1);
+  assert.equal(timeoutMs(2), 2000);
+  assert.equal(timeoutMs(0), null);
+  assert.equal(timeoutMs(null), null);
+  const { report: r } = await profileFixture('fib.js', { timeoutSec: 1e9 });
+  assert.equal(r.program.outcome, 'exited');
+  assert.equal(r.program.exitCode, 0);
 });
 
 test('--timeout stops a program that never ends; the report is partial', T, async () => {
