@@ -39,6 +39,9 @@ function isEsmEntry(entry: string | null): boolean {
   }
 }
 
+/** Environment-data key: the thread-id note of the ES module hooks was written. */
+const ENV_TID_NOTE = '__parprof_hooks_tid';
+
 /** Default period of CPU profile chunks (ms). */
 const PROFILE_CHUNK_MS = 10_000;
 
@@ -251,6 +254,13 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     try {
       wt.setEnvironmentData(ENV_HOOKS, 1);
       (Module as any).register(pathToFileURL(join(agentDir, 'agent-hooks.mjs')).href, { data: { options, agentDir } });
+      // Nothing in Node 20 avoids it (in-thread module.registerHooks came in 22.15), so the
+      // report says it, once per process tree.
+      if (!wt.getEnvironmentData(ENV_TID_NOTE)) {
+        wt.setEnvironmentData(ENV_TID_NOTE, 1);
+        const first = isMain && !started ? " (this program's first worker is thread 2, not 1)" : '';
+        st.warn(`Node runs ES module hooks on a thread of their own, which takes a thread id: workers started after it are numbered one higher than under plain node${first}.`);
+      }
     } catch (e) {
       st.warn(`ES module instrumentation off: ${errorText(e)}`);
     } finally {

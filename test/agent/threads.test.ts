@@ -72,6 +72,17 @@ describe('agent: threads', () => {
     assert.deepEqual(callsOf(threadByTid(run, spawn.childTid), 'esm-lib.mjs', 'fib'), [287, 1]); // fib(11)
   });
 
+  it("says in the report that Node's ES module hooks thread took thread id 1 (Node 20 has no in-thread hooks)", async () => {
+    const run = await runAgent('esm-main.mjs');
+    assert.equal(run.code, 0, run.stderr);
+    const main = threadByTid(run, 0);
+    assert.equal(recordsOf(main, 'spawn')[0]?.childTid, 2, 'plain node numbers this worker 1');
+    const notes = run.threads.flatMap((t) => recordsOf(t, 'warn')).filter((w) => /ES module hooks on a thread of their own/.test(w.msg));
+    assert.equal(notes.length, 1, 'once per process tree');
+    assert.match(notes[0]!.msg, /first worker is thread 2, not 1/);
+    assert.equal(recordsOf(threadByTid(run, 2), 'warn').length, 0);
+  });
+
   it('keeps ES module import cycles working when a function is called before its module ran', async () => {
     const run = await runAgent('cycle-a.mjs');
     assert.equal(run.code, 0, run.stderr);
