@@ -18,7 +18,7 @@ import { startSampler } from './sampler';
 import { createSharedExtension } from './shared/index';
 import { CTL_FLUSHED, CTL_READY, ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
 import { ThreadReach, type FlushWhy } from './reach';
-import { CTL_BEAT, flushAllThreads, installThreadHooks, listenForFlushRequests, pendingRequest, PCTL_WORDS } from './threads';
+import { CTL_BEAT, flushAllThreads, installThreadHooks, listenForFlushRequests, pendingRequest, PCTL_WORDS, trackIpc } from './threads';
 import { errorText, installExitPaths } from './lifecycle';
 import { EventWriter, nowUs } from './writer';
 import { nativeAtomics as N } from './shared/native';
@@ -275,6 +275,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   messages.install();
   const control = new wt.BroadcastChannel('__parprof_ctl');
   const hooks = installThreadHooks(st, messages, control, reach);
+  if (isMain && forkedBy === process.ppid) trackIpc(process, messages);
   if (spawn) listenForFlushRequests(st, control, answer);
   else (control as any).unref?.();
   try {

@@ -184,6 +184,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
     opts.execArgv = withAgent(Array.isArray(opts.execArgv) ? opts.execArgv : process.execArgv, st.agentFile);
     const child = (origFork as any).call(this, modulePath, argv, opts);
     ctx.write({ k: 'fork', us: ctx.now(), childPid: child.pid ?? -1, entry: entryOf(modulePath, false) });
+    trackIpc(child, messages);
     return child;
   };
   (Module as any).syncBuiltinESMExports();
@@ -202,6 +203,37 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
       }
     },
   };
+}
+
+/** MessageRecord.channel of fork/cluster IPC messages (messages.ts numbers its channels 0-3). */
+const CH_IPC = 4;
+
+/** Node's own IPC messages (cluster's NODE_CLUSTER, handle passing): never tagged. */
+function isNodeInternal(m: unknown): boolean {
+  const cmd = (m as { cmd?: unknown } | null)?.cmd;
+  return typeof m === 'object' && m !== null && typeof cmd === 'string' && cmd.startsWith('NODE_');
+}
+
+/**
+ * Record the messages of an IPC channel (a forked child as the parent sees it, or `process` in
+ * a child forked by a profiled parent) as the worker messages are: sends tagged, receipts
+ * untagged before any listener. Across processes there is no shared memory, so the tag carries
+ * no happens-before clock.
+ */
+export function trackIpc(target: NodeJS.EventEmitter & { send?: (...args: any[]) => boolean }, messages: MessageTracker): void {
+  const send = target.send;
+  if (typeof send !== 'function') return;
+  target.send = function (this: unknown, message: unknown, ...rest: any[]) {
+    if (isNodeInternal(message)) return send.call(this, message, ...rest);
+    const tagged = messages.tag(message, -1, CH_IPC) as Record<string, any>;
+    for (const k of Object.keys(tagged)) if (k !== 'v') delete tagged[k]?.x;
+    return send.call(this, tagged, ...rest);
+  };
+  const emit = target.emit;
+  target.emit = function (this: unknown, event: string | symbol, ...args: any[]) {
+    if (event === 'message' && args.length > 0) args[0] = messages.untag(args[0], CH_IPC);
+    return (emit as any).call(this, event, ...args);
+  } as typeof target.emit;
 }
 
 /** In a child thread: the pending request in shared memory (polled), or null. */

@@ -180,6 +180,26 @@ describe('agent: threads', () => {
     assert.deepEqual(callsOf(parent, 'fork-parent.js', 'double'), [1, 1]);
   });
 
+  for (const [fixture, sends] of [
+    ['ipc-parent.js', 2],
+    ['ipc-cluster.js', 1],
+  ] as const) {
+    it(`records ${fixture === 'ipc-parent.js' ? 'child_process.fork' : 'cluster'} IPC messages both ways, paired by id, and leaves Node's own alone`, async () => {
+      const run = await runAgent(fixture);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, runPlain(fixture).stdout);
+      const parent = run.threads.find((t) => t.info.ppid === null)!;
+      const child = run.threads.find((t) => t.info.ppid !== null)!;
+      assert.ok(child, 'the child is profiled');
+      const ids = (t: typeof parent, dir: 's' | 'r') => recordsOf(t, 'msg').filter((m) => m.dir === dir).flatMap((m) => m.id);
+      assert.equal(ids(parent, 's').length, sends);
+      assert.deepEqual(ids(child, 'r'), ids(parent, 's'));
+      assert.equal(ids(child, 's').length, 1);
+      assert.deepEqual(ids(parent, 'r'), ids(child, 's'));
+      for (const m of [...recordsOf(parent, 'msg'), ...recordsOf(child, 'msg')]) assert.ok(m.channel.every((c) => c === 4), 'IPC channel');
+    });
+  }
+
   it('records garbage collections on the shared clock', async () => {
     const run = await runAgent('gc.js');
     assert.equal(run.code, 0, run.stderr);
