@@ -18,7 +18,7 @@ import { startSampler } from './sampler';
 import { createSharedExtension } from './shared/index';
 import { CTL_FLUSHED, CTL_READY, ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
 import { ThreadReach, type FlushWhy } from './reach';
-import { CTL_BEAT, flushAllThreads, installThreadHooks, listenForFlushRequests, pendingRequest, PCTL_WORDS, trackIpc } from './threads';
+import { CTL_BEAT, flushAllThreads, installThreadHooks, listenForFlushRequests, pendingRequest, PCTL_NOTED, PCTL_WORDS, trackIpc } from './threads';
 import { errorText, installExitPaths } from './lifecycle';
 import { EventWriter, nowUs } from './writer';
 import { nativeAtomics as N } from './shared/native';
@@ -38,9 +38,6 @@ function isEsmEntry(entry: string | null): boolean {
     if (dirname(dir) === dir) return false;
   }
 }
-
-/** Environment-data key: the thread-id note of the ES module hooks was written. */
-const ENV_TID_NOTE = '__parprof_hooks_tid';
 
 /** Default period of CPU profile chunks (ms). */
 const PROFILE_CHUNK_MS = 10_000;
@@ -255,9 +252,8 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
       wt.setEnvironmentData(ENV_HOOKS, 1);
       (Module as any).register(pathToFileURL(join(agentDir, 'agent-hooks.mjs')).href, { data: { options, agentDir } });
       // Nothing in Node 20 avoids it (in-thread module.registerHooks came in 22.15), so the
-      // report says it, once per process tree.
-      if (!wt.getEnvironmentData(ENV_TID_NOTE)) {
-        wt.setEnvironmentData(ENV_TID_NOTE, 1);
+      // report says it, once per process.
+      if (N.compareExchange(pctl, PCTL_NOTED, 0, 1) === 0) {
         const first = isMain && !started ? " (this program's first worker is thread 2, not 1)" : '';
         st.warn(`Node runs ES module hooks on a thread of their own, which takes a thread id: workers started after it are numbered one higher than under plain node${first}.`);
       }

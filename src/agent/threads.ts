@@ -30,6 +30,8 @@ export const CTL_BEAT = 3;
 const CTL_WORDS = 4;
 /** Process control word: a flush-all request from the main thread (REQ_EXIT or REQ_SIGNAL). */
 export const PCTL_REQUEST = 2;
+/** Process control word: the note on the ES module hooks thread was written (agent.ts). */
+export const PCTL_NOTED = 3;
 /** Int32 words of the process control buffer. */
 export const PCTL_WORDS = 4;
 export const REQ_TERMINATE = 1;

@@ -78,7 +78,7 @@ describe('agent: threads', () => {
     const main = threadByTid(run, 0);
     assert.equal(recordsOf(main, 'spawn')[0]?.childTid, 2, 'plain node numbers this worker 1');
     const notes = run.threads.flatMap((t) => recordsOf(t, 'warn')).filter((w) => /ES module hooks on a thread of their own/.test(w.msg));
-    assert.equal(notes.length, 1, 'once per process tree');
+    assert.equal(notes.length, 1, 'once per process');
     assert.match(notes[0]!.msg, /first worker is thread 2, not 1/);
     assert.equal(recordsOf(threadByTid(run, 2), 'warn').length, 0);
   });
