@@ -280,7 +280,9 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     st.warn(`gc tracking off: ${errorText(e)}`);
   }
 
-  const flushOthers = (why: 'signal' | 'exit'): void => flushAllThreads(messages, control, pctl, reach, why);
+  // Guarded: the runner's request (by interrupt, during the wait for the other threads) then
+  // waits for this flush instead of starting a second one inside it.
+  const flushOthers = (why: 'signal' | 'exit'): void => guarded(() => flushAllThreads(messages, control, pctl, reach, why));
   installExitPaths(st, isMain, flushOthers);
   let chunkStartUs = nowUs();
   let beat = 0;
