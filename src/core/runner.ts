@@ -181,8 +181,6 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
   if (killTimer) clearTimeout(killTimer);
   if (rescueTimer) clearTimeout(rescueTimer);
   rescue.close();
-  stdoutEcho.done();
-  stderrEcho.done();
   opts.signal?.removeEventListener('abort', onAbort);
   // Make sure nothing of the tree outlives a cancelled or timed-out run.
   if (kind) killGroup('SIGKILL');
@@ -215,8 +213,6 @@ export function timeoutMs(timeoutSec: number | null | undefined): number | null 
 /** Where the program's output is echoed: stops (and the run goes on) once the reader has gone. */
 interface Echo {
   write(chunk: Buffer): void;
-  /** The run is over: drop any listener the echo added. */
-  done(): void;
 }
 
 /** Echo to a caller's callback; a callback that throws is not called again. */
@@ -231,28 +227,30 @@ function guardEcho(fn: (chunk: Buffer) => void): Echo {
         broken = true;
       }
     },
-    done() {},
   };
 }
 
-/** Echo to this process's stdout or stderr; a closed pipe (EPIPE: \`parprof run … | head\`) ends the echo, not the run. */
+/** This process's streams whose reader has gone (an 'error' such as EPIPE was seen on them). */
+const goneStreams = new WeakMap<NodeJS.WriteStream, boolean>();
+
+/**
+ * Echo to this process's stdout or stderr; a closed pipe (EPIPE: \`parprof run … | head\`) ends
+ * the echo, not the run. The listener stays for the life of the process: a write still in
+ * flight may fail after the run.
+ */
 function echoTo(stream: NodeJS.WriteStream): Echo {
-  let closed = false;
-  const onError = (): void => {
-    closed = true;
-  };
-  stream.on('error', onError);
+  if (!goneStreams.has(stream)) {
+    goneStreams.set(stream, false);
+    stream.on('error', () => goneStreams.set(stream, true));
+  }
   return {
     write(chunk) {
-      if (closed || stream.destroyed) return;
+      if (goneStreams.get(stream) || stream.destroyed) return;
       try {
         stream.write(chunk);
       } catch {
-        closed = true;
+        goneStreams.set(stream, true);
       }
-    },
-    done() {
-      stream.off('error', onError);
     },
   };
 }
