@@ -34,6 +34,7 @@ export const PCTL_REQUEST = 2;
 export const PCTL_NOTED = 3;
 /** Int32 words of the process control buffer. */
 export const PCTL_WORDS = 4;
+/** Request word values: the parent's terminate(), the main thread's exit, a signal. */
 export const REQ_TERMINATE = 1;
 export const REQ_EXIT = 2;
 export const REQ_SIGNAL = 3;
