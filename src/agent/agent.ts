@@ -53,6 +53,17 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   const isMain = wt.isMainThread;
   const spawn = isMain ? null : ((wt.getEnvironmentData(ENV_SPAWN) as SpawnData | undefined) ?? null);
   if (isMain) wt.setEnvironmentData(ENV_OPTIONS, optionsJson);
+  // The runner's rescue of a program too busy for its SIGTERM handler opens the inspector with
+  // SIGUSR1 (core/runner.ts): on a free port, not 9229 another program may hold. Not a
+  // --inspect-port=0 flag: cluster derives its workers' ports from it (and gets port 1). A
+  // program started with its own inspector flags keeps its port.
+  if (isMain && !process.execArgv.some((a) => /^--(inspect|debug)/.test(a))) {
+    try {
+      process.debugPort = 0;
+    } catch {
+      // a Node without the inspector
+    }
+  }
 
   let processCtl = wt.getEnvironmentData(ENV_CTL) as SharedArrayBuffer | undefined;
   if (isMain || !processCtl) {

@@ -3,7 +3,8 @@
  * in its own process group, so a timeout or cancel ends the whole tree (SIGTERM, then SIGKILL
  * at most a second later). A program whose main thread computes without end never runs its
  * SIGTERM handler: such a process is sent SIGUSR1, which makes Node start its inspector even
- * while JavaScript runs, and the runner asks the agent over it for the last flush (rescue).
+ * while JavaScript runs (on a free port: the agent sets process.debugPort to 0), and the runner
+ * asks the agent over it for the last flush (rescue).
  * Writes run.json before and outcome.json after; never analyses.
  */
 import { spawn } from 'node:child_process';
@@ -103,9 +104,7 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
   const manifest: RunManifest = { file, args: opts.args, cwd, node, startedUs: nowUs(), options, toolVersion: toolVersion() };
   writeFileSync(join(runDir, RUN_MANIFEST), JSON.stringify(manifest, null, 2));
 
-  // --inspect-port=0: should the rescue start the inspector, it listens on a free port, never
-  // on a fixed one another program may hold (a program's own --inspect flag comes later and wins).
-  const argv = ['--require', agentPath(), '--inspect-port=0', ...(opts.nodeArgs ?? []), file, ...opts.args];
+  const argv = ['--require', agentPath(), ...(opts.nodeArgs ?? []), file, ...opts.args];
   const env = { ...process.env, ...opts.env, [AGENT_OPTIONS_ENV]: JSON.stringify(options) };
   let stderrTail = '';
   let kind: 'timeout' | 'cancelled' | null = null;

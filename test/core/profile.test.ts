@@ -113,6 +113,14 @@ test('--timeout keeps the profile and counters of a main thread that computes wi
   for (const t of r.threads) assert.ok(processGone(t.pid));
 });
 
+test('cluster workers start under the runner and are profiled as their own processes', T, async () => {
+  const { report: r, stdout } = await profileFixture(join(__dirname, '..', 'fixtures', 'agent', 'ipc-cluster.js'));
+  assertValidReport(r);
+  assert.equal(stdout, 'worker says online 1\nworker exit 0\n');
+  assert.equal(r.threads.length, 2);
+  assert.equal(r.messages.length, 2, 'one message each way');
+});
+
 test('a --timeout beyond setTimeout\'s range is no limit, not 1 ms', T, async () => {
   assert.equal(timeoutMs(1e9), 2 ** 31 - 1);
   assert.equal(timeoutMs(3_000_000), 2 ** 31 - 1);
