@@ -119,7 +119,9 @@ export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineM
   const laneCount = p.laneCounts.length;
   const laneOffset = new Int32Array(laneCount + 1);
   for (let l = 0; l < laneCount; l++) laneOffset[l + 1] = laneOffset[l]! + p.laneCounts[l]!;
-  const cols: Columns = { start: new Float64Array(n), dur: new Float32Array(n), state: new Uint8Array(n), stack: new Int32Array(n), li: [], lv: [] };
+  // With the largest stack id known up front, 16-bit stacks are decoded in place (no copy).
+  const small = p.maxStack !== undefined && p.maxStack < 32767;
+  const cols: Columns = { start: new Float64Array(n), dur: new Float32Array(n), state: new Uint8Array(n), stack: small ? new Int16Array(n) : new Int32Array(n), li: [], lv: [] };
   const cur: Cursor = { at: 0, end: 0, st: -1, maxStack: -1, maxEnd: 0, len: Math.min(bytes.length, p.byteLength), cov: null, inv: 0 };
   const msPerTick = p.tickUs / 1000;
   // With the span known up front (the overview's), the LOD fills in the same pass.
@@ -138,7 +140,7 @@ export function modelFromPacked(p: PackedTimeline, bytes: Uint8Array): TimelineM
     if (span) lod.push(cov ? quantizeLevels(cov, span, levels) : []);
   }
   const { start, dur, state, stack, li, lv } = cols;
-  return finish({ laneCount, laneOffset, start, dur, state, stack: cur.maxStack < 32767 ? narrow(stack) : stack, labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: span || cur.maxEnd * msPerTick, lod });
+  return finish({ laneCount, laneOffset, start, dur, state, stack: small || cur.maxStack >= 32767 ? stack : narrow(stack as Int32Array), labelledIdx: Int32Array.from(li), labelledVal: Int32Array.from(lv), labels: p.labels, spanMs: span || cur.maxEnd * msPerTick, lod });
 }
 
 const DECODE_BLOCK = 16384;
@@ -160,7 +162,7 @@ interface Columns {
   start: Float64Array;
   dur: Float32Array;
   state: Uint8Array;
-  stack: Int32Array;
+  stack: Int32Array | Int16Array;
   li: number[];
   lv: number[];
 }
@@ -269,10 +271,11 @@ function quantizeLevels(finestCov: Float32Array, spanMs: number, levels: number)
   let cov = finestCov;
   const out: Uint8Array[] = new Array(levels);
   for (let L = levels - 1; ; L--) {
-    const q = new Uint8Array(cov.length);
+    // A clamped array rounds and clamps to 0–255 as it stores: no Math calls per cell.
+    const q = new Uint8ClampedArray(cov.length);
     const k = 255 / (spanMs / (BASE_BUCKETS << L));
-    for (let i = 0; i < cov.length; i++) q[i] = Math.min(255, Math.round(cov[i]! * k));
-    out[L] = q;
+    for (let i = 0; i < cov.length; i++) q[i] = cov[i]! * k;
+    out[L] = new Uint8Array(q.buffer);
     if (L === 0) break;
     const half = new Float32Array(cov.length >> 1);
     for (let i = 0; i < half.length; i += STATES) {

@@ -1,8 +1,8 @@
 // Call-heavy kernel: two workers each make tens of millions of calls to small helper
 // functions (no recursion), the common case for exact call counters.
 'use strict';
-const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
-const N = Number(process.env.CALLS || 20e6);
+const { isMainThread, runWorkers, whenStarted } = require('./_start.js');
+const N = Number(process.env.CALLS || 600e6);
 
 function dot3(ax, ay, az, bx, by, bz) {
   return ax * bx + ay * by + az * bz;
@@ -22,14 +22,5 @@ function run(n) {
   return s;
 }
 
-if (isMainThread) {
-  const t0 = performance.now();
-  let done = 0;
-  for (let w = 0; w < 2; w++) {
-    new Worker(__filename, { workerData: N / 2 }).on('message', () => {
-      if (++done === 2) console.log(`compute-ms: ${(performance.now() - t0).toFixed(1)}`);
-    });
-  }
-} else {
-  parentPort.postMessage(run(workerData));
-}
+if (isMainThread) runWorkers(__filename, 2, () => N / 2);
+else whenStarted(run);

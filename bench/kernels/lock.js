@@ -1,8 +1,9 @@
-// Uncontended lock kernel: two workers each take and release their own Atomics mutex around
-// a little work, many times: the lock instrumentation's cost without any waiting.
+// Uncontended lock kernel: two workers each take and release their own futex-style Atomics
+// lock around a little work, a million times: the lock instrumentation's cost without waiting.
 'use strict';
-const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
-const ROUNDS = Number(process.env.ROUNDS || 100000);
+const { isMainThread, runWorkers, whenStarted } = require('./_start.js');
+const ROUNDS = Number(process.env.ROUNDS || 1e6);
+const WORK = Number(process.env.WORK ?? 500);
 
 function lock(l, i) {
   while (Atomics.compareExchange(l, i, 0, 1) !== 0) Atomics.wait(l, i, 1);
@@ -19,20 +20,16 @@ function work(n) {
 
 if (isMainThread) {
   const sab = new SharedArrayBuffer(64);
-  const t0 = performance.now();
-  let done = 0;
-  for (let w = 0; w < 2; w++) {
-    new Worker(__filename, { workerData: { sab, slot: w * 8 } }).on('message', () => {
-      if (++done === 2) console.log(`compute-ms: ${(performance.now() - t0).toFixed(1)}`);
-    });
-  }
+  runWorkers(__filename, 2, (w) => ({ sab, slot: w * 8 }));
 } else {
-  const l = new Int32Array(workerData.sab);
-  let x = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    lock(l, workerData.slot);
-    x += work(500);
-    unlock(l, workerData.slot);
-  }
-  parentPort.postMessage(x);
+  whenStarted(({ sab, slot }) => {
+    const l = new Int32Array(sab);
+    let x = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      lock(l, slot);
+      x += work(WORK);
+      unlock(l, slot);
+    }
+    return x;
+  });
 }

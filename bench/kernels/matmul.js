@@ -1,9 +1,9 @@
 // Shared typed-array kernel: C = A × B on shared Float64Arrays, rows split across 2 workers
 // (the race detector's worst case: every element access is a shared-memory access).
 'use strict';
-const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { isMainThread, runWorkers, whenStarted } = require('./_start.js');
 const N = Number(process.env.N || 256);
-const REPS = Number(process.env.REPS || 4);
+const REPS = Number(process.env.REPS || 40);
 
 function multiplyRows(a, b, c, n, from, to) {
   for (let i = from; i < to; i++) {
@@ -26,19 +26,13 @@ if (isMainThread) {
     a[i] = (i % 17) * 0.5;
     b[i] = (i % 13) * 0.25;
   }
-  const t0 = performance.now();
-  let done = 0;
-  for (let w = 0; w < 2; w++) {
-    const rows = [(w * N) / 2, ((w + 1) * N) / 2];
-    new Worker(__filename, { workerData: { sa, sb, sc, rows } }).on('message', () => {
-      if (++done === 2) console.log(`compute-ms: ${(performance.now() - t0).toFixed(1)}`);
-    });
-  }
+  runWorkers(__filename, 2, (w) => ({ sa, sb, sc, rows: [(w * N) / 2, ((w + 1) * N) / 2] }));
 } else {
-  const { sa, sb, sc, rows } = workerData;
-  const a = new Float64Array(sa);
-  const b = new Float64Array(sb);
-  const c = new Float64Array(sc);
-  for (let r = 0; r < REPS; r++) multiplyRows(a, b, c, N, rows[0], rows[1]);
-  parentPort.postMessage(0);
+  whenStarted(({ sa, sb, sc, rows }) => {
+    const a = new Float64Array(sa);
+    const b = new Float64Array(sb);
+    const c = new Float64Array(sc);
+    for (let r = 0; r < REPS; r++) multiplyRows(a, b, c, N, rows[0], rows[1]);
+    return 0;
+  });
 }

@@ -10,6 +10,8 @@ import { pathToFileURL } from 'node:url';
 import * as wt from 'node:worker_threads';
 import { SITE_FID_SCALE, type AgentOptions, type ExitRecord } from '../protocol/events';
 import { installCjsHook } from './cjsHook';
+import { installColumnMaps, originalFrame } from './transform/columns';
+import { installOriginalToString } from './transform/toString';
 import type { AgentContext, AgentExtension } from './extension';
 import { GcTracker } from './gc';
 import { MessageTracker } from './messages';
@@ -104,7 +106,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
         .map((l) => l.trim().replace(/^at /, ''))
         .filter((f) => !f.includes(agentFramePrefix))
         .slice(skip)
-        .map((f) => (f.endsWith(')') ? f : `<anonymous> (${f})`));
+        .map((f) => originalFrame(f.endsWith(')') ? f : `<anonymous> (${f})`));
     },
   };
 
@@ -251,6 +253,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     // The main thread forwards a worker's request to threads the worker cannot reach itself.
     r: isMain ? (tids: number[], why: FlushWhy) => reach.flush(tids, why) : undefined,
   });
+  installColumnMaps();
 
   // Each register() starts a hooks thread and waits for it (about one Node start-up), so a
   // thread registers only once it may load an ES module: its entry is one, or code it compiles
@@ -277,6 +280,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   const entry = isMain ? (process.argv[1] ?? null) : (spawn?.entry ?? null);
   if (isEsmEntry(entry) || spawn?.dynamicImport) registerEsmHooks();
   installCjsHook(options, agentDir, st.warn, registerEsmHooks);
+  if (options.counts || options.races || options.locks) installOriginalToString();
 
   messages = new MessageTracker(st, spawn?.parentTid ?? null);
   messages.install();

@@ -8,9 +8,12 @@
 import Module from 'node:module';
 import wt from 'node:worker_threads';
 import type { MessageRecord } from '../protocol/events';
+import { walkCloneable } from './cloneWalk';
 import type { AgentState } from './state';
 
 const TAG = '__parprof$msg';
+/** Slots the walk for received message ports looks at, at most. */
+const PORT_WALK_BUDGET = 10_000;
 
 /** Message channels in MessageRecord.channel. */
 const CH_WORKER = 0;
@@ -161,21 +164,20 @@ export class MessageTracker {
     });
   }
 
-  /** Ports that arrive inside a message are new objects in this thread: tag their sends too. */
+  /**
+   * Ports that arrive inside a message (or workerData), at any depth, are new objects in this
+   * thread: tag their sends too. Ports travel near the top of what carries them, so this walk
+   * (run on every receipt, races on or off) looks at fewer slots than the buffer-id walk.
+   */
   patchReceivedPorts(value: unknown): void {
     if (typeof value !== 'object' || value === null) return;
-    if (value instanceof wt.MessagePort) return this.patchPort(value, -1, CH_PORT);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length && i < 16; i++) if (value[i] instanceof wt.MessagePort) this.patchPort(value[i], -1, CH_PORT);
-      return;
-    }
-    if (Object.getPrototypeOf(value) !== Object.prototype) return;
-    let n = 0;
-    for (const k in value) {
-      const v = (value as any)[k];
-      if (v instanceof wt.MessagePort) this.patchPort(v, -1, CH_PORT);
-      if (++n > 16) break;
-    }
+    walkCloneable(
+      value,
+      (v) => {
+        if (v instanceof wt.MessagePort) this.patchPort(v, -1, CH_PORT);
+      },
+      PORT_WALK_BUDGET,
+    );
   }
 
   /** Install every patch of this thread. */

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { DeadlockReport } from '../protocol/report';
 import type { LoadedRun, LoadedThread, ResolvedSite } from './runData';
-import type { RunIndex } from './hbSites';
+import { parseFrame, type RunIndex } from './hbSites';
 
 /** An acquire or release of a recognised mutual-exclusion lock, in a thread's own order. */
 export interface HoldEvent {
@@ -29,6 +29,26 @@ function lockName(id: string, index: RunIndex): string {
   const cut = id.lastIndexOf(':');
   const at = index.bufferInfo(id.slice(0, cut)).allocatedAt;
   return at ? `${where(at)}@${id.slice(cut + 1)}` : id;
+}
+
+/**
+ * Who called the code at a site, from the stack the thread recorded there: lock helpers wait
+ * and acquire inside themselves (mutex.js:13), the caller is the line the user looks for.
+ */
+function callerOf(index: RunIndex, thread: LoadedThread | null | undefined, siteId: number, at: ResolvedSite | null): ResolvedSite | null {
+  if (!thread || !at) return null;
+  for (const f of index.stack(thread, siteId).slice(1)) {
+    const s = parseFrame(f);
+    if (!s || s.file.startsWith('node:') || (s.file === at.file && s.line === at.line)) continue;
+    return s;
+  }
+  return null;
+}
+
+/** "mutex.js:13 (called from app.js:22)", or inside parentheses already "mutex.js:13, called from app.js:22". */
+function whereCalled(s: ResolvedSite | null, caller: ResolvedSite | null, inner = false): string {
+  if (!caller) return where(s);
+  return inner ? `${where(s)}, called from ${where(caller)}` : `${where(s)} (called from ${where(caller)})`;
 }
 
 function siteRow(threadId: number, s: ResolvedSite | null, role: string): Site | null {
@@ -93,24 +113,29 @@ function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threa
     const lock = `${w.buf}:${w.off}`;
     locks.push(lock);
     const waitSite = thread ? index.site(thread, w.site) : null;
-    const row = siteRow(id(tid), waitSite, 'waits');
-    if (row) sites.push(row);
-    const held = t.holds.map((h) => ({ lock: `${h.buf}:${h.off}`, site: thread ? index.site(thread, h.site) : null }));
+    const waitCaller = callerOf(index, thread, w.site, waitSite);
+    for (const r of [siteRow(id(tid), waitSite, 'waits'), siteRow(id(tid), waitCaller, 'waits: called from')]) if (r) sites.push(r);
+    const held = t.holds.map((h) => {
+      const site = thread ? index.site(thread, h.site) : null;
+      return { lock: `${h.buf}:${h.off}`, site, caller: callerOf(index, thread, h.site, site) };
+    });
     for (const h of held) {
-      const r = siteRow(id(tid), h.site, `holds ${h.lock}`);
-      if (r) sites.push(r);
+      for (const r of [siteRow(id(tid), h.site, `holds ${h.lock}`), siteRow(id(tid), h.caller, `holds ${h.lock}: called from`)]) if (r) sites.push(r);
     }
     const holder = owner.get(lock);
     const mine = held.find((h) => members.some((m) => m !== tid && waitsFor(m) === h.lock));
     parts.push(
-      `thread ${id(tid)} waits at ${where(waitSite)} for lock ${lockName(lock, index)}` +
+      `thread ${id(tid)} waits at ${whereCalled(waitSite, waitCaller)} for lock ${lockName(lock, index)}` +
         (holder !== undefined ? ` held by thread ${id(holder)}` : '') +
-        (mine ? ` while holding lock ${lockName(mine.lock, index)} (taken at ${where(mine.site)})` : ''),
+        (mine ? ` while holding lock ${lockName(mine.lock, index)} (taken at ${whereCalled(mine.site, mine.caller, true)})` : ''),
     );
   }
+  const someHeld = members.some((tid) => owner.has(waitsFor(tid) ?? ''));
   const message = cycle.length
     ? `Deadlock: ${parts.join('; ')}. The watchdog ended the program.`
-    : `Every live thread was blocked and no thread holds what another waits for (a lost or missing Atomics.notify?): ${parts.join('; ')}. The watchdog ended the program.`;
+    : someHeld
+      ? `Every live thread was blocked, with no cycle of held locks (a thread waits for something else: a barrier, a flag, a message): ${parts.join('; ')}. The watchdog ended the program.`
+      : `Every live thread was blocked and no thread holds what another waits for (a lost or missing Atomics.notify?): ${parts.join('; ')}. The watchdog ended the program.`;
   return { kind: 'cycle', threadIds: members.map(id), locks, message, sites };
 }
 

@@ -26,20 +26,9 @@ import type { DeadlockReport, LockReport, LockSite, TimelineData } from '../prot
 import type { LoadedRun, LoadedThread } from './runData';
 import { RunIndex } from './hbSites';
 import { cycleDeadlocks, lockOrderInversions, type HoldEvent } from './deadlocks';
+import { threadAtomicOps, type AtomicOp } from './atomOps';
 
-/** One Atomics operation of one thread, flattened from the columnar records. */
-export interface AtomicOp {
-  thread: LoadedThread;
-  lane: number;
-  /** Position in the thread's own stream (orders a thread's operations exactly). */
-  seq: number;
-  us: number;
-  op: number;
-  val: number;
-  res: number;
-  dur: number;
-  site: number;
-}
+export type { AtomicOp };
 
 /** Ops of one (buffer, offset), in time order. */
 interface Location {
@@ -54,11 +43,23 @@ type Role = 'acq' | 'rel' | 'try' | 'wait' | null;
 
 /** Per-thread state while replaying one lock. */
 interface ThreadState {
-  held: number[];
+  /** Acquisitions not yet released: first and last time (a weighted stand-in spans a run). */
+  held: { us: number; lastUs: number }[];
   firstTryUs: number | null;
+  /** End of the latest failed attempt or wait, its site, and whether this attempt waited. */
+  lastTryUs: number;
+  trySites: Set<number>;
+  waited: boolean;
   waitUs: number;
   undo: boolean;
 }
+
+const newState = (): ThreadState => ({ held: [], firstTryUs: null, lastTryUs: 0, trySites: new Set(), waited: false, waitUs: 0, undo: false });
+
+/** An attempt given up this long before the lock was taken elsewhere in the code is not contention. */
+const GIVE_UP_US = 10_000;
+/** Clock skew allowed between a release and the acquisition it let in (each side stamps after its own op). */
+const RELEASE_SKEW_US = 200;
 
 const ROLE_CODE = { acquire: 0, wait: 1, release: 2 } as const;
 
@@ -69,6 +70,8 @@ class LockStats {
   waitUs = 0;
   spinUs = 0;
   holdUs = 0;
+  /** Acquisitions released by the thread that took them (what makes a word a lock). */
+  closed = 0;
   releases: { us: number; op: AtomicOp }[] = [];
   delays: { us: number; delay: number; thread: LoadedThread }[] = [];
   /** Rows by "thread|role|file|line" (what the report shows), reached per op through a numeric cache. */
@@ -79,7 +82,7 @@ class LockStats {
 
   site(op: AtomicOp, role: LockSite['role'], waitUs: number): void {
     const row = this.row(op, role);
-    row.count++;
+    row.count += op.w;
     row.waitMs += waitUs / 1000;
   }
 
@@ -108,7 +111,7 @@ class LockStats {
       let hi = rel.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (rel[mid]!.us <= d.us) lo = mid + 1;
+        if (rel[mid]!.us <= d.us + RELEASE_SKEW_US) lo = mid + 1;
         else hi = mid;
       }
       for (let k = lo - 1; k >= 0; k--) {
@@ -133,8 +136,19 @@ export function analyseLocks(run: LoadedRun): { locks: LockReport[]; deadlocks: 
   const locations = collect(run, index);
   const locks: LockReport[] = [];
   const holds: HoldEvent[] = [];
+  const tickets = ticketIndexOf(locations);
+  // Locks the watchdog saw waited for or held: never released because the program hung.
+  const inDeadlock = new Set<string>();
+  for (const t of run.threads) {
+    for (const rec of t.deadlocks) {
+      for (const x of rec.threads) {
+        if (x.waiting) inDeadlock.add(lockId(x.waiting.buf, x.waiting.off));
+        for (const h of x.holds) inDeadlock.add(lockId(h.buf, h.off));
+      }
+    }
+  }
   for (const loc of locations) {
-    const r = analyseLocation(loc, locations, index, holds);
+    const r = analyseLocation(loc, tickets, index, holds, inDeadlock);
     if (r) locks.push(r);
   }
   addDeadlockedWaits(run, index, locks, locations);
@@ -184,21 +198,17 @@ function collect(run: LoadedRun, index: RunIndex): Location[] {
   run.threads.forEach((t, lane) => {
     // Numeric (buffer index, offset) keys per thread: no string is built per operation.
     const local = new Map<number, Location>();
-    let seq = 0;
-    for (const a of t.atoms) {
-      for (let i = 0; i < a.us.length; i++) {
-        const off = a.off[i]!;
-        const key = a.buf[i]! * 4294967296 + off;
-        let loc = local.get(key);
-        if (!loc) {
-          const buffer = index.bufferId(t, a.buf[i]!);
-          const id = lockId(buffer, off);
-          loc = byId.get(id);
-          if (!loc) byId.set(id, (loc = { id, buffer, off, ops: [] }));
-          local.set(key, loc);
-        }
-        loc.ops.push({ thread: t, lane, seq: seq++, us: a.us[i]!, op: a.op[i]!, val: a.val[i]!, res: a.res[i]!, dur: a.dur[i]!, site: a.site[i]! });
+    for (const o of threadAtomicOps(t, lane)) {
+      const key = o.buf * 4294967296 + o.off;
+      let loc = local.get(key);
+      if (!loc) {
+        const buffer = index.bufferId(t, o.buf);
+        const id = lockId(buffer, o.off);
+        loc = byId.get(id);
+        if (!loc) byId.set(id, (loc = { id, buffer, off: o.off, ops: [] }));
+        local.set(key, loc);
       }
+      loc.ops.push(o);
     }
   });
   const out = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -206,7 +216,9 @@ function collect(run: LoadedRun, index: RunIndex): Location[] {
   return out;
 }
 
-const count = (ops: AtomicOp[], pred: (o: AtomicOp) => boolean): number => ops.reduce((n, o) => n + (pred(o) ? 1 : 0), 0);
+/** Total weight of the ops matching pred. */
+const count = (ops: AtomicOp[], pred: (o: AtomicOp) => boolean): number => ops.reduce((n, o) => n + (pred(o) ? o.w : 0), 0);
+const isWait = (o: AtomicOp): boolean => o.op === OP_WAIT || o.op === OP_WAITASYNC;
 
 /** Value after an RMW op applied to `old` with operand `val`, or null for non-RMW ops. */
 function after(op: number, old: number, val: number): number | null {
@@ -226,88 +238,132 @@ function after(op: number, old: number, val: number): number | null {
   }
 }
 
+/**
+ * Whether a sub/add word is a semaphore rather than a gauge: a semaphore is taken (sub) before
+ * it is given back (add) by each thread, or makes threads wait; an in-flight gauge is raised
+ * (add) on entry and lowered (sub) on exit.
+ */
+function subFirst(ops: AtomicOp[]): boolean {
+  const first = new Map<LoadedThread, number>();
+  for (const o of ops) if ((o.op === OP_SUB || o.op === OP_ADD) && !first.has(o.thread)) first.set(o.thread, o.op);
+  let sub = 0;
+  let add = 0;
+  for (const op of first.values()) {
+    if (op === OP_SUB) sub++;
+    else add++;
+  }
+  return sub > add;
+}
+
 /** Recognises the lock shape of one location and replays it; null when it is not a lock. */
-function analyseLocation(loc: Location, all: Location[], index: RunIndex, holds: HoldEvent[]): LockReport | null {
+function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunIndex, holds: HoldEvent[], inDeadlock: Set<string>): LockReport | null {
   const ops = loc.ops;
   const casOk = ops.filter((o) => o.op === OP_CASOK);
-  const hasWait = ops.some((o) => o.op === OP_WAIT || o.op === OP_WAITASYNC);
+  const casOkW = count(casOk, () => true);
+  const hasWait = ops.some(isWait);
   const xchg = count(ops, (o) => o.op === OP_EXCHANGE);
   let shape: string;
   let classify: (o: AtomicOp, st: ThreadState) => Role;
   const decrementing = count(casOk, (o) => o.res > 0 && o.val === o.res - 1);
   const subAcquires = count(ops, (o) => o.op === OP_SUB && o.res - o.val >= 0);
   const adds = count(ops, (o) => o.op === OP_ADD && o.val > 0);
-  if (casOk.length > 0 && decrementing * 2 > casOk.length && (adds > 0 || casOk.some((o) => o.res > 1))) {
+  if (casOkW > 0 && decrementing * 2 > casOkW && (adds > 0 || casOk.some((o) => o.res > 1))) {
     shape = 'semaphore';
     classify = semaphoreRole;
-  } else if (casOk.length > 0 || xchg > 0) {
-    const free = mode(casOk.map((o) => o.res)) ?? 0;
-    if (casOk.length > 0 && count(casOk, (o) => o.res === free) * 2 < casOk.length) return null; // a CAS counter, not a lock
+  } else if (casOkW > 0 || xchg > 0) {
+    const free = weightedMode(casOk) ?? 0;
+    if (casOkW > 0 && count(casOk, (o) => o.res === free) * 2 < casOkW) return null; // a CAS counter, not a lock
     // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
     // this run never contended it; a bare exchange/CAS + store lock is a spin lock.
     const futexish = hasWait || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
     shape = futexish ? 'mutex' : 'spinlock';
-    classify = (o) => mutexRole(o, free);
-  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1)) {
+    // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
+    const shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
+    classify = (o) => mutexRole(o, free, shared);
+  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (hasWait || subFirst(ops))) {
     shape = 'semaphore';
     classify = semaphoreRole;
   } else {
-    return ticketLock(loc, all, index, holds);
+    return ticketLock(loc, ticketIndex, index, holds);
   }
+  const semaphore = shape === 'semaphore';
   const stats = new LockStats(index);
   const states = new Map<LoadedThread, ThreadState>();
+  const mine: HoldEvent[] = [];
   for (const o of ops) {
     let st = states.get(o.thread);
-    if (!st) states.set(o.thread, (st = { held: [], firstTryUs: null, waitUs: 0, undo: false }));
+    if (!st) states.set(o.thread, (st = newState()));
     const role = classify(o, st);
     if (role === 'wait') {
-      stats.site(o, 'wait', o.op === OP_WAIT ? o.dur : 0);
-      if (o.op === OP_WAIT) {
-        stats.waitUs += o.dur;
-        st.waitUs += o.dur;
-      }
+      stats.site(o, 'wait', o.dur);
+      stats.waitUs += o.dur;
+      st.waitUs += o.dur;
       st.firstTryUs ??= o.us;
+      st.waited = true;
+      st.lastTryUs = o.us + o.dur;
+      st.trySites.add(o.site);
     } else if (role === 'try') {
       st.firstTryUs ??= o.us;
+      st.lastTryUs = o.lastUs;
+      st.trySites.add(o.site);
     } else if (role === 'acq') {
-      acquire(stats, st, o, loc, holds);
+      acquire(stats, st, o, loc, semaphore ? null : mine);
     } else if (role === 'rel') {
       // A mutex "released" by a thread that does not hold it is an initialising store; a
       // semaphore is often posted by a thread that never waited on it (producer → consumer).
-      if (st.held.length === 0 && shape !== 'semaphore') continue;
-      const since = shape === 'semaphore' ? st.held.shift() : st.held.pop();
-      if (since !== undefined) stats.holdUs += o.us - since;
+      if (st.held.length === 0 && !semaphore) continue;
+      const since = semaphore ? st.held.shift() : st.held.pop();
+      if (since !== undefined) {
+        // A stand-in release times one cycle (its first repetition against the acquisition's);
+        // a real one pairs with the last repetition of a stand-in acquisition.
+        stats.holdUs += o.w > 1 ? o.w * Math.max(0, o.us - since.us) : Math.max(0, o.us - since.lastUs);
+        stats.closed += o.w;
+      }
       stats.site(o, 'release', 0);
       stats.releases.push({ us: o.us, op: o });
-      if (shape !== 'semaphore') holds.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: false, site: o.site });
+      if (!semaphore) mine.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: false, site: o.site });
     }
   }
   if (stats.acquisitions === 0) return null;
+  // A lock is given back by whoever took it; flags set by one thread and cleared by another,
+  // counters and one-shot elections are not locks. (A thread that never got to release, as in
+  // a deadlock, still shows a lock when others waited on it.)
+  if (!semaphore && stats.closed * 2 < stats.acquisitions && !((hasWait || inDeadlock.has(loc.id)) && stats.acquisitions <= states.size)) return null;
+  holds.push(...mine);
   stats.chargeReleasers();
   return report(loc, shape, stats);
 }
 
-/** Records an acquisition, contended when the thread failed or waited since its last one. */
+/** Records an acquisition, contended when this attempt failed or waited first. */
 function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, holds: HoldEvent[] | null): void {
-  stats.acquisitions++;
+  stats.acquisitions += o.w;
   let delay = 0;
-  if (st.firstTryUs !== null) {
-    stats.contended++;
-    delay = Math.max(0, o.us - st.firstTryUs);
-    stats.spinUs += Math.max(0, delay - st.waitUs);
-    stats.delays.push({ us: o.us, delay, thread: o.thread });
+  // A failed try given up long ago (tryLock, then other work, then lock() elsewhere) is not
+  // part of this acquisition.
+  const attempt = st.firstTryUs !== null && (st.waited || st.trySites.has(o.site) || o.us - st.lastTryUs < GIVE_UP_US);
+  if (attempt) {
+    stats.contended += o.w;
+    delay = Math.max(0, o.us - st.firstTryUs!);
+    stats.spinUs += o.w * Math.max(0, delay - st.waitUs);
+    stats.delays.push({ us: o.us, delay: delay * o.w, thread: o.thread });
   }
-  stats.site(o, 'acquire', delay);
+  stats.site(o, 'acquire', delay * o.w);
   st.firstTryUs = null;
   st.waitUs = 0;
-  st.held.push(o.us);
+  st.waited = false;
+  st.trySites.clear();
+  st.held.push({ us: o.us, lastUs: o.lastUs });
   holds?.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: true, site: o.site });
 }
 
-function mutexRole(o: AtomicOp, free: number): Role {
+function mutexRole(o: AtomicOp, free: number, shared: boolean): Role {
   switch (o.op) {
     case OP_CASOK:
-      return o.res === free && o.val !== free ? 'acq' : 'try';
+      if (o.res === free && o.val !== free) return 'acq';
+      // A reader joining a reader-writer lock (count up from held), or leaving it (count down).
+      if (shared && o.res > free && o.val === o.res + 1) return 'acq';
+      if (shared && o.res > free + 1 && o.val === o.res - 1) return 'rel';
+      return o.val === free && o.res !== free ? 'rel' : 'try';
     case OP_CASFAIL:
       return 'try';
     case OP_EXCHANGE:
@@ -317,13 +373,16 @@ function mutexRole(o: AtomicOp, free: number): Role {
     case OP_STORE:
       return o.val === free ? 'rel' : null;
     case OP_LOAD:
-      return o.res !== free ? 'try' : null; // test-and-test-and-set spinning on a held lock
+      // Test-and-test-and-set spinning on a held lock; a reader seeing other readers is not held out.
+      return o.res !== free && !(shared && o.res > free) ? 'try' : null;
     case OP_WAIT:
     case OP_WAITASYNC:
       return 'wait';
     default: {
       const v = after(o.op, o.res, o.val);
-      return v === free && o.res !== free ? 'rel' : null;
+      if (v === null || o.res === free) return null;
+      // Back to free, or (a reader leaving a reader-writer lock) one step towards it.
+      return v === free || (shared && o.op === OP_SUB && o.res > free && v >= free && v < o.res) ? 'rel' : null;
     }
   }
 }
@@ -352,54 +411,77 @@ function semaphoreRole(o: AtomicOp, st: ThreadState): Role {
   }
 }
 
+/** Per (buffer, thread): the tickets taken there (fetch-add results), for ticket-lock recognition without a quadratic search. */
+type TicketIndex = Map<string, Map<LoadedThread, Map<number, { seq: number; off: number }[]>>>;
+
+function ticketIndexOf(locations: Location[]): TicketIndex {
+  const idx: TicketIndex = new Map();
+  for (const loc of locations) {
+    for (const o of loc.ops) {
+      if (o.op !== OP_ADD || o.val <= 0 || o.w !== 1) continue;
+      let byThread = idx.get(loc.buffer);
+      if (!byThread) idx.set(loc.buffer, (byThread = new Map()));
+      let byValue = byThread.get(o.thread);
+      if (!byValue) byThread.set(o.thread, (byValue = new Map()));
+      let list = byValue.get(o.res);
+      if (!list) byValue.set(o.res, (list = []));
+      list.push({ seq: o.seq, off: loc.off });
+    }
+  }
+  return idx;
+}
+
 /**
  * Ticket lock on its "now serving" word: a thread took ticket v by fetch-add on another word
  * of the buffer, spun or waited until a load here returned v (acquire), and later released
- * by fetch-add here returning v.
+ * by fetch-add here returning v, or by storing v + 1.
  */
-function ticketLock(loc: Location, all: Location[], index: RunIndex, allHolds: HoldEvent[]): LockReport | null {
+function ticketLock(loc: Location, tickets: TicketIndex, index: RunIndex, allHolds: HoldEvent[]): LockReport | null {
   const ops = loc.ops;
-  if (!ops.some((o) => o.op === OP_ADD) || !ops.some((o) => o.op === OP_LOAD)) return null;
-  const tickets = new Map<LoadedThread, AtomicOp[]>();
-  for (const other of all) {
-    if (other.buffer !== loc.buffer || other.off === loc.off) continue;
-    for (const o of other.ops) if (o.op === OP_ADD && o.val > 0) (tickets.get(o.thread) ?? tickets.set(o.thread, []).get(o.thread)!).push(o);
-  }
+  if (!ops.some((o) => o.op === OP_ADD || o.op === OP_STORE) || !ops.some((o) => o.op === OP_LOAD)) return null;
+  const inBuffer = tickets.get(loc.buffer);
+  if (!inBuffer) return null;
   const stats = new LockStats(index);
   const holds: HoldEvent[] = [];
   const byThread = new Map<LoadedThread, AtomicOp[]>();
-  let adds = 0;
+  let releases = 0;
   for (const o of ops) (byThread.get(o.thread) ?? byThread.set(o.thread, []).get(o.thread)!).push(o);
   for (const [thread, list] of byThread) {
     list.sort((a, b) => a.seq - b.seq);
-    const mine = tickets.get(thread) ?? [];
+    const mine = inBuffer.get(thread);
     let from = 0;
     for (let k = 0; k < list.length; k++) {
       const rel = list[k]!;
-      if (rel.op !== OP_ADD || rel.val <= 0) continue;
-      adds++;
-      const v = rel.res;
+      let v: number;
+      if (rel.op === OP_ADD && rel.val > 0) v = rel.res;
+      else if (rel.op === OP_STORE) v = rel.val - 1;
+      else continue;
+      releases++;
       let acqAt = -1;
       for (let q = k - 1; q >= from && acqAt < 0; q--) if (list[q]!.op === OP_LOAD && list[q]!.res === v) acqAt = q;
-      const took = mine.some((t) => t.res === v && t.seq < rel.seq);
+      const took = mine?.get(v)?.some((t) => t.off !== loc.off && t.seq < rel.seq) ?? false;
       if (acqAt < 0 || !took) {
         from = k + 1;
         continue;
       }
-      const st: ThreadState = { held: [], firstTryUs: null, waitUs: 0, undo: false };
+      const st = newState();
       for (let q = from; q < acqAt; q++) {
         const o = list[q]!;
-        if (o.op === OP_WAIT || o.op === OP_WAITASYNC) {
-          stats.site(o, 'wait', o.op === OP_WAIT ? o.dur : 0);
-          if (o.op === OP_WAIT) {
-            stats.waitUs += o.dur;
-            st.waitUs += o.dur;
-          }
+        if (isWait(o)) {
+          stats.site(o, 'wait', o.dur);
+          stats.waitUs += o.dur;
+          st.waitUs += o.dur;
+          st.waited = true;
           st.firstTryUs ??= o.us;
-        } else if (o.op === OP_LOAD && o.res !== v) st.firstTryUs ??= o.us;
+        } else if (o.op === OP_LOAD && o.res !== v) {
+          st.firstTryUs ??= o.us;
+          st.trySites.add(o.site);
+          st.lastTryUs = o.lastUs;
+        }
       }
       acquire(stats, st, list[acqAt]!, loc, holds);
       stats.holdUs += rel.us - list[acqAt]!.us;
+      stats.closed++;
       stats.site(rel, 'release', 0);
       stats.releases.push({ us: rel.us, op: rel });
       holds.push({ thread, seq: rel.seq, us: rel.us, lock: loc.id, acquire: false, site: rel.site });
@@ -408,7 +490,7 @@ function ticketLock(loc: Location, all: Location[], index: RunIndex, allHolds: H
   }
   // In a ticket lock every release returns the releaser's own ticket; a barrier's generation
   // counter matches only by coincidence, so most releases must match.
-  if (stats.acquisitions === 0 || stats.acquisitions < 0.8 * adds) return null;
+  if (stats.acquisitions === 0 || stats.acquisitions < 0.8 * releases) return null;
   allHolds.push(...holds);
   stats.chargeReleasers();
   return report(loc, 'ticket', stats);
@@ -429,15 +511,16 @@ function report(loc: Location, shape: string, s: LockStats): LockReport {
   };
 }
 
-function mode(values: number[]): number | null {
+/** The result most weight agrees on (ties: the smaller value). */
+function weightedMode(ops: AtomicOp[]): number | null {
   const n = new Map<number, number>();
   let best: number | null = null;
   let bestN = 0;
-  for (const v of values) {
-    const c = (n.get(v) ?? 0) + 1;
-    n.set(v, c);
-    if (c > bestN || (c === bestN && best !== null && v < best)) {
-      best = v;
+  for (const o of ops) {
+    const c = (n.get(o.res) ?? 0) + o.w;
+    n.set(o.res, c);
+    if (c > bestN || (c === bestN && best !== null && o.res < best)) {
+      best = o.res;
       bestN = c;
     }
   }

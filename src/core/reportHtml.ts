@@ -189,7 +189,9 @@ export function packTimeline(tl: TimelineData, laneCount: number, tickUs = 1): P
     for (let k = 0; k < cov.length; k++) q[k] = Math.min(255, Math.round(cov[k]! * 255));
     overview.push(Buffer.from(q.buffer).toString('base64'));
   }
-  return { version: 3, count: total, tickUs, laneCounts: counts, laneStartTicks, labels: tl.labels ?? [], byteLength: at, data: Buffer.from(out.buffer, 0, at).toString('base64'), overview, overviewSpanMs: spanTicks / perMs };
+  let maxStack = -1;
+  for (let i = 0; i < n; i++) if (tl.stack[i]! > maxStack) maxStack = tl.stack[i]!;
+  return { version: 3, count: total, tickUs, laneCounts: counts, laneStartTicks, labels: tl.labels ?? [], byteLength: at, data: Buffer.from(out.buffer, 0, at).toString('base64'), overview, overviewSpanMs: spanTicks / perMs, maxStack };
 }
 
 /** Adds [x0, x1) (in buckets) to per-bucket coverage of one state. */

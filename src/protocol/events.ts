@@ -84,6 +84,12 @@ export const enum AtomOp {
   Wait = 10,
   Notify = 11,
   WaitAsync = 12,
+  /**
+   * Not an operation: the next `res` operations of this thread each equal the operation `val`
+   * places before it in the thread's sequence (a run the agent counted instead of logging);
+   * us = end of the last logged operation before the run, dur = until the run was closed.
+   */
+  Repeat = 13,
 }
 
 /** Wait results in AtomRecord.res for Wait / WaitAsync. */
@@ -257,10 +263,7 @@ export interface AtomRecord {
   res: number[];
   dur: number[];
   site: number[];
-  /**
-   * Optional count per entry (absent = 1 each): consecutive identical failed CAS / loads at one
-   * place (same buf, off, site, val, res) are one entry; dur = µs from the first to the last.
-   */
+  /** Optional count per entry (absent = 1 each): an entry standing for n identical operations. */
   n?: number[];
 }
 

@@ -60,6 +60,8 @@ export interface PackedTimeline {
    *  over [0, overviewSpanMs), 4 bytes each (share of the bucket in each state × 255), base64. */
   overview?: string[];
   overviewSpanMs?: number;
+  /** Largest stack id in the stream (lets the decoder pick 16-bit stacks up front). */
+  maxStack?: number;
 }
 
 /** Buckets per lane of PackedTimeline.overview. */

@@ -97,3 +97,21 @@ test('the buffer is named where it was allocated, and sites have stacks', () => 
   const s = stacks.find((x) => sitesAt(main, FIX, lineOf(FIX, 'f64w')).includes(x.site));
   assert.ok(s && s.frames.some((f) => f.includes(`views.js:${lineOf(FIX, 'f64w')}`)), JSON.stringify(s));
 });
+
+test('each line touching an element in one segment is recorded, and lines taking turns stay one run each', () => {
+  const r = runAgent('sites.js');
+  assert.equal(r.status, 0, r.stderr);
+  const main = r.thread(0);
+  const on = (tag: string) => {
+    const sites = sitesAt(main, 'sites.js', lineOf('sites.js', tag));
+    return accesses(main)
+      .filter((a) => sites.includes(a.site))
+      .map((a) => ({ off: a.off, len: a.len, kind: a.kind }));
+  };
+  assert.deepEqual(on('first'), [{ off: 0, len: 4, kind: R }]);
+  assert.deepEqual(on('second'), [{ off: 0, len: 4, kind: R }]);
+  assert.deepEqual(on('w1'), [{ off: 4, len: 4, kind: W }]);
+  assert.deepEqual(on('w2'), [{ off: 4, len: 4, kind: W }]);
+  assert.deepEqual(on('turnA'), [{ off: 8, len: 16, kind: R }]);
+  assert.deepEqual(on('turnB'), [{ off: 8, len: 16, kind: R }]);
+});

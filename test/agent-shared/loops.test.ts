@@ -57,9 +57,25 @@ test('a hoisted loop over a subarray adds its offset', () => {
   assert.deepEqual(at('subview'), [{ off: 16, len: 8, kind: R }]);
 });
 
-test('a spread and a for-of over a shared view read all of it; a for-of that may break is left alone', () => {
+test('a spread and a for-of over a shared view read all of it; a for-of that may break reads what it reaches', () => {
   assert.deepEqual(at('spread'), [{ off: 16, len: 48, kind: R }]);
   assert.deepEqual(at('forof'), [{ off: 0, len: 128, kind: R }]);
-  const main = run.thread(0);
-  assert.deepEqual(sitesAt(main, FIX, lineOf(FIX, 'forof-break')), []);
+  assert.deepEqual(at('forof-break'), [{ off: 0, len: 64, kind: R }], 'no element is over 100: it reads all 16');
+});
+
+test('one hoisted loop over several views in one segment records each view', () => {
+  const r = runAgent('loop-helper.js');
+  assert.equal(r.status, 0, r.stderr);
+  const main = r.thread(0);
+  const sites = sitesAt(main, 'loop-helper.js', lineOf('loop-helper.js', 'clear'));
+  const got = accesses(main)
+    .filter((a) => sites.includes(a.site))
+    .map((a) => [a.buf, a.off, a.len])
+    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+  // Buffers in order of first use: a, b, c (its two chunks merge into one run); a again adds nothing.
+  assert.deepEqual(got, [
+    [0, 0, 16],
+    [1, 0, 16],
+    [2, 0, 32],
+  ]);
 });

@@ -1,7 +1,8 @@
 /**
  * The shared-memory runtime with a fake AgentContext in this process: buffer ids survive a
- * structured clone in walk order, the shadow-memory cap degrades to sampling with a warning
- * instead of growing, and race sampling keeps roughly the asked share of segments.
+ * structured clone in walk order, a buffer whose stamps would pass the shadow-memory cap goes
+ * without them (one warning) instead of growing, and race sampling keeps roughly the asked share
+ * of segments.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +47,7 @@ test('buffer ids survive a structured clone through nested objects, arrays, maps
   assert.ok(bufs.every((r) => (r as any).origin === false));
 });
 
-test('past the shadow-memory cap, detection degrades to sampling with one warning', () => {
+test('a buffer whose stamps would pass the shadow-memory cap goes without them, with one warning, missing nothing', () => {
   const { ctx, records } = fakeContext({ shadowCapMiB: 0.01 });
   const ext = createSharedExtension(ctx)!;
   ext.threadStart(undefined, undefined);
@@ -58,7 +59,10 @@ test('past the shadow-memory cap, detection degrades to sampling with one warnin
   ext.flush(true);
   const warns = records.filter((r) => r.k === 'warn');
   assert.equal(warns.length, 1);
-  assert.match((warns[0] as any).msg, /shadow memory passed the cap/);
+  assert.match((warns[0] as any).msg, /without the same-segment shortcut/);
+  const segs = records.filter((r) => r.k === 'seg') as any[];
+  assert.deepEqual(segs.flatMap((s) => s.len), [1 << 16], 'every element read, as one run');
+  assert.ok(segs.every((s) => s.sampled === undefined), 'not degraded to sampling');
 });
 
 test('race sampling keeps about the asked share of segments', () => {

@@ -8,22 +8,40 @@ import { testOptions } from './runAgent';
 
 const options = testOptions('/nonexistent');
 
-function transform(source: string, isModule = false): string {
-  const out = transformSource({ source, file: '/x/app.js', url: 'file:///x/app.js', isModule, options });
+const sharedOptions = testOptions('/nonexistent', { races: true, locks: true });
+
+function transform(source: string, isModule = false, opts = options): string {
+  const out = transformSource({ source, file: '/x/app.js', url: 'file:///x/app.js', isModule, options: opts });
   assert.ok(out.code !== null, 'transformed');
   return out.code;
 }
 
+/** Stand-ins for the shared-access runtime methods: every access goes through unchanged. */
+const passThroughShared = {
+  r: (_a: unknown, i: unknown) => i,
+  w: (_a: unknown, i: unknown) => i,
+  rw: (_a: unknown, i: unknown) => i,
+  wk: (_a: unknown, i: unknown) => i,
+  wv: (_t: unknown, v: unknown) => v,
+  sab: (b: unknown) => b,
+  it: (x: unknown) => x,
+  io: (x: unknown) => x,
+  v: (o: unknown) => o,
+  A: (_s: number, a: unknown) => a,
+  tm: (_s: number, o: any, name: string, ...args: unknown[]) => o[name](...args),
+};
+
 /** Run transformed script code with a stub __pp; returns [result, module funcs, counts]. */
-function runScript(code: string): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
+function runScript(code: string, extra: Record<string, unknown> = {}, shared: Record<string, unknown> = {}): { result: unknown; funcs: number[]; names: string[]; c: number[]; prim: number[] } {
   const state: any = {};
   const context = vm.createContext({
+    ...extra,
     __pp: {
       m(_url: string, funcs: number[], names: string[]) {
         state.funcs = funcs;
         state.names = names;
         const n = names.length;
-        state.rt = { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 };
+        state.rt = Object.assign(Object.create({ ...passThroughShared, ...shared }), { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 });
         return state.rt;
       },
     },
@@ -69,6 +87,49 @@ describe('agent: source transform', () => {
     assert.deepEqual(r.prim, [1, 1, 1]);
   });
 
+  it('counts only calls through the function\'s own binding as self-calls', () => {
+    const src = [
+      'const pool = { run(x) { return x * 2; } };',
+      'function run() { let s = 0; for (let i = 0; i < 5; i++) s += pool.run(i); return s; }',
+      'const items = [];',
+      'function push(x) { items.push(x); }',
+      'class A { m() { return 1; } }',
+      'class B extends A { m() { return super.m() + 1; } }',
+      'function shadow(shadow) { return shadow(); }',
+      'function inner(n) { const inner = () => n; return inner(); }',
+      'const fact = function f(n) { return n <= 1 ? 1 : n * f(n - 1); };',
+      'const down = (n) => (n > 0 ? down(n - 1) : 0);',
+      'function blk(n) { if (n > 0) { const blk = () => 7; return blk(); } return 0; }',
+      'for (let i = 0; i < 3; i++) push(i);',
+      'run() + items.length + new B().m() + shadow(() => 3) + inner(4) + fact(4) + down(3) + blk(2);',
+    ].join('\n');
+    const r = runScript(transform(src));
+    assert.equal(r.result, 20 + 3 + 2 + 3 + 4 + 24 + 0 + 7);
+    const byName = (n: string, k = 0) => r.names.findIndex((x, i) => x === n && r.names.slice(0, i).filter((y) => y === n).length === k);
+    const calls = (n: string, k = 0) => [r.c[byName(n, k)], r.prim[byName(n, k)]];
+    assert.deepEqual(calls('run', 0), [5, 5], 'pool.run');
+    assert.deepEqual(calls('run', 1), [1, 1], 'function run calls pool.run, not itself');
+    assert.deepEqual(calls('push'), [3, 3], 'items.push is not push');
+    assert.deepEqual(calls('m', 1), [1, 1], 'super.m() is A.m');
+    assert.deepEqual(calls('shadow'), [1, 1], 'a parameter shadows the name');
+    assert.deepEqual(calls('inner', 0), [1, 1], 'a local const shadows the name');
+    assert.deepEqual(calls('f'), [4, 1], 'a named function expression calls itself');
+    assert.deepEqual(calls('down'), [4, 1], 'const down = (…) => down(…)');
+    assert.deepEqual(calls('blk'), [1, 1], 'a block-level const shadows the name');
+  });
+
+  it('nests a self-call inside the element access it starts', () => {
+    const src = 'const ta = new Int32Array(4);\nfunction f(n) { if (n > 0) f(n - 1)[n] = n; return ta; }\nArray.from(f(3)).join();';
+    const code = transform(src, false, sharedOptions);
+    assert.match(code, /\(__ppM\.t=\(__ppM\.s\[0\]\+\+,f\(n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
+    const seen: unknown[] = [];
+    const r = runScript(code, { Int32Array, Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
+    assert.equal(r.result, '0,1,2,3');
+    assert.deepEqual(r.prim, [1]);
+    assert.equal(seen.length, 3);
+    assert.ok(seen.every((a) => a instanceof Int32Array), 'the write is noted on the array, not on the function');
+  });
+
   it('maps every function to the generated column V8 reports, even on the header line', () => {
     const src = '"use strict";function a(x){return x}const b=async (y)=>y,c=z=>z;class K{constructor(q){}get g(){return 1}*gen(){}}a(1);';
     const code = transform(src);
@@ -93,25 +154,116 @@ describe('agent: source transform', () => {
 
   it('parses ES modules with top-level await and leaves unparsable code untouched', () => {
     const esm = transform('import x from "y";\nexport function f() {}\nawait f();\n', true);
-    assert.match(esm, /^import __ppM from "data:text\/javascript,[^"\n]+";import x from "y";\n/);
+    assert.match(esm, /^import __ppM from "data:text\/javascript,[^"\n]+";import x from "y";\n/, 'imported before the other imports');
     assert.equal(esm.split('\n').length, 4);
+    const alone = transform('// no imports\nexport function f() {}\nawait f();\n', true);
+    assert.match(alone, /^\/\/ no imports\nexport function f\(\) \{__ppM\.c\[0\]\+\+;\}\nawait f\(\);\nimport __ppM from "data:text\/javascript,[^"\n]+";$/, 'imported after the last line');
+    assert.equal(alone.split('\n').length, 4);
     const bad = transformSource({ source: 'function (', file: '/x/bad.js', url: 'file:///x/bad.js', isModule: false, options });
     assert.equal(bad.code, null);
     const none = transformSource({ source: 'let x = 1;', file: '/x/none.js', url: 'file:///x/none.js', isModule: false, options });
     assert.equal(none.code, null, 'nothing to count: untouched');
   });
 
+  it('keeps code without semicolons working: no inserted parenthesis continues the line before', () => {
+    const src = [
+      'const log = []',
+      'const ta = new Int32Array(8)',
+      'function get () { return ta }',
+      'function countdown (n) {',
+      '  if (n <= 0) return',
+      '  log.push(n)',
+      '  countdown(n - 1)',
+      '}',
+      'countdown(3)',
+      'get()[0] = 5',
+      'get()[1]++',
+      'if (log.length) get()[2] = 7',
+      'switch (1) { case 1: log.push(0)',
+      '  get()[3] = 1 }',
+      'log.join() + ":" + Array.from(ta).join()',
+    ].join('\n');
+    const code = transform(src, false, sharedOptions);
+    assert.equal(code.split('\n').length, src.split('\n').length, 'no line added');
+    assert.match(code, /\n {2};\(__ppM\.s\[\d\]\+\+,countdown\(n - 1\)\)/);
+    assert.match(code, /\nif \(log\.length\) \(__ppM\.t=/, 'a statement that is not in a list gets no `;`');
+    const r = runScript(code, { Int32Array, Array });
+    assert.equal(r.result, '3,2,1,0:5,1,7,1,0,0,0,0');
+    assert.deepEqual(r.c, [4, 4], "get, countdown");
+  });
+
+  it('evaluates the object of an element access once: getters, proxies and calls run as often as written', () => {
+    const src = [
+      'const ta = new Int32Array(4);',
+      'let n = 0;',
+      'function get() { n++; return ta; }',
+      'const o = { get arr() { n += 100; return ta; }, none: null };',
+      'const p = new Proxy({ ta }, { get(t, k) { n += 10000; return t[k]; } });',
+      'get()[0] = 1;',
+      'o.arr[1] += 2;',
+      'p.ta[2] = o.arr[1] + p.ta[0];',
+      'let i = 0;',
+      'ta[i++] = 7;',
+      'const missing = o.none?.arr[0];',
+      'const chained = o?.arr[1];',
+      '[n, i, String(missing), chained, Array.from(ta).join()].join(" ")',
+    ].join('\n');
+    const plain = vm.runInNewContext(src, { Int32Array, Proxy, Array, String });
+    const code = transform(src, false, sharedOptions);
+    assert.equal(runScript(code, { Int32Array, Proxy, Array, String }).result, plain);
+    assert.equal(plain, '20301 1 undefined 2 7,2,3,0');
+  });
+
+  it('hoists a counted loop only when its body leaves the index alone', () => {
+    const loops = [
+      ['for (let i = 0; i < n; i++) out[i] = i;', true],
+      ['for (let i = 0; i < n; i++) { out[i] = i; i++; }', false],
+      ['for (let i = 0; i < n; i++) { out[i] = i; i += 1; }', false],
+      ['for (let i = 0; i < n; i++) { let i = 2; out[i] = 1; }', false],
+    ] as const;
+    for (const [loop, hoisted] of loops) {
+      const code = transform(`const out = new Int32Array(8), n = 8;\n${loop}`, false, sharedOptions);
+      assert.equal(code.includes('__ppM.lp('), hoisted, loop);
+    }
+  });
+
+  it('keeps a parenthesised sequence one value when it becomes an argument', () => {
+    const src = [
+      'const ta = new Int32Array(4), log = [];',
+      'const f = (x) => (log.push(x), x * 10);',
+      'let u;',
+      'ta[0] = (u = 2, f(u));',
+      'ta[1] = (log.push("b"), 7);',
+      '(log.push("o"), ta)[2] = 5;',
+      'ta.join() + ":" + log.join()',
+    ].join('\n');
+    const seen: unknown[] = [];
+    const r = runScript(transform(src, false, sharedOptions), { Int32Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
+    assert.equal(r.result, '20,7,5,0:2,b,o');
+    assert.ok(seen.length >= 1 && seen.every((a) => a instanceof Int32Array), 'the temporary holds the sequence\'s value');
+  });
+
+  it('keeps an insertion from gluing to a word before it', () => {
+    const src = 'function f(t) { if (t) return[...t].reverse(); return[...t].join(); }\nf(new Int32Array(2)) + f([1, 2])';
+    const code = transform(src, false, sharedOptions);
+    assert.match(code, /return\u00a0__ppM\.tm\(/);
+    // f(new Int32Array(2)) + f([1, 2]): two reversed arrays added as strings.
+    assert.equal(runScript(code, { Int32Array }).result, '0,02,1');
+  });
+
   it('applies insertions and replacements in one pass with an offset map', () => {
     const e = new Edits();
     e.insert(0, 'A');
+    e.insert(4, '(', -1);
     e.insert(4, ')', 100);
-    e.insert(4, ']', 0);
+    e.insert(4, ']', 1);
+    e.insert(4, '[', -5);
     e.replace(1, 2, '<>');
     const out = e.apply('abcdef');
-    assert.equal(out.code, 'Aa<>cd])ef');
+    assert.equal(out.code, 'Aa<>cd])[(ef', 'at one offset: closings (inner first), then openings (outer first)');
     assert.equal(out.generatedOffset(0), 1);
     assert.equal(out.generatedOffset(2), 4);
-    assert.equal(out.generatedOffset(4), 8);
+    assert.equal(out.generatedOffset(4), 10);
     assert.throws(() => e.insert(0, 'x\ny'));
     const overlap = new Edits();
     overlap.replace(0, 3, 'x');

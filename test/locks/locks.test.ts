@@ -247,6 +247,39 @@ test('a watchdog deadlock record becomes a cycle report with waiting and holding
   assert.match(d.message, /thread 1 waits at main\.js:51 for lock main\.js:3@4 held by thread 2 while holding lock main\.js:3@0 \(taken at main\.js:50\)/);
 });
 
+test('deadlock sites name who called the lock helper, from the stacks the threads recorded there', () => {
+  const [main, w1, w2] = threads(3);
+  for (const t of [w1!, w2!]) {
+    for (const line of [13, 9]) {
+      t.modules.get(1)!.sites[3 * (line * 1000 + 1)] = line;
+      t.modules.get(1)!.sites[3 * (line * 1000 + 1) + 1] = 1;
+    }
+  }
+  // The helper in mutex.js waits at line 13 and acquires at line 9; app.js called it.
+  w1!.stacks.set(site(13), ['lock (/x/mutex.js:13:7)', 'work (/x/app.js:22:3)', 'Module._compile (node:internal/modules/cjs/loader:1:1)']);
+  w1!.stacks.set(site(9), ['lock (/x/mutex.js:9:5)', 'work (/x/app.js:20:3)']);
+  w2!.stacks.set(site(13), ['lock (/x/mutex.js:13:7)', 'other (/x/app.js:40:3)']);
+  main!.deadlocks.push({
+    k: 'deadlock',
+    us: 1000,
+    threads: [
+      { tid: 1, waiting: { buf: 'B', off: 4, site: site(13), sinceUs: 10 }, holds: [{ buf: 'B', off: 0, site: site(9) }], idle: false },
+      // Thread 2 holds nothing thread 1 does not already wait for: no cycle, but thread 1's lock is held.
+      { tid: 2, waiting: { buf: 'B', off: 8, site: site(13), sinceUs: 11 }, holds: [{ buf: 'B', off: 4, site: site(9) }], idle: false },
+    ],
+  });
+  const [d] = analyseLocks(run(main!, w1!, w2!)).deadlocks;
+  const rows = d!.sites.map((x) => [x.threadId, x.line, x.role]);
+  assert.deepEqual(rows.slice(0, 4), [
+    [1, 13, 'waits'],
+    [1, 22, 'waits: called from'],
+    [1, 9, 'holds B:0'],
+    [1, 20, 'holds B:0: called from'],
+  ]);
+  assert.match(d!.message, /thread 1 waits at main\.js:13 \(called from app\.js:22\) for lock main\.js:3@4 held by thread 2/);
+  assert.match(d!.message, /^Every live thread was blocked, with no cycle of held locks/);
+});
+
 test('a three-lock cycle over three threads is one lock-order report', () => {
   const [main, w1, w2, w3] = threads(4);
   nested(w1!, 0, [0, 4], 30);

@@ -62,3 +62,8 @@ test('every fixture program ends normally under the profiler', { skip: agentMiss
   const bad = [...outcomes].filter(([, o]) => o !== 'exited');
   assert.deepEqual(bad, [], 'programs that did not exit normally');
 });
+
+test('Atomics.wait returns what Node returns: a value changed without a notify still times out', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
+  const { output } = await profileFixture(join(DIR, 'free-wait-store-without-notify.js'));
+  assert.match(output, /timed-out after the timeout/);
+});

@@ -4,42 +4,64 @@
  *  - is an atomic access for race detection (atomic-read / atomic-write),
  *  - is a happens-before edge: releases join this thread's clock into the location's row of
  *    the shared sync table before the operation, acquires join the row after it,
- *  - is logged (columnar `atom` records) for lock analysis, with lock ownership tracked for
- *    the watchdog: a successful CAS/exchange from 0 acquires, a write back to 0 releases.
+ *  - goes into the compressed Atomics log (atomicsLog.ts) for lock analysis: an uncontended
+ *    lock/unlock that repeats costs a few compares,
+ *  - keeps the watchdog's picture: locks held (published only when someone may read them),
+ *    waits that cannot end by themselves, spins that change nothing.
  * `wait` waits in slices so a blocked thread can see the watchdog's abort flag and flush.
  */
 import { performance } from 'node:perf_hooks';
 import { AtomOp, SITE_FID_SCALE, WaitResult } from '../../protocol/events';
 import type { AgentContext } from '../extension';
-import { recordAtomic } from './access';
+import { noteSite, recordAtomic } from './access';
+import { AtomicsLog } from './atomicsLog';
 import type { BufferRegistry, BufferState } from './buffers';
 import type { VectorClock } from './clock';
-import type { Control } from './control';
+import { H_GENWAIT, H_WAITERS, type Control } from './control';
+import { HeldLocks } from './heldLocks';
 import { internalBuffers, nativeAtomics as N } from './native';
-import { SLICE_MS, type Held, type Watchdog } from './watchdog';
+import { SLICE_MS, type Watchdog } from './watchdog';
 
 const isView = ArrayBuffer.isView;
-
 type Fn = (...a: any[]) => any;
+
+// Local copies: a const enum read through a transpiled module is a getter call per use.
+const OP_LOAD = AtomOp.Load as number;
+const OP_STORE = AtomOp.Store as number;
+const OP_EXCHANGE = AtomOp.Exchange as number;
+const OP_CASOK = AtomOp.CasOk as number;
+const OP_CASFAIL = AtomOp.CasFail as number;
+const OP_NOTIFY = AtomOp.Notify as number;
+const OP_WAIT = AtomOp.Wait as number;
+const OP_WAITASYNC = AtomOp.WaitAsync as number;
+/** Flush the thread's records from a wait at most this often (a killed program keeps what came before). */
+const WAIT_FLUSH_US = 1_000_000;
+
+/** One call site's memo of its last target: the same (view, index) skips every check. */
+interface SiteCache {
+  site: number;
+  ta: unknown;
+  idx: unknown;
+  b: BufferState | null;
+  off: number;
+  len: number;
+}
 
 /** Everything the wrappers need in this thread. */
 export class AtomicsTracker {
-  // Log columns (growable typed arrays: a hot spin loop must not make garbage per operation).
-  private cap = 256;
-  private len = 0;
-  private cols = AtomicsTracker.columns(256);
-  private readonly holds: Held[] = [];
+  private readonly log: AtomicsLog | null;
+  private readonly held: HeldLocks | null;
   private readonly scratch = new Map<unknown, any>();
   private readonly perSite = new Map<number, object>();
-  private lOff = 0;
-  private lastSab: SharedArrayBuffer | null = null;
-  private lastState: BufferState | null = null;
+  private readonly global: SiteCache = { site: 0, ta: null, idx: null, b: null, off: 0, len: 0 };
   /** µs clock: performance.now() (cheaper than hrtime.bigint) shifted onto ctx.now()'s axis; both read uv_hrtime. */
   private readonly shift: number;
-  private now(): number {
-    return performance.now() * 1000 + this.shift;
-  }
-  private lLen = 0;
+  /** Bumped by every operation that changes memory or ends a wait woken: a wait retried without it is "no progress". */
+  private progress = 0;
+  private lastWait = { key: -1, progress: -1, woken: true, since: 0 };
+  private lastFlushUs = 0;
+  private spinning = false;
+  private readonly asyncWaits = new Set<{ b: BufferState; off: number; site: number; since: number }>();
 
   constructor(
     private readonly ctx: AgentContext,
@@ -48,31 +70,63 @@ export class AtomicsTracker {
     private readonly ctl: Control | null,
     private readonly watchdog: Watchdog | null,
     private readonly races: boolean,
-    private readonly log: boolean,
+    logOps: boolean,
   ) {
     this.shift = ctx.now() - performance.now() * 1000;
+    const wd = watchdog?.active ? watchdog : null;
+    this.held = wd ? new HeldLocks(wd, (site) => site && noteSite(site)) : null;
+    // Covered operations skip the held-lock bookkeeping: a run repeats a cycle whose effect on
+    // what is held the logged ops already applied, so replaying its last cycle when it closes
+    // leaves the same state.
+    this.log = logOps
+      ? new AtomicsLog(
+          () => this.now(),
+          (cols) => this.ctx.write({ k: 'atom', ...cols }),
+          wd ? (p) => this.checkSpin(p) : null,
+          this.held ? (ops) => this.replayHolds(ops) : null,
+        )
+      : null;
+    wd?.attach({
+      publishHolds: () => this.held?.publish(),
+      pendingAsync: () => {
+        for (const w of this.asyncWaits) return { bufTid: w.b.idTid, bufN: w.b.idN, off: w.off, site: w.site, sinceUs: w.since };
+        return null;
+      },
+    });
   }
 
-  /** Locate an Atomics target: buffer state and byte offset, or null (not shared / invalid: native path). */
-  private locate(ta: any, index: any): BufferState | null {
-    if (!isView(ta) || ta instanceof DataView) return null;
+  private now(): number {
+    return performance.now() * 1000 + this.shift;
+  }
+
+  /** Fill the site cache for (ta, index); false when the target is not a valid shared-memory element (native path). */
+  private locate(sc: SiteCache, ta: any, index: any): boolean {
+    if (!isView(ta) || ta instanceof DataView) return false;
     const b = (ta as any).buffer;
-    if (!(b instanceof SharedArrayBuffer)) return null;
+    if (!(b instanceof SharedArrayBuffer)) return false;
     let i: number;
     if (index === undefined) i = 0;
     else if (typeof index === 'number') i = Math.trunc(index);
-    else return null;
-    if (!(i >= 0 && i < (ta as any).length)) return null;
+    else return false;
+    if (!(i >= 0 && i < (ta as any).length)) return false;
     const bpe = (ta as any).BYTES_PER_ELEMENT as number;
-    this.lOff = ta.byteOffset + i * bpe;
-    this.lLen = bpe;
-    if (b === this.lastSab) return this.lastState!;
-    this.lastSab = b;
-    return (this.lastState = this.registry.get(b));
+    sc.b = sc.b && sc.ta === ta ? sc.b : this.registry.get(b);
+    sc.off = ta.byteOffset + i * bpe;
+    sc.len = bpe;
+    // A SharedArrayBuffer never shrinks: a valid (view, index) stays valid.
+    sc.ta = ta;
+    sc.idx = index;
+    return true;
   }
 
-  private rowOf(b: BufferState, off: number): number {
-    return this.ctl!.row((b.hash ^ Math.imul(off + 1, 0x27d4eb2d)) >>> 0);
+  /** Sync-table row of a location (salt 1: its notify row, which only woken waits acquire). */
+  private rowOf(b: BufferState, off: number, salt = 0): number {
+    // Mix every bit of the offset into the low bits the table keeps: words 1 KiB apart must not share a row.
+    let h = Math.imul(b.hash ^ off ^ (salt * 0x5bd1e995), 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    return this.ctl!.row(h >>> 0);
   }
 
   private lockRow(at: number): void {
@@ -83,18 +137,18 @@ export class AtomicsTracker {
   }
 
   /** Release: row ⊔= my clock (before the operation becomes visible). */
-  private release(b: BufferState, off: number): void {
-    if (!this.races || !this.ctl || !this.clock.valid) return;
-    const at = this.rowOf(b, off);
+  private release(b: BufferState, off: number, salt = 0): void {
+    if (!this.ctl || !this.clock.valid) return;
+    const at = this.rowOf(b, off, salt);
     this.lockRow(at);
     this.clock.releaseInto(this.ctl.i32, at + 2);
     N.store(this.ctl.i32, at, 0);
   }
 
   /** Acquire: my clock ⊔= row (after the operation). */
-  private acquire(b: BufferState, off: number): void {
-    if (!this.races || !this.ctl || !this.clock.valid) return;
-    const at = this.rowOf(b, off);
+  private acquire(b: BufferState, off: number, salt = 0): void {
+    if (!this.ctl || !this.clock.valid) return;
+    const at = this.rowOf(b, off, salt);
     this.lockRow(at);
     try {
       this.clock.joinRow(this.ctl.i32, at + 2);
@@ -103,61 +157,7 @@ export class AtomicsTracker {
     }
   }
 
-  private static columns(n: number) {
-    const f = () => new Float64Array(n);
-    return { us: f(), op: f(), buf: f(), off: f(), val: f(), res: f(), dur: f(), site: f(), n: f() };
-  }
-
-  private record(op: number, b: BufferState, off: number, val: number, res: number, dur: number, site: number, us: number): void {
-    if (!this.log) return;
-    const c = this.cols;
-    const j = this.len - 1;
-    if (
-      j >= 0 && (op === AtomOp.CasFail || op === AtomOp.Load) && c.op[j] === op && c.buf[j] === b.idx && c.off[j] === off &&
-      c.site[j] === site && c.res[j] === res && c.val[j] === val
-    ) {
-      c.n[j]!++;
-      c.dur[j] = us - c.us[j]!;
-      return;
-    }
-    if (this.len === this.cap) {
-      this.cap *= 2;
-      const g = AtomicsTracker.columns(this.cap);
-      for (const k of Object.keys(g) as (keyof typeof g)[]) g[k].set(c[k]);
-      this.cols = g;
-    }
-    const d = this.cols;
-    const i = this.len++;
-    d.us[i] = us;
-    d.op[i] = op;
-    d.buf[i] = b.idx;
-    d.off[i] = off;
-    d.val[i] = val;
-    d.res[i] = res;
-    d.dur[i] = dur;
-    d.site[i] = site;
-    d.n[i] = 1;
-    if (this.len >= 50000) this.flush();
-  }
-
-  /** Write the buffered log as one `atom` record. */
-  flush(): void {
-    const n = this.len;
-    if (n === 0) return;
-    const c = this.cols;
-    const col = (a: Float64Array): number[] => {
-      const out = new Array<number>(n); // Array.from(typedArray) goes through the iterator: far slower
-      for (let i = 0; i < n; i++) out[i] = a[i]!;
-      return out;
-    };
-    this.ctx.write({
-      k: 'atom', us: col(c.us), op: col(c.op), buf: col(c.buf), off: col(c.off), val: col(c.val), res: col(c.res), dur: col(c.dur),
-      site: col(c.site), n: col(c.n),
-    });
-    this.len = 0;
-  }
-
-  /** The value an integer typed array would store for v (numbers and bigints only), else undefined. */
+  /** The value a typed array stores for v (numbers and bigints only), else undefined. */
   private asStored(ta: any, v: unknown): unknown {
     if (typeof v !== 'number' && typeof v !== 'bigint') return undefined;
     let s = this.scratch.get(ta.constructor);
@@ -170,223 +170,365 @@ export class AtomicsTracker {
     return s[0];
   }
 
-  private noteLock(op: number, b: BufferState, off: number, val: unknown, res: unknown, site: number): void {
-    if (!this.watchdog) return;
-    const zero = (x: unknown): boolean => x === 0 || x === 0n;
-    let acquired = false;
-    let released = false;
-    if (op === AtomOp.CasOk) acquired = !zero(val);
-    else if (op === AtomOp.Exchange) {
-      acquired = zero(res) && !zero(val);
-      released = !zero(res) && zero(val);
-    } else if (op === AtomOp.Store) released = zero(val);
-    else if (op === AtomOp.Sub) released = res === val && !zero(res);
-    if (acquired && this.holds.length < 64) {
-      this.holds.push({ bufTid: b.idTid, bufN: b.idN, off, site });
-      this.watchdog.setHolds(this.holds);
-    } else if (released) {
-      const k = this.holds.findIndex((h) => h.bufTid === b.idTid && h.bufN === b.idN && h.off === off);
-      if (k >= 0) {
-        this.holds.splice(k, 1);
-        this.watchdog.setHolds(this.holds);
-      }
-    }
+  /** The stored value of v as a number (exact for int32 values without a round trip). */
+  private storedNum(ta: any, v: unknown): number {
+    if (typeof v === 'number' && (v | 0) === v && ta instanceof Int32Array) return v;
+    return num(this.asStored(ta, v));
   }
 
-  private rmw(code: number, native: Fn): (site: number, ta: any, index: any, v: any) => any {
-    return (site, ta, index, v) => {
-      const b = this.locate(ta, index);
-      if (!b) return native(ta, index, v);
-      const off = this.lOff;
-      if (this.races) recordAtomic(b, off, this.lLen, true, site);
-      this.release(b, off);
+  private rmw(code: number, native: Fn): (sc: SiteCache, ta: any, index: any, v: any) => any {
+    return (sc, ta, index, v) => {
+      if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return native(ta, index, v);
+      const b = sc.b!;
+      const off = sc.off;
+      if (this.races) {
+        recordAtomic(b, off, sc.len, true, sc.site);
+        this.release(b, off);
+      }
       const res = native(ta, index, v);
-      const us = this.now();
-      this.acquire(b, off);
-      if (this.races) this.clock.tick();
-      this.record(code, b, off, num(v), num(res), 0, site, us);
-      this.noteLock(code, b, off, v, res, site);
+      if (this.races) {
+        this.acquire(b, off);
+        this.clock.tick();
+      }
+      const val = num(v);
+      const old = num(res);
+      if (!this.log?.op(code, b.idx, off, val, old, sc.site)) this.held?.onWrite(code, b, off, this.storedNum(ta, v), old, sc.site);
+      if (code !== OP_EXCHANGE || val !== old) {
+        this.progress++;
+        if (this.spinning) this.stopSpin();
+      }
       return res;
     };
   }
 
-  private load(site: number, ta: any, index: any): any {
-    const b = this.locate(ta, index);
-    if (!b) return N.load(ta, index);
-    const off = this.lOff;
-    if (this.races) recordAtomic(b, off, this.lLen, false, site);
+  private load(sc: SiteCache, ta: any, index: any): any {
+    if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.load(ta, index);
+    const b = sc.b!;
+    const off = sc.off;
+    if (this.races) recordAtomic(b, off, sc.len, false, sc.site);
     const res = N.load(ta, index);
-    const us = this.now();
-    this.acquire(b, off);
-    this.record(AtomOp.Load, b, off, 0, num(res), 0, site, us);
+    if (this.races) this.acquire(b, off);
+    this.log?.op(OP_LOAD, b.idx, off, 0, num(res), sc.site);
     return res;
   }
 
-  private store(site: number, ta: any, index: any, v: any): any {
-    const b = this.locate(ta, index);
-    if (!b) return N.store(ta, index, v);
-    const off = this.lOff;
-    if (this.races) recordAtomic(b, off, this.lLen, true, site);
-    this.release(b, off);
+  private store(sc: SiteCache, ta: any, index: any, v: any): any {
+    if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.store(ta, index, v);
+    const b = sc.b!;
+    const off = sc.off;
+    if (this.races) {
+      recordAtomic(b, off, sc.len, true, sc.site);
+      this.release(b, off);
+    }
     const res = N.store(ta, index, v);
-    const us = this.now();
     if (this.races) this.clock.tick();
-    this.record(AtomOp.Store, b, off, num(res), num(res), 0, site, us);
-    this.noteLock(AtomOp.Store, b, off, this.asStored(ta, res), undefined, site);
+    this.progress++;
+    const val = num(res);
+    if (!this.log?.op(OP_STORE, b.idx, off, val, val, sc.site)) this.held?.onWrite(OP_STORE, b, off, this.storedNum(ta, res), NaN, sc.site);
+    if (this.spinning) this.stopSpin();
     return res;
   }
 
-  private cas(site: number, ta: any, index: any, expected: any, replacement: any): any {
-    const b = this.locate(ta, index);
-    if (!b) return N.compareExchange(ta, index, expected, replacement);
-    const off = this.lOff;
-    this.release(b, off);
+  private cas(sc: SiteCache, ta: any, index: any, expected: any, replacement: any): any {
+    if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.compareExchange(ta, index, expected, replacement);
+    const b = sc.b!;
+    const off = sc.off;
+    if (this.races) this.release(b, off);
     const res = N.compareExchange(ta, index, expected, replacement);
-    const us = this.now();
-    const ok = res === this.asStored(ta, expected);
-    if (this.races) recordAtomic(b, off, this.lLen, ok, site);
-    this.acquire(b, off);
-    if (this.races) this.clock.tick();
-    const code = ok ? AtomOp.CasOk : AtomOp.CasFail;
-    this.record(code, b, off, num(replacement), num(res), 0, site, us);
-    if (ok) this.noteLock(code, b, off, this.asStored(ta, replacement), res, site);
+    const ok = res === expected || res === this.asStored(ta, expected);
+    if (this.races) {
+      recordAtomic(b, off, sc.len, ok, sc.site);
+      this.acquire(b, off);
+      this.clock.tick();
+    }
+    const old = num(res);
+    if (ok) {
+      const val = this.storedNum(ta, replacement);
+      if (val !== old) this.progress++;
+      if (!this.log?.op(OP_CASOK, b.idx, off, val, old, sc.site)) this.held?.onWrite(OP_CASOK, b, off, val, old, sc.site);
+      if (this.spinning) this.stopSpin();
+    } else {
+      if (!this.log?.op(OP_CASFAIL, b.idx, off, num(replacement), old, sc.site)) this.held?.onCasFail(b, off, this.storedNum(ta, expected));
+    }
     return res;
   }
 
-  private notify(site: number, ta: any, index: any, count: any): any {
-    const b = this.locate(ta, index);
-    if (!b) return N.notify(ta, index, count);
-    const off = this.lOff;
-    this.release(b, off);
-    if (this.ctl) N.add(this.ctl.i32, this.rowOf(b, off) + 1, 1); // wake generation (see wait)
+  private notify(sc: SiteCache, ta: any, index: any, count: any): any {
+    if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.notify(ta, index, count);
+    const b = sc.b!;
+    const off = sc.off;
+    // A notify orders only the waits it wakes: its own row, which stores and loads never touch.
+    if (this.races) this.release(b, off, 1);
+    const ctl = this.ctl;
+    // Wake generation (see wait), only while some thread is in a sliced wait: an atomic add on a
+    // shared line per notify was most of an uncontended unlock's cost.
+    if (ctl && N.load(ctl.i32, H_WAITERS) > 0) {
+      const gen = this.rowOf(b, off) + 1;
+      N.add(ctl.i32, gen, 1);
+      if (N.load(ctl.i32, H_GENWAIT) > 0) N.notify(ctl.i32, gen);
+    }
     const res = N.notify(ta, index, count);
-    const us = this.now();
     if (this.races) this.clock.tick();
-    this.record(AtomOp.Notify, b, off, count === undefined ? -1 : num(count), res, 0, site, us);
+    const c = count === undefined ? -1 : num(count);
+    if (res > 0) this.log?.timed(OP_NOTIFY, b.idx, off, c, res, 0, sc.site, this.now());
+    else this.log?.op(OP_NOTIFY, b.idx, off, c, 0, sc.site);
     return res;
   }
 
-  private wait(site: number, ta: any, index: any, value: any, timeout: any): any {
-    const b = this.locate(ta, index);
+  /** Time to flush before blocking: the program may be killed while it sleeps. */
+  private maybeFlush(t: number): void {
+    if (t - this.lastFlushUs < WAIT_FLUSH_US) return;
+    this.lastFlushUs = t;
+    this.log?.flush();
+    this.ctx.flush();
+  }
+
+  private wait(sc: SiteCache, ta: any, index: any, value: any, timeout: any): any {
     const waitable = ta instanceof Int32Array || ta instanceof BigInt64Array;
-    if (!b || !waitable || (timeout !== undefined && typeof timeout !== 'number')) return N.wait(ta, index, value, timeout);
-    const off = this.lOff;
-    if (this.races) recordAtomic(b, off, this.lLen, false, site);
+    if (!waitable || (timeout !== undefined && typeof timeout !== 'number')) return (N.wait as Fn)(ta, index, value, timeout);
+    if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return (N.wait as Fn)(ta, index, value, timeout);
+    const b = sc.b!;
+    const off = sc.off;
+    if (this.races) {
+      recordAtomic(b, off, sc.len, false, sc.site);
+      this.acquire(b, off); // the value check is an atomic read, made as the wait begins
+    }
     const t0 = this.now();
     let result: string;
     const wd = this.watchdog;
-    if (!wd || !this.ctl) {
+    const ctl = this.ctl;
+    if (!wd || !ctl) {
       result = (N.wait as Fn)(ta, index, value, timeout);
     } else {
       let left = timeout === undefined || Number.isNaN(timeout) ? Infinity : Math.max(timeout, 0);
+      // A wait retried on the same word without any progress since the last one timed out is
+      // blocked from the first one on (a lock taken with a timed wait in a retry loop).
+      const key = b.idx * 4294967296 + off;
+      const lw = this.lastWait;
+      const retry = lw.key === key && lw.progress === this.progress && !lw.woken;
+      const since = retry ? lw.since : t0;
+      this.maybeFlush(t0);
+      if (wd.active) wd.enterWait(b.idTid, b.idN, off, sc.site, since, left === Infinity || retry);
       const gen = this.rowOf(b, off) + 1;
-      wd.enterWait(b.idTid, b.idN, off, site);
+      N.add(ctl.i32, H_WAITERS, 1); // before reading the generation: notifies from now on bump it
+      let g0 = N.load(ctl.i32, gen);
       let flushed = false;
-      let first = true;
       try {
-        for (;; first = false) {
+        for (let first = true; ; first = false) {
           const slice = Math.min(left, SLICE_MS);
           const start = Date.now();
           result = (N.wait as Fn)(ta, index, value, slice);
           left -= Date.now() - start;
-          if (result !== 'timed-out' || left <= 0) {
-            // A changed value after the first slice means we were (or would have been) woken.
-            if (result === 'not-equal' && !first) result = 'ok';
+          if (result === 'ok' || (result === 'not-equal' && first)) break;
+          if (result === 'not-equal') {
+            // The value changed without a notify while we were between slices: a real wait would
+            // still be asleep, so sleep on until a notify on this location (its generation) or the timeout.
+            result = this.sleepOnGeneration(gen, g0, left);
             break;
           }
-          const g0 = N.load(this.ctl.i32, gen);
+          if (left <= 0) break;
           if (!flushed) {
             flushed = true;
-            this.flush();
+            if (sc.site) noteSite(sc.site); // a long wait: its stack says who called the lock helper
+            this.log?.flush();
             this.ctx.flush();
           }
           wd.between();
-          if (N.load(this.ctl.i32, gen) !== g0) {
+          this.ctx.poll?.();
+          const g = N.load(ctl.i32, gen);
+          if (g !== g0) {
             result = 'ok'; // a notify landed between two slices: it was meant for waiters like us
             break;
           }
+          g0 = g;
         }
       } finally {
+        N.sub(ctl.i32, H_WAITERS, 1);
         wd.leaveWait();
       }
+      this.lastWait = { key, progress: this.progress, woken: result === 'ok', since };
     }
     const us = this.now();
-    this.acquire(b, off);
-    this.record(AtomOp.Wait, b, off, num(value), waitCode(result), us - t0, site, t0);
+    if (this.races && result === 'ok') this.acquire(b, off, 1);
+    if (result === 'ok') this.progress++;
+    this.log?.timed(OP_WAIT, b.idx, off, num(value), waitCode(result), us - t0, sc.site, t0);
     return result;
   }
 
-  private waitAsync(site: number, ta: any, index: any, value: any, timeout: any): any {
+  /** Sleep on a sync row's generation word until it moves (a notify) or `left` ms pass. */
+  private sleepOnGeneration(gen: number, g0: number, left: number): string {
+    const i = this.ctl!.i32;
+    N.add(i, H_GENWAIT, 1);
+    try {
+      while (left > 0) {
+        if (N.load(i, gen) !== g0) return 'ok';
+        const start = Date.now();
+        N.wait(i, gen, g0, Math.min(left, SLICE_MS));
+        left -= Date.now() - start;
+        this.watchdog?.between();
+        this.ctx.poll?.();
+      }
+      return N.load(i, gen) !== g0 ? 'ok' : 'timed-out';
+    } finally {
+      N.sub(i, H_GENWAIT, 1);
+    }
+  }
+
+  private waitAsync(sc: SiteCache, ta: any, index: any, value: any, timeout: any): any {
     const native = N.waitAsync!;
-    const b = this.locate(ta, index);
-    if (!b) return native(ta, index, value, timeout);
-    const off = this.lOff;
-    if (this.races) recordAtomic(b, off, this.lLen, false, site);
+    if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return native(ta, index, value, timeout);
+    const b = sc.b!;
+    const off = sc.off;
+    if (this.races) {
+      recordAtomic(b, off, sc.len, false, sc.site);
+      this.acquire(b, off);
+    }
     const t0 = this.now();
     const r = native(ta, index, value, timeout);
     const done = (res: string): string => {
       const us = this.now();
-      this.acquire(b, off);
-      this.record(AtomOp.WaitAsync, b, off, num(value), waitCode(res), us - t0, site, t0);
+      if (this.races && res === 'ok') this.acquire(b, off, 1);
+      if (res === 'ok') this.progress++;
+      this.log?.timed(OP_WAITASYNC, b.idx, off, num(value), waitCode(res), us - t0, sc.site, t0);
       return res;
     };
     if (!r.async) {
       done(r.value);
       return r;
     }
-    return { async: true, value: (r.value as Promise<string>).then(done) };
+    const finite = typeof timeout === 'number' && Number.isFinite(timeout);
+    const entry = { b, off, site: sc.site, since: t0 };
+    if (!finite && this.held) this.asyncWaits.add(entry); // an untimed async wait only another thread can end
+    return {
+      async: true,
+      value: (r.value as Promise<string>).then((res) => {
+        this.asyncWaits.delete(entry);
+        return done(res);
+      }),
+    };
+  }
+
+  /**
+   * Called every few hundred covered operations of a run: a run whose cycle only fails or
+   * re-reads (no op changes memory) is a spin; tell the watchdog, which may find every thread
+   * stuck, and let it look now (a spinning thread never reaches its event loop).
+   */
+  private checkSpin(p: number): void {
+    const wd = this.watchdog;
+    const log = this.log;
+    if (!wd || !log) return;
+    const run = log.pendingRun();
+    if (!run || !log.cycleChangesNothing(p)) return;
+    if (!this.spinning) {
+      const [, buf, off, site] = log.cycle(p)[p - 1]!;
+      const b = this.registry.byIdx(buf!);
+      if (!b) return;
+      this.spinning = true;
+      wd.enterSpin(b.idTid, b.idN, off!, site!, run.sinceUs);
+      this.maybeFlush(this.now());
+    }
+    wd.between();
+    this.ctx.poll?.();
+  }
+
+  /** Bring the held locks up to date after a run: its last cycle's writes, in order. */
+  private replayHolds(ops: number[][]): void {
+    for (const [op, buf, off, site, val, res] of ops) {
+      if (op === OP_LOAD || op === OP_NOTIFY || op === OP_CASFAIL) continue;
+      const b = this.registry.byIdx(buf!);
+      if (b) this.held!.onWrite(op!, b, off!, val!, op === OP_STORE ? NaN : res!, site!);
+    }
+  }
+
+  private stopSpin(): void {
+    this.spinning = false;
+    this.watchdog?.leaveWait();
+  }
+
+  /** Write the buffered log. */
+  flush(): void {
+    this.log?.flush();
   }
 
   /** The Atomics wrapper object of one site (methods carry the site; the rest is Atomics' own). */
   forSite(site: number): object {
     let w = this.perSite.get(site);
     if (w) return w;
+    const sc: SiteCache = { site, ta: null, idx: null, b: null, off: 0, len: 0 };
     const A = Atomics as any;
+    const method = (value: Fn) => ({ value, writable: true, configurable: true });
     const rmw = (code: number, f: Fn) => {
       const g = this.rmw(code, f);
-      return (ta: any, i: any, v: any) => g(site, ta, i, v);
+      return method((ta: any, i: any, v: any) => g(sc, ta, i, v));
     };
     w = Object.create(A, {
-      load: { value: (ta: any, i: any) => this.load(site, ta, i), writable: true, configurable: true },
-      store: { value: (ta: any, i: any, v: any) => this.store(site, ta, i, v), writable: true, configurable: true },
-      add: { value: rmw(AtomOp.Add, N.add), writable: true, configurable: true },
-      sub: { value: rmw(AtomOp.Sub, N.sub), writable: true, configurable: true },
-      and: { value: rmw(AtomOp.And, N.and), writable: true, configurable: true },
-      or: { value: rmw(AtomOp.Or, N.or), writable: true, configurable: true },
-      xor: { value: rmw(AtomOp.Xor, N.xor), writable: true, configurable: true },
-      exchange: { value: rmw(AtomOp.Exchange, N.exchange), writable: true, configurable: true },
-      compareExchange: { value: (ta: any, i: any, e: any, r: any) => this.cas(site, ta, i, e, r), writable: true, configurable: true },
-      wait: { value: (ta: any, i: any, v: any, t: any) => this.wait(site, ta, i, v, t), writable: true, configurable: true },
-      notify: { value: (ta: any, i: any, c: any) => this.notify(site, ta, i, c), writable: true, configurable: true },
-      ...(N.waitAsync ? { waitAsync: { value: (ta: any, i: any, v: any, t: any) => this.waitAsync(site, ta, i, v, t), writable: true, configurable: true } } : {}),
+      load: method((ta: any, i: any) => this.load(sc, ta, i)),
+      store: method((ta: any, i: any, v: any) => this.store(sc, ta, i, v)),
+      add: rmw(AtomOp.Add, N.add),
+      sub: rmw(AtomOp.Sub, N.sub),
+      and: rmw(AtomOp.And, N.and),
+      or: rmw(AtomOp.Or, N.or),
+      xor: rmw(AtomOp.Xor, N.xor),
+      exchange: rmw(AtomOp.Exchange, N.exchange),
+      compareExchange: method((ta: any, i: any, e: any, r: any) => this.cas(sc, ta, i, e, r)),
+      wait: method((ta: any, i: any, v: any, t: any) => this.wait(sc, ta, i, v, t)),
+      notify: method((ta: any, i: any, c: any) => this.notify(sc, ta, i, c)),
+      ...(N.waitAsync ? { waitAsync: method((ta: any, i: any, v: any, t: any) => this.waitAsync(sc, ta, i, v, t)) } : {}),
     });
     this.perSite.set(site, w!);
     return w!;
   }
 
-  /** Patch the global Atomics.wait/notify/waitAsync so uninstrumented code still yields blocked intervals (site 0). */
+  /**
+   * Patch the global Atomics methods for uninstrumented code (node_modules, `globalThis.Atomics`
+   * aliases, eval'd code): their operations still order threads, show blocked time and locks
+   * (site 0). The agent's own buffers pass straight through.
+   */
   patchGlobal(): void {
-    const doWait = (ta: any, i: any, v: any, t: any): any => this.wait(0, ta, i, v, t);
-    const doNotify = (ta: any, i: any, c: any): any => this.notify(0, ta, i, c);
-    const doWaitAsync = (ta: any, i: any, v: any, t: any): any => this.waitAsync(0, ta, i, v, t);
+    const sc = this.global;
     const A = Atomics as any;
+    const registry = this.registry;
+    // Node's own code uses the global Atomics too (a worker's cwd counter): a buffer first met
+    // here, called from node: internals, is Node's and passes straight through from then on.
+    const internal = (ta: any): boolean => {
+      if (!isView(ta)) return false;
+      const buf = (ta as any).buffer;
+      if (internalBuffers.has(buf)) return true;
+      if (!(buf instanceof SharedArrayBuffer) || registry.peek(buf) || !calledFromNode()) return false;
+      internalBuffers.add(buf);
+      return true;
+    };
+    const mine = (ta: any, i: any): boolean => (ta === sc.ta && i === sc.idx) || !internal(ta);
     const def = (name: string, f: Fn): void => {
       Object.defineProperty(f, 'name', { value: name });
+      Object.defineProperty(f, 'length', { value: (A[name] as Fn).length });
       Object.defineProperty(A, name, { value: f, writable: true, configurable: true, enumerable: false });
     };
-    const internal = (ta: any): boolean => isView(ta) && internalBuffers.has((ta as any).buffer);
-    def('wait', function wait(ta: any, i: any, v: any, t: any) {
-      return internal(ta) ? (N.wait as Fn)(ta, i, v, t) : doWait(ta, i, v, t);
-    });
-    def('notify', function notify(ta: any, i: any, c: any) {
-      return internal(ta) ? N.notify(ta, i, c) : doNotify(ta, i, c);
-    });
-    if (N.waitAsync) {
-      def('waitAsync', function waitAsync(ta: any, i: any, v: any, t: any) {
-        return internal(ta) ? N.waitAsync!(ta, i, v, t) : doWaitAsync(ta, i, v, t);
-      });
+    for (const [name, code] of [['add', AtomOp.Add], ['sub', AtomOp.Sub], ['and', AtomOp.And], ['or', AtomOp.Or], ['xor', AtomOp.Xor], ['exchange', AtomOp.Exchange]] as const) {
+      const native = N[name];
+      const g = this.rmw(code, native);
+      def(name, { [name]: (ta: any, i: any, v: any) => (mine(ta, i) ? g(sc, ta, i, v) : native(ta, i, v)) }[name]!);
     }
+    // Arrow functions named by their keys: the patched methods keep Atomics' own names.
+    const m = {
+      load: (ta: any, i: any) => (mine(ta, i) ? this.load(sc, ta, i) : N.load(ta, i)),
+      store: (ta: any, i: any, v: any) => (mine(ta, i) ? this.store(sc, ta, i, v) : N.store(ta, i, v)),
+      compareExchange: (ta: any, i: any, e: any, r: any) => (mine(ta, i) ? this.cas(sc, ta, i, e, r) : N.compareExchange(ta, i, e, r)),
+      wait: (ta: any, i: any, v: any, t: any) => (mine(ta, i) ? this.wait(sc, ta, i, v, t) : (N.wait as Fn)(ta, i, v, t)),
+      notify: (ta: any, i: any, c: any) => (mine(ta, i) ? this.notify(sc, ta, i, c) : N.notify(ta, i, c)),
+      waitAsync: (ta: any, i: any, v: any, t: any) => (mine(ta, i) ? this.waitAsync(sc, ta, i, v, t) : N.waitAsync!(ta, i, v, t)),
+    };
+    for (const [name, f] of Object.entries(m)) if (name !== 'waitAsync' || N.waitAsync) def(name, f);
   }
+}
+
+function calledFromNode(): boolean {
+  const stack = new Error().stack ?? '';
+  for (const line of stack.split('\n').slice(1)) {
+    if (line.includes(__filename)) continue;
+    return /\(node:|at node:/.test(line);
+  }
+  return false;
 }
 
 function num(x: unknown): number {

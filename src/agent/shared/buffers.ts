@@ -1,9 +1,13 @@
 /**
  * Shared-buffer identity. Each SharedArrayBuffer gets a run-wide id "pid.tid.n" where it is
  * first seen (allocated by instrumented code, or first sent/touched), and a short per-thread
- * index used in records. Messages and workerData carry the ids of the SABs they hold, in the
- * order of a bounded walk that both sides perform identically on the value and its clone.
+ * index used in records. Messages, workerData and environment data carry the ids of the SABs
+ * they hold (shared WebAssembly memories included), in the order of a bounded walk that both
+ * sides perform identically on the value and its clone (cloneWalk.ts).
  */
+import Module from 'node:module';
+import wt from 'node:worker_threads';
+import { walkCloneable } from '../cloneWalk';
 import type { AgentContext } from '../extension';
 
 /** This thread's knowledge of one shared buffer. */
@@ -20,18 +24,18 @@ export interface BufferState {
   stamps: (Int32Array | null | undefined)[];
 }
 
-const MAX_DEPTH = 4;
-const MAX_NODES = 1000;
-
 /** Registry of the shared buffers one thread knows. */
 export class BufferRegistry {
   private readonly known = new WeakMap<SharedArrayBuffer, BufferState>();
   /** Every clone of a buffer is a new object, even in the thread that sent it: ids join them. */
   private readonly byId = new Map<string, WeakRef<BufferState>>();
+  private readonly byIndex: WeakRef<BufferState>[] = [];
   private next = 0;
   private localN = 0;
 
-  constructor(private readonly ctx: AgentContext) {}
+  constructor(private readonly ctx: AgentContext) {
+    trackEnvironmentData(this);
+  }
 
   /** State of a buffer, naming it here (origin) when it was never seen. */
   get(sab: SharedArrayBuffer, site: number | null = null): BufferState {
@@ -70,8 +74,14 @@ export class BufferRegistry {
     };
     this.known.set(sab, st);
     this.byId.set(name, new WeakRef(st));
+    this.byIndex[st.idx] = new WeakRef(st);
     this.ctx.write({ k: 'buf', idx: st.idx, id: name, byteLength: sab.byteLength, site: origin ? site : null, origin });
     return st;
+  }
+
+  /** State by this thread's buffer index, while the buffer lives. */
+  byIdx(idx: number): BufferState | undefined {
+    return this.byIndex[idx]?.deref();
   }
 
   /** Ids of the SABs in `value`, in walk order (naming unknown ones here). */
@@ -92,55 +102,57 @@ export class BufferRegistry {
   }
 }
 
-/** Visit every SharedArrayBuffer reachable from `value` (bounded, deterministic order). */
+/** Visit every SharedArrayBuffer reachable from `value` (bounded, the same order on a value and its clone). */
 export function walkShared(value: unknown, visit: (sab: SharedArrayBuffer) => void): void {
-  let nodes = 0;
-  const seen = new Set<object>();
-  const walk = (v: unknown, depth: number): void => {
-    if (v === null || typeof v !== 'object' || nodes >= MAX_NODES) return;
-    nodes++;
-    if (v instanceof SharedArrayBuffer) {
-      visit(v);
-      return;
-    }
-    if (ArrayBuffer.isView(v)) {
+  walkCloneable(value, (v) => {
+    if (v instanceof SharedArrayBuffer) visit(v);
+    else if (ArrayBuffer.isView(v)) {
       if (v.buffer instanceof SharedArrayBuffer) visit(v.buffer);
-      return;
+    } else if (MemoryCtor !== undefined && v instanceof MemoryCtor) {
+      // A shared WebAssembly.Memory clones as the same memory: its buffer is the shared one.
+      const buffer = (v as { buffer?: unknown }).buffer;
+      if (buffer instanceof SharedArrayBuffer) visit(buffer);
     }
-    if (v instanceof ArrayBuffer || depth >= MAX_DEPTH || seen.has(v)) return;
-    seen.add(v);
-    if (Array.isArray(v)) {
-      const n = Math.min(v.length, MAX_NODES);
-      for (let i = 0; i < n && nodes < MAX_NODES; i++) walk(v[i], depth + 1);
-      return;
-    }
-    if (v instanceof Map) {
-      for (const [k, x] of v) {
-        if (nodes >= MAX_NODES) break;
-        walk(k, depth + 1);
-        walk(x, depth + 1);
-      }
-      return;
-    }
-    if (v instanceof Set) {
-      for (const x of v) {
-        if (nodes >= MAX_NODES) break;
-        walk(x, depth + 1);
-      }
-      return;
-    }
-    const proto = Object.getPrototypeOf(v);
-    // Only plain-ish objects: structured clone copies their own enumerable properties in order.
-    if (proto !== Object.prototype && proto !== null && !isCloneableClassInstance(v)) return;
-    for (const k of Object.keys(v)) {
-      if (nodes >= MAX_NODES) break;
-      walk((v as Record<string, unknown>)[k], depth + 1);
-    }
-  };
-  walk(value, 0);
+  });
 }
 
-/** Class instances clone as plain objects; built-ins with internal slots (Date, Error…) are not walked. */
-function isCloneableClassInstance(v: object): boolean {
-  return !(v instanceof Date || v instanceof RegExp || v instanceof Error || v instanceof Promise || typeof (v as any).then === 'function');
+const MemoryCtor: (abstract new (...a: never[]) => object) | undefined = (globalThis as any).WebAssembly?.Memory;
+
+/** Environment-data entry (worker_threads.setEnvironmentData) with the buffer ids of the program's own entries. */
+const ENV_IDS = '__parprof_env_ids';
+let envRegistry: BufferRegistry | null = null;
+
+/**
+ * Buffers handed over with setEnvironmentData keep their identity: the setter's side records
+ * their ids next to the value (environment data is copied to each new worker), the getter's side
+ * adopts them on the first get. The registry of this thread is the one asked (the latest made).
+ */
+function trackEnvironmentData(registry: BufferRegistry): void {
+  const first = envRegistry === null;
+  envRegistry = registry;
+  if (!first) return;
+  const origSet = wt.setEnvironmentData;
+  const origGet = wt.getEnvironmentData;
+  const ids = new Map<unknown, string[]>();
+  const adopted = new WeakSet<object>();
+  const own = (key: unknown): boolean => typeof key === 'string' && key.startsWith('__parprof');
+  (wt as any).setEnvironmentData = function setEnvironmentData(key: any, value: any): void {
+    origSet(key, value);
+    if (own(key) || !envRegistry) return;
+    const list = value === undefined ? [] : envRegistry.idsOf(value);
+    const had = ids.delete(key);
+    if (list.length > 0) ids.set(key, list);
+    if (list.length > 0 || had) origSet(ENV_IDS, [...ids] as any);
+  };
+  (wt as any).getEnvironmentData = function getEnvironmentData(key: any): any {
+    const value = origGet(key);
+    if (value !== null && typeof value === 'object' && !adopted.has(value) && !own(key) && envRegistry) {
+      adopted.add(value);
+      const pairs = origGet(ENV_IDS) as unknown;
+      const entry = Array.isArray(pairs) ? pairs.find((p) => Array.isArray(p) && p[0] === key) : undefined;
+      if (entry) envRegistry.adopt(value, entry[1]);
+    }
+    return value;
+  };
+  (Module as any).syncBuiltinESMExports();
 }

@@ -31,7 +31,9 @@ export class VectorClock {
     this.self = self;
     if (!this.valid) return;
     this.mergeSparse(parent);
-    this.vc[self] = Math.max(this.vc[self]!, 1);
+    // A reused slot: start above the epochs its earlier thread published.
+    const before = this.ctl ? this.ctl.i32[this.ctl.pub(self, self)]! : 0;
+    this.vc[self] = Math.max(this.vc[self]!, before + 1, 1);
     this.publish();
   }
 

@@ -18,6 +18,13 @@ export const H_NEXT = 0;
 export const H_ABORT = 1;
 export const H_CLAIM = 2;
 export const H_FLUSHED = 3;
+/** Threads sleeping on a sync row's generation word (notifies wake them only when this is > 0). */
+export const H_GENWAIT = 4;
+/** Threads inside a sliced Atomics.wait: notifies bump the generation words only when this is > 0. */
+export const H_WAITERS = 5;
+/** Spin lock and size of the free-slot stack (slots of joined threads, handed to new ones). */
+export const H_FREE_LOCK = 6;
+export const H_FREE_N = 7;
 const HDR = 16;
 
 // Thread slot layout (Int32 words per slot).
@@ -30,8 +37,10 @@ export const S_WSITE_HI = 5;
 export const S_WSITE_LO = 6;
 export const S_IDLE = 7;
 export const S_NHOLD = 8;
+/** 1 while an idle thread's wait fields name a pending Atomics.waitAsync. */
+export const S_ASYNC = 9;
 /** Holds: MAXHOLD × [bufTid, bufN, off, siteHi, siteLo]. */
-export const S_HOLDS = 9;
+export const S_HOLDS = 10;
 const SLOT = S_HOLDS + MAXHOLD * 5;
 
 /** Thread states in S_STATE. */
@@ -39,6 +48,10 @@ export const ST_NONE = 0;
 export const ST_RUNNING = 1;
 export const ST_WAITING = 2;
 export const ST_EXITED = 3;
+/** In a timed Atomics.wait that will end by itself (not blocked, unless it is a retry without progress). */
+export const ST_SLEEPING = 4;
+/** Spinning: repeating failed Atomics attempts without changing anything (counts as blocked). */
+export const ST_SPINNING = 5;
 
 // Float64 per-thread times: [sinceUs (waiting since), idleSinceUs, idleSeenUs].
 const F_PER = 3;
@@ -48,7 +61,8 @@ export const F_IDLE_SEEN = 2;
 
 const ROW = MAXT + 2; // sync row: [lock, generation, clocks…]
 
-const OFF_SLOTS = HDR;
+const OFF_FREE = HDR;
+const OFF_SLOTS = OFF_FREE + MAXT;
 const OFF_PUB = OFF_SLOTS + MAXT * SLOT;
 const OFF_SYNC = OFF_PUB + MAXT * MAXT;
 const INT_WORDS = OFF_SYNC + NSYNC * ROW;
@@ -92,6 +106,49 @@ export class Control {
   /** Word index of a sync row's lock word; generation at +1, clocks at +2+k. */
   row(h: number): number {
     return OFF_SYNC + (h & (NSYNC - 1)) * ROW;
+  }
+
+  /**
+   * A slot for a new thread: one a joined thread gave back, when the new thread's inherited
+   * clock (`seen(slot)`) already covers that thread's last epoch (every event of the old owner
+   * happened before the new one: sharing the slot loses no race), else the next unused one
+   * (≥ MAXT when all are taken). The new owner's clock starts above the old one's last epoch.
+   */
+  takeSlot(seen: (slot: number) => number): number {
+    const i = this.i32;
+    while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
+      /* a few instructions */
+    }
+    try {
+      const n = i[H_FREE_N]!;
+      for (let k = n - 1; k >= 0; k--) {
+        const slot = i[OFF_FREE + k]!;
+        if (seen(slot) < i[this.pub(slot, slot)]!) continue;
+        i[OFF_FREE + k] = i[OFF_FREE + n - 1]!;
+        i[H_FREE_N] = n - 1;
+        return slot;
+      }
+      return Atomics.add(i, H_NEXT, 1);
+    } finally {
+      Atomics.store(i, H_FREE_LOCK, 0);
+    }
+  }
+
+  /** Give back the slot of a thread that exited and was joined (its clock is read first). */
+  freeSlot(idx: number): void {
+    const i = this.i32;
+    while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
+      /* a few instructions */
+    }
+    try {
+      const n = i[H_FREE_N]!;
+      if (n < MAXT) {
+        i[OFF_FREE + n] = idx;
+        i[H_FREE_N] = n + 1;
+      }
+    } finally {
+      Atomics.store(i, H_FREE_LOCK, 0);
+    }
   }
 
   /** Number of thread indices handed out so far (bounded by MAXT). */

@@ -6,11 +6,11 @@
  */
 import { SITE_FID_SCALE } from '../../protocol/events';
 import type { AgentContext, AgentExtension } from '../extension';
-import { accessMethods, emitSegment, initAccess, segmentSink } from './access';
+import { accessMethods, flushSegments, initAccess, segmentSink } from './access';
 import { AtomicsTracker, makeAtomicsMethod } from './atomics';
 import { BufferRegistry } from './buffers';
 import { VectorClock } from './clock';
-import { Control, H_NEXT, MAXT, S_STATE, S_TID, ST_RUNNING } from './control';
+import { Control, MAXT, S_ASYNC, S_IDLE, S_NHOLD, S_STATE, S_TID, ST_RUNNING } from './control';
 import { internalBuffers } from './native';
 import { Watchdog } from './watchdog';
 
@@ -34,7 +34,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
   let self = -1;
 
   const flushShared = (final: boolean): void => {
-    emitSegment();
+    flushSegments();
     tracker?.flush();
     if (final && ctl && self >= 0 && self < MAXT) Watchdog.markExited(ctl, self);
   };
@@ -71,7 +71,11 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       ctl = ctx.isMain ? Control.create() : Control.from(sd?.ctl);
       if (ctl) internalBuffers.add(ctl.sab);
       if (ctl) {
-        self = Atomics.add(ctl.i32, H_NEXT, 1);
+        const inherited = Array.isArray(sd?.vc) ? sd.vc : [];
+        self = ctl.takeSlot((slot) => {
+          for (let k = 0; k + 1 < inherited.length; k += 2) if (inherited[k] === slot) return Number(inherited[k + 1]);
+          return 0;
+        });
         if (self >= MAXT) {
           ctx.write({ k: 'warn', msg: `thread ${ctx.tid} is thread number ${self + 1} of this process; race detection and the watchdog cover the first ${MAXT}` });
           ctl = null;
@@ -81,6 +85,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       }
       clock = new VectorClock(ctl, segmentSink);
       if (ctl) {
+        for (const f of [S_NHOLD, S_IDLE, S_ASYNC]) ctl.i32[ctl.slot(self, f)] = 0; // a reused slot's old state
         ctl.i32[ctl.slot(self, S_TID)] = ctx.tid;
         Atomics.store(ctl.i32, ctl.slot(self, S_STATE), ST_RUNNING);
         clock.start(self, sd?.vc);
@@ -94,7 +99,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
         });
         watchdog.startTimer();
       }
-      tracker = new AtomicsTracker(ctx, registry, clock, ctl, watchdog, o.races, o.locks || watch);
+      tracker = new AtomicsTracker(ctx, registry, clock, ctl, watchdog, o.races, o.locks);
       tracker.patchGlobal();
       initAccess(ctx, registry, clock, o.races);
     },
@@ -106,6 +111,8 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
         if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
         if (o.races) clock.joinRow(ctl.i32, ctl.pub(k, 0));
         Watchdog.markExited(ctl, k);
+        ctl.i32[ctl.slot(k, S_TID)] = -1; // a second 'exit' must not free it twice
+        ctl.freeSlot(k); // joined: a new thread may take it
         break;
       }
     },

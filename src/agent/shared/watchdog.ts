@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import type { DeadlockRecord } from '../../protocol/events';
 import type { AgentContext } from '../extension';
 import {
-  Control, F_IDLE_SEEN, F_IDLE_SINCE, F_SINCE, H_ABORT, H_CLAIM, H_FLUSHED, MAXHOLD, S_HOLDS, S_IDLE, S_NHOLD, S_STATE, S_TID,
-  S_WBUF_N, S_WBUF_TID, S_WOFF, S_WSITE_HI, S_WSITE_LO, ST_EXITED, ST_RUNNING, ST_WAITING,
+  Control, F_IDLE_SEEN, F_IDLE_SINCE, F_SINCE, H_ABORT, H_CLAIM, H_FLUSHED, MAXHOLD, S_ASYNC, S_HOLDS, S_IDLE, S_NHOLD, S_STATE, S_TID,
+  S_WBUF_N, S_WBUF_TID, S_WOFF, S_WSITE_HI, S_WSITE_LO, ST_EXITED, ST_RUNNING, ST_SLEEPING, ST_SPINNING, ST_WAITING,
 } from './control';
 import { nativeAtomics as N } from './native';
 
@@ -36,12 +36,29 @@ function threadCpuMs(): number | null {
   }
 }
 
-/** A lock this thread holds: (buffer id parts, byte offset, acquiring site). */
-export interface Held {
-  bufTid: number;
-  bufN: number;
-  off: number;
-  site: number;
+/**
+ * Resources that do not wake an idle thread by themselves: message ports (only another thread
+ * can post), and the stdio pipes and terminals every program has open.
+ */
+const PASSIVE = new Set(['MessagePort', 'PipeWrap', 'TTYWrap']);
+
+/** Whether the event loop has work of its own (timers, I/O, child processes) that will wake it. */
+function hasOwnWork(): boolean {
+  const info = (process as any).getActiveResourcesInfo as (() => string[]) | undefined;
+  if (!info) return false;
+  try {
+    return info().some((r) => !PASSIVE.has(r));
+  } catch {
+    return false;
+  }
+}
+
+/** What the Atomics tracker tells the watchdog when asked (lazily: holds change far more often than anyone reads them). */
+export interface WatchSource {
+  /** Mirror the held locks into this thread's slot. */
+  publishHolds(): void;
+  /** The oldest pending Atomics.waitAsync, or null. */
+  pendingAsync(): { bufTid: number; bufN: number; off: number; site: number; sinceUs: number } | null;
 }
 
 /** The per-thread side of the watchdog. */
@@ -53,6 +70,7 @@ export class Watchdog {
   private lastCpuMs: number | null = null;
   private aborted = false;
   private readonly timeoutUs: number;
+  private source: WatchSource | null = null;
 
   constructor(
     private readonly ctx: AgentContext,
@@ -72,6 +90,11 @@ export class Watchdog {
     return this.timeoutUs > 0;
   }
 
+  /** Connect the tracker that knows this thread's holds and pending async waits. */
+  attach(source: WatchSource): void {
+    this.source = source;
+  }
+
   /** Start the idle sampler (unref'd: never keeps the program alive). */
   startTimer(): void {
     if (!this.active || this.timer) return;
@@ -84,10 +107,16 @@ export class Watchdog {
     const busy = this.busyFraction(now);
     const f = this.ctl.f64;
     const wasIdle = this.idle;
-    this.idle = busy < 0.3;
+    // Idle with a timer, I/O or a child process pending is waiting for the world, not for a thread.
+    this.idle = busy < 0.3 && !hasOwnWork();
     if (this.idle && !wasIdle) f[this.ctl.time(this.self, F_IDLE_SINCE)] = now - TICK_MS * 1000;
     f[this.ctl.time(this.self, F_IDLE_SEEN)] = now;
-    Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_IDLE), this.idle ? 1 : 0);
+    const i = this.ctl.i32;
+    const pending = this.idle ? (this.source?.pendingAsync() ?? null) : null;
+    if (pending) this.setWaitFields(pending.bufTid, pending.bufN, pending.off, pending.site);
+    Atomics.store(i, this.ctl.slot(this.self, S_ASYNC), pending ? 1 : 0);
+    if (this.idle) this.source?.publishHolds();
+    Atomics.store(i, this.ctl.slot(this.self, S_IDLE), this.idle ? 1 : 0);
     this.check(now);
   }
 
@@ -111,8 +140,7 @@ export class Watchdog {
     return cpu === null ? e.utilization : 1;
   }
 
-  /** Mark this thread waiting in Atomics.wait. */
-  enterWait(bufTid: number, bufN: number, off: number, site: number): void {
+  private setWaitFields(bufTid: number, bufN: number, off: number, site: number): void {
     const { ctl } = this;
     const i = ctl.i32;
     i[ctl.slot(this.self, S_WBUF_TID)] = bufTid;
@@ -120,30 +148,46 @@ export class Watchdog {
     i[ctl.slot(this.self, S_WOFF)] = off;
     i[ctl.slot(this.self, S_WSITE_HI)] = Math.floor(site / SITE_HI);
     i[ctl.slot(this.self, S_WSITE_LO)] = site % SITE_HI;
-    ctl.f64[ctl.time(this.self, F_SINCE)] = this.ctx.now();
-    Atomics.store(i, ctl.slot(this.self, S_STATE), ST_WAITING);
   }
 
-  /** Back to running after a wait. */
+  /**
+   * Mark this thread in Atomics.wait on (buffer, offset) since sinceUs. A wait that will end by
+   * itself (a timeout, not a retry without progress) is not blocked: `blocked` false.
+   */
+  enterWait(bufTid: number, bufN: number, off: number, site: number, sinceUs: number, blocked: boolean): void {
+    this.setWaitFields(bufTid, bufN, off, site);
+    this.source?.publishHolds();
+    this.ctl.f64[this.ctl.time(this.self, F_SINCE)] = sinceUs;
+    Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_STATE), blocked ? ST_WAITING : ST_SLEEPING);
+  }
+
+  /** Mark this thread spinning on (buffer, offset) since sinceUs (failed attempts that change nothing). */
+  enterSpin(bufTid: number, bufN: number, off: number, site: number, sinceUs: number): void {
+    this.setWaitFields(bufTid, bufN, off, site);
+    this.source?.publishHolds();
+    this.ctl.f64[this.ctl.time(this.self, F_SINCE)] = sinceUs;
+    Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_STATE), ST_SPINNING);
+  }
+
+  /** Back to running after a wait or a spin. */
   leaveWait(): void {
     Atomics.store(this.ctl.i32, this.ctl.slot(this.self, S_STATE), ST_RUNNING);
   }
 
-  /** Mirror the locks this thread holds (for the deadlock record). */
-  setHolds(holds: Held[]): void {
+  /** Mirror the locks this thread holds (for the deadlock record): n entries of parallel arrays. */
+  setHolds(n: number, bufTid: ArrayLike<number>, bufN: ArrayLike<number>, off: ArrayLike<number>, site: ArrayLike<number>): void {
     const { ctl } = this;
     const i = ctl.i32;
-    const n = Math.min(holds.length, MAXHOLD);
-    for (let k = 0; k < n; k++) {
-      const h = holds[k]!;
+    const m = Math.min(n, MAXHOLD);
+    for (let k = 0; k < m; k++) {
       const at = ctl.slot(this.self, S_HOLDS + k * 5);
-      i[at] = h.bufTid;
-      i[at + 1] = h.bufN;
-      i[at + 2] = h.off;
-      i[at + 3] = Math.floor(h.site / SITE_HI);
-      i[at + 4] = h.site % SITE_HI;
+      i[at] = bufTid[k]!;
+      i[at + 1] = bufN[k]!;
+      i[at + 2] = off[k]!;
+      i[at + 3] = Math.floor(site[k]! / SITE_HI);
+      i[at + 4] = site[k]! % SITE_HI;
     }
-    Atomics.store(i, ctl.slot(this.self, S_NHOLD), n);
+    Atomics.store(i, ctl.slot(this.self, S_NHOLD), m);
   }
 
   /** This thread is gone (final flush, or its parent saw it exit). */
@@ -184,24 +228,30 @@ export class Watchdog {
     for (let k = 0; k < n; k++) {
       const state = Atomics.load(i, ctl.slot(k, S_STATE));
       if (state === ST_EXITED || state === 0) continue;
+      if (state === ST_SLEEPING) return null; // it will wake by itself
       let waiting: DeadlockRecord['threads'][number]['waiting'] = null;
       let idle = false;
-      if (state === ST_WAITING) {
+      const waitFields = (sinceUs: number): NonNullable<typeof waiting> => ({
+        buf: `${this.ctx.pid}.${i[ctl.slot(k, S_WBUF_TID)]}.${i[ctl.slot(k, S_WBUF_N)]}`,
+        off: i[ctl.slot(k, S_WOFF)]!,
+        site: i[ctl.slot(k, S_WSITE_HI)]! * SITE_HI + i[ctl.slot(k, S_WSITE_LO)]!,
+        sinceUs,
+      });
+      if (state === ST_WAITING || state === ST_SPINNING) {
         const since = f[ctl.time(k, F_SINCE)]!;
         if (now - since < this.timeoutUs) return null;
         someWait = true;
-        waiting = {
-          buf: `${this.ctx.pid}.${i[ctl.slot(k, S_WBUF_TID)]}.${i[ctl.slot(k, S_WBUF_N)]}`,
-          off: i[ctl.slot(k, S_WOFF)]!,
-          site: i[ctl.slot(k, S_WSITE_HI)]! * SITE_HI + i[ctl.slot(k, S_WSITE_LO)]!,
-          sinceUs: since,
-        };
+        waiting = waitFields(since);
       } else {
         // Idle counts only while its sampler keeps ticking (a busy loop stops the ticks).
         const seen = f[ctl.time(k, F_IDLE_SEEN)]!;
         const since = f[ctl.time(k, F_IDLE_SINCE)]!;
         idle = Atomics.load(i, ctl.slot(k, S_IDLE)) === 1 && now - seen < 3 * TICK_MS * 1000;
         if (!idle || now - since < this.timeoutUs) return null;
+        if (Atomics.load(i, ctl.slot(k, S_ASYNC)) === 1) {
+          waiting = waitFields(since); // awaiting Atomics.waitAsync in its event loop
+          someWait = true;
+        }
       }
       const holds: DeadlockRecord['threads'][number]['holds'] = [];
       const nh = Math.min(Atomics.load(i, ctl.slot(k, S_NHOLD)), MAXHOLD);

@@ -22,7 +22,20 @@ export interface AppliedEdits {
   code: string;
   /** Generated offset of the original character at `offset` (insertions there come before it). */
   generatedOffset(offset: number): number;
+  /** Every edit in generated order, flat: [original offset, characters removed, characters added, …]. */
+  spans: number[];
 }
+
+/** Text that, put at the start of a line, would continue the expression of the line before. */
+const CONTINUES_LINE = /^[([`+\-/]/;
+/** Characters that continue a word (identifier or keyword): an insertion starting with one must not follow one. */
+const WORD = /[\p{ID_Continue}$\u200c\u200d]/u;
+/**
+ * Goes between a word and an insertion that starts with a word character (`return[…]` must
+ * not become `return__ppM…`): whitespace to the parser, and never written by hand in code, so
+ * the original text of a function can be told apart (untransform.ts).
+ */
+export const GLUE = '\u00a0';
 
 /** How many entries of the non-decreasing `sorted` are <= x. */
 export function countAtOrBelow(sorted: readonly number[], x: number): number {
@@ -55,27 +68,55 @@ export class Edits implements EditList {
     this.replacements.push({ start, end, text });
   }
 
-  /** Apply every edit to `source` (throws when replacements overlap or span a newline). */
-  apply(source: string): AppliedEdits {
-    const ins = [...this.insertions].sort((a, b) => a.pos - b.pos || a.order - b.order || a.seq - b.seq);
+  /** Sorted offsets of insertions whose text could continue the line before (see apply). */
+  continuationCandidates(): number[] {
+    const out = this.insertions.filter((e) => CONTINUES_LINE.test(e.text)).map((e) => e.pos);
+    return [...new Set(out)].sort((a, b) => a - b);
+  }
+
+  /**
+   * Apply every edit to `source` (throws when replacements overlap or span a newline).
+   * `statementStarts`: offsets where a statement of a statement list begins; when the text
+   * inserted there opens with a character that would continue the previous line (`(`, `[`…),
+   * a `;` goes first, so code that relies on automatic semicolon insertion keeps its meaning.
+   */
+  apply(source: string, statementStarts?: ReadonlySet<number>): AppliedEdits {
+    // At one position, closings (order > 0, of a node ending there) come before openings (of a
+    // node starting there: siblings written without a space between, `for(…)a[i]=0;for(…)…`).
+    const closing = (e: Insertion): number => (e.order > 0 ? 0 : 1);
+    const ins = [...this.insertions].sort((a, b) => a.pos - b.pos || closing(a) - closing(b) || a.order - b.order || a.seq - b.seq);
+    if (statementStarts) {
+      for (let k = 0; k < ins.length; k++) {
+        const e = ins[k]!;
+        const firstOpening = closing(e) === 1 && (k === 0 || ins[k - 1]!.pos !== e.pos || closing(ins[k - 1]!) === 0);
+        if (firstOpening && statementStarts.has(e.pos) && CONTINUES_LINE.test(e.text)) ins[k] = { ...e, text: ';' + e.text };
+      }
+    }
     const reps = [...this.replacements].sort((a, b) => a.start - b.start);
     // Breakpoints for the offset map: (key, delta) where every original offset >= key shifts by delta.
     const keys: number[] = [];
     const deltas: number[] = [];
+    const spans: number[] = [];
     const parts: string[] = [];
     let cursor = 0;
     let i = 0;
     let r = 0;
+    /** The last character written, when it was inserted text (what follows `cursor`'s left side). */
+    let last = '';
     while (i < ins.length || r < reps.length) {
       const nextIns = i < ins.length ? ins[i]!.pos : Infinity;
       const nextRep = r < reps.length ? reps[r]!.start : Infinity;
       if (nextIns <= nextRep) {
         const e = ins[i++]!;
         if (e.pos < cursor) throw new Error(`insertion at ${e.pos} falls inside a replacement`);
-        parts.push(source.slice(cursor, e.pos), e.text);
+        const before = e.pos > cursor ? source[e.pos - 1]! : last;
+        const text = WORD.test(e.text[0] ?? '') && WORD.test(before) ? GLUE + e.text : e.text;
+        parts.push(source.slice(cursor, e.pos), text);
         cursor = e.pos;
+        last = text[text.length - 1] ?? before;
         keys.push(e.pos);
-        deltas.push(e.text.length);
+        deltas.push(text.length);
+        spans.push(e.pos, 0, text.length);
       } else {
         const e = reps[r++]!;
         if (e.start < cursor) throw new Error(`overlapping replacement at ${e.start}`);
@@ -83,8 +124,10 @@ export class Edits implements EditList {
         if (old.includes('\n') || old.includes('\r')) throw new Error('a replaced range must not contain a newline');
         parts.push(source.slice(cursor, e.start), e.text);
         cursor = e.end;
+        last = e.text[e.text.length - 1] ?? (e.start > 0 ? source[e.start - 1]! : '');
         keys.push(e.end);
         deltas.push(e.text.length - (e.end - e.start));
+        spans.push(e.start, e.end - e.start, e.text.length);
       }
     }
     parts.push(source.slice(cursor));
@@ -93,6 +136,7 @@ export class Edits implements EditList {
     for (const d of deltas) cum.push((sum += d));
     return {
       code: parts.join(''),
+      spans,
       generatedOffset(offset: number): number {
         const n = countAtOrBelow(keys, offset);
         return offset + (n > 0 ? cum[n - 1]! : 0);

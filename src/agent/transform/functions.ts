@@ -2,12 +2,13 @@
  * The call-counter pass: `__ppM.c[i]++` at every function body start (after its directive
  * prologue). cProfile's primitive calls for functions that call themselves by name: each
  * self-call site counts into `__ppM.s[i]` (prim = ncalls - self-calls; measured 1.17x on fib
- * against 1.7x for depth tracking); when a self-call site cannot be wrapped (a member call
- * without arguments) the function falls back to depth tracking
+ * against 1.7x for depth tracking); methods that call `this.<their name>(…)` (which may be
+ * themselves or an override) use depth tracking
  * (`if(__ppM.d[i]++===0)__ppM.p[i]++;try{…}finally{__ppM.d[i]--}`).
  */
 import { fullAncestor } from 'acorn-walk';
 import type { Node } from 'acorn';
+import { calledAncestor, FUNCTION_TYPES } from './scope';
 import type { TransformContext } from './types';
 
 /** A function found in the module, in source order. */
@@ -19,11 +20,11 @@ export interface FoundFunction {
   /** Offset of what V8 reports as the function position (its parameter list). */
   v8Pos: number;
   recursive: boolean;
-  /** Calls of this function by name from inside itself (set when recursive). */
+  /** Plain calls `f(…)` of this function through its own binding from inside itself. */
   selfCalls: any[];
+  /** Counted by depth tracking: it calls `this.<own name>(…)`, which may or may not be itself. */
+  depthTracked: boolean;
 }
-
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
 function keyName(key: any, computed: boolean): string {
   if (!key) return '';
@@ -76,9 +77,22 @@ function v8Position(fn: any, source: string): number {
   return at >= 0 && at < to ? at : fn.start;
 }
 
-/** Collect the module's functions (source order) with names and direct-recursion flags. */
+/** True when `fn` (child of `parent`) could be what the identifier `name` names: its own name or its variable's. */
+function namedAs(fn: any, parent: any, name: string): boolean {
+  if (fn.id?.name === name) return true;
+  return parent?.type === 'VariableDeclarator' && parent.init === fn && parent.id.type === 'Identifier' && parent.id.name === name;
+}
+
+/**
+ * Collect the module's functions (source order) with names and direct-recursion flags. A
+ * self-call is a plain call `f(…)` whose name resolves to the enclosing function's own binding
+ * (`pool.run()` inside `function run` is not one); `this.m(…)` inside a method `m` may be one,
+ * so such methods use depth tracking, which is exact either way.
+ */
 export function findFunctions(ctx: TransformContext): FoundFunction[] {
   const found = new Map<Node, FoundFunction>();
+  const selfCallsOf = new Map<Node, any[]>();
+  const thisCallers = new Set<Node>();
   fullAncestor(ctx.ast, (node: any, _state, ancestors: any[]) => {
     if (FUNCTION_TYPES.has(node.type)) {
       const parent = ancestors[ancestors.length - 2];
@@ -90,43 +104,44 @@ export function findFunctions(ctx: TransformContext): FoundFunction[] {
         defStart: isMethod ? parent.start : node.start,
         v8Pos: v8Position(node, ctx.source),
         recursive: false,
-        selfCalls: selfCallsOf.get(node) ?? [],
+        selfCalls: [],
+        depthTracked: false,
       });
     } else if (node.type === 'CallExpression') {
       const callee = node.callee;
-      const called =
-        callee.type === 'Identifier' ? callee.name : callee.type === 'MemberExpression' && !callee.computed ? keyName(callee.property, false) : '';
-      if (!called) return;
-      for (let i = ancestors.length - 2; i >= 0; i--) {
-        const a = ancestors[i];
-        if (!FUNCTION_TYPES.has(a.type)) continue;
-        const f = found.get(a);
-        // Ancestors are reported after their children, so compute the name here when missing.
-        const name = f ? f.name : inferName(a, ancestors[i - 1], ancestors[i - 3]);
-        if (name === called) {
-          recursiveNodes.add(a);
-          let calls = selfCallsOf.get(a);
-          if (!calls) selfCallsOf.set(a, (calls = []));
-          calls.push(node);
-          break; // the nearest function of that name is the one called
+      if (callee.type === 'Identifier') {
+        const name = callee.name;
+        let candidate = false;
+        for (let i = ancestors.length - 2; i >= 0 && !candidate; i--) {
+          if (FUNCTION_TYPES.has(ancestors[i].type)) candidate = namedAs(ancestors[i], ancestors[i - 1], name);
+        }
+        if (!candidate) return;
+        const fn = calledAncestor(name, ancestors);
+        if (!fn) return;
+        let calls = selfCallsOf.get(fn);
+        if (!calls) selfCallsOf.set(fn, (calls = []));
+        calls.push(node);
+      } else if (callee.type === 'MemberExpression' && callee.object.type === 'ThisExpression' && !callee.computed && callee.property.type === 'Identifier') {
+        // `this` is the one of the nearest non-arrow function.
+        for (let i = ancestors.length - 2; i >= 0; i--) {
+          const a = ancestors[i];
+          if (!FUNCTION_TYPES.has(a.type) || a.type === 'ArrowFunctionExpression') continue;
+          const f = found.get(a);
+          // Ancestors are reported after their children, so compute the name here when missing.
+          const name = f ? f.name : inferName(a, ancestors[i - 1], ancestors[i - 3]);
+          if (name === callee.property.name) thisCallers.add(a);
+          break;
         }
       }
     }
   });
   const list = [...found.values()].sort((a, b) => a.node.start - b.node.start);
-  for (const f of list) f.recursive = recursiveNodes.has(f.node);
-  recursiveNodes.clear();
-  selfCallsOf.clear();
+  for (const f of list) {
+    f.selfCalls = selfCallsOf.get(f.node) ?? [];
+    f.depthTracked = thisCallers.has(f.node);
+    f.recursive = f.selfCalls.length > 0 || f.depthTracked;
+  }
   return list;
-}
-const recursiveNodes = new Set<Node>();
-const selfCallsOf = new Map<Node, any[]>();
-
-/** A self-call can be counted in place when its callee is a name, or it has a plain first argument to wrap. */
-function countableCall(call: any): boolean {
-  if (call.callee.type === 'Identifier') return true;
-  const first = call.arguments[0];
-  return !!first && first.type !== 'SpreadElement';
 }
 
 /** Add the counter edits for `fns` (function i of the list gets counter slot i). */
@@ -135,27 +150,20 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
   fns.forEach((f, i) => {
     const body = f.node.body;
     const count = `${M}.c[${i}]++`;
-    const depth = f.recursive && !f.selfCalls.every(countableCall);
+    const depth = f.depthTracked;
     if (f.recursive && !depth) {
       for (const call of f.selfCalls) {
-        const target = call.callee.type === 'Identifier' ? call.callee : call.arguments[0];
-        ctx.edits.insert(target.start, `(${M}.s[${i}]++,`, -100);
-        ctx.edits.insert(target.end, ')', 100);
+        // Around the whole call, so V8 still reports the call at its name; innermost among the
+        // wrappers starting there (the shared pass's `(__ppM.t=` around `f(n)[k]` opens
+        // before it and closes after it).
+        ctx.edits.insert(call.start, `(${M}.s[${i}]++,`, -1);
+        ctx.edits.insert(call.end, ')', 1);
       }
     }
     if (body.type !== 'BlockStatement') {
-      if (depth) {
-        // A parenthesised body starts inside its parentheses: wrap from after `=>` to the arrow's end.
-        const from = f.node.params.length ? f.node.params[f.node.params.length - 1].end : f.node.start;
-        const arrow = ctx.source.indexOf('=>', from);
-        let start = arrow >= 0 && arrow < body.start ? arrow + 2 : body.start;
-        while (start < body.start && /\s/.test(ctx.source[start]!)) start++;
-        ctx.edits.insert(start, `{${count};if(${M}.d[${i}]++===0)${M}.p[${i}]++;try{return (`, -100);
-        ctx.edits.insert(f.node.end, `)}finally{${M}.d[${i}]--}}`, 100);
-      } else {
-        ctx.edits.insert(body.start, `(${count},`, -100);
-        ctx.edits.insert(body.end, `)`, 100);
-      }
+      // An arrow's expression body (arrows have no `this` of their own: never depth-tracked).
+      ctx.edits.insert(body.start, `(${count},`, -100);
+      ctx.edits.insert(body.end, `)`, 100);
       return;
     }
     let at = body.start + 1;

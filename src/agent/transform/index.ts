@@ -1,8 +1,9 @@
 /**
  * The source transform pipeline: parse with acorn, let the passes add edits (call counters,
- * shared-memory accesses), prepend the module header that registers the module with the
- * thread's runtime, apply the edits in one pass. Lines never move; any failure leaves the
- * module untouched so the user's program never breaks because of us.
+ * shared-memory accesses), apply the edits in one pass, and add the module's head and tail
+ * that register it with the thread's runtime (its functions, sites and column table). No user
+ * line moves; any failure leaves the module untouched so the user's program never breaks
+ * because of us. untransform.ts is the exact inverse (tests round-trip whole modules).
  */
 import { parse, type Program } from 'acorn';
 import type { AgentOptions, SiteKind } from '../../protocol/events';
@@ -13,6 +14,8 @@ import type { TransformContext } from './types';
 
 /** The module runtime variable every pass emits code against. */
 export const RUNTIME_VAR = '__ppM';
+/** The hoisted function, after the last line of a script, that registers it and returns its runtime. */
+const HEADER_FN = '__ppH';
 
 /** What to transform and how it is named. */
 export interface TransformInput {
@@ -61,15 +64,56 @@ function lineOf(starts: number[], offset: number): number {
   return countAtOrBelow(starts, offset); // 1-based
 }
 
-/** Where the module header goes: after a directive prologue, else before the first statement. */
-function headerOffset(ast: Program): { at: number; prefix: string } {
+/** Node types whose `body`/`consequent` is a statement list (where automatic semicolon insertion applies). */
+const LIST_KEYS: Record<string, string> = { Program: 'body', BlockStatement: 'body', StaticBlock: 'body', SwitchCase: 'consequent' };
+
+/**
+ * Which of the sorted offsets `candidates` begin an expression statement of a statement list:
+ * one descent that only enters nodes spanning a candidate.
+ */
+function statementStarts(ast: Program, candidates: number[]): Set<number> {
+  const found = new Set<number>();
+  if (candidates.length === 0) return found;
+  const spans = (n: any): boolean => {
+    const k = countAtOrBelow(candidates, n.end);
+    return k > 0 && candidates[k - 1]! >= n.start;
+  };
+  const isCandidate = (at: number): boolean => candidates[countAtOrBelow(candidates, at) - 1] === at;
+  const visit = (n: any): void => {
+    if (!n || typeof n.type !== 'string' || !spans(n)) return;
+    const listKey = LIST_KEYS[n.type];
+    for (const key of Object.keys(n)) {
+      if (key === 'loc') continue;
+      const v = n[key];
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          if (key === listKey && x?.type === 'ExpressionStatement' && isCandidate(x.start)) found.add(x.start);
+          visit(x);
+        }
+      } else if (v && typeof v.type === 'string') visit(v);
+    }
+  };
+  visit(ast);
+  return found;
+}
+
+/**
+ * Where the module header goes: after a directive prologue; else at the start (after a
+ * hashbang line), so that it usually sits in front of comments, not code. `atEnd` for ES
+ * modules without static imports (the import of the runtime can go after the last line).
+ */
+function headerPlacement(ast: Program, source: string, isModule: boolean): { at: number; prefix: string; atEnd: boolean } {
   let at = -1;
   for (const stmt of ast.body as any[]) {
     if (stmt.type !== 'ExpressionStatement' || typeof stmt.directive !== 'string') break;
     at = stmt.end;
   }
-  if (at >= 0) return { at, prefix: ';' };
-  return { at: ast.body[0]?.start ?? 0, prefix: '' };
+  const atEnd = isModule && !(ast.body as any[]).some((s) => s.type === 'ImportDeclaration' || (s.source && (s.type === 'ExportNamedDeclaration' || s.type === 'ExportAllDeclaration')));
+  if (at >= 0) return { at, prefix: ';', atEnd };
+  if (!source.startsWith('#!')) return { at: 0, prefix: '', atEnd };
+  const eol = source.search(/[\n\r\u2028\u2029]/);
+  // A file that is only a hashbang line has no statement to instrument.
+  return { at: eol < 0 ? source.length : eol + (source.startsWith('\r\n', eol) ? 2 : 1), prefix: '', atEnd };
 }
 
 function build(input: TransformInput, ast: Program, withShared: boolean): string | null {
@@ -99,46 +143,98 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   if (withShared) instrumentSharedAccess(ctx);
   if (edits.size === 0 && sites.length === 0) return null;
 
-  const applied = edits.apply(source);
-  const header = headerOffset(ast);
+  const applied = edits.apply(source, statementStarts(ast, edits.continuationCandidates()));
+  // Scripts and CommonJS start with a short `var __ppM=__ppH();` and declare the (hoisted)
+  // __ppH, which holds the module's tables, after the last line. ES modules import the runtime
+  // from a data: module; imports are evaluated in the order they stand and before the body, so
+  // the import goes after the last line when the module imports nothing else, else first of
+  // all (functions called early through an import cycle must find it). Either way no user line
+  // moves and an error excerpt of line 1 rarely shows the tables.
+  const header = headerPlacement(ast, source, input.isModule);
   const headerLine = lineOf(starts, header.at);
-  const genHeaderAt = applied.generatedOffset(header.at) - 0;
-  const funcs: number[] = [];
-  const onHeaderLine: number[] = [];
-  for (const f of fns) {
-    const line = lineOf(starts, f.defStart);
-    const v8Line = lineOf(starts, f.v8Pos);
-    const lineStartGen = v8Line === 1 ? 0 : applied.generatedOffset(starts[v8Line - 1]! - 1) + 1;
-    const gen = applied.generatedOffset(f.v8Pos);
-    funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1);
-    // The header is inserted in front of everything at header.at, so it shifts what follows on its line.
-    if (v8Line === headerLine && gen >= genHeaderAt - insertedBefore(applied, header.at)) onHeaderLine.push(funcs.length - 1);
-  }
+  const genHeaderAt = applied.generatedOffset(header.at) - insertedBefore(applied, header.at);
   const names = JSON.stringify(fns.map((f) => f.name));
   const siteJson = JSON.stringify(sites);
   const url = JSON.stringify(input.url);
   // The runtime derives the file from a file: URL; other code (eval workers) names its file.
   const fileArg = input.url.startsWith('file:') ? '' : `,${JSON.stringify(input.file)}`;
-  const render = (shift: number): string => {
-    const shifted = funcs.slice();
-    for (const k of onHeaderLine) shifted[k]! += shift;
-    const call = `globalThis.__pp.m(${url},${JSON.stringify(shifted)},${names},${siteJson}${fileArg})`;
-    // ES modules import the runtime from a tiny module of their own: imports are evaluated
-    // first, so functions called early through an import cycle already find it.
-    if (input.isModule) return `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${call}`))};`;
-    return `${header.prefix}var ${RUNTIME_VAR}=${call};`;
-  };
-  let text = render(0);
-  for (let k = 0; k < 8; k++) {
-    const next = render(text.length);
-    if (next.length === text.length) {
-      text = next;
-      break;
+  /** The text at header.at and after the last line, given the length of the text at header.at. */
+  const render = (headLength: number): { head: string; tail: string } => {
+    const funcs: number[] = [];
+    for (const f of fns) {
+      const line = lineOf(starts, f.defStart);
+      const v8Line = lineOf(starts, f.v8Pos);
+      const lineStartGen = v8Line === 1 ? 0 : applied.generatedOffset(starts[v8Line - 1]! - 1) + 1;
+      const gen = applied.generatedOffset(f.v8Pos);
+      // The head goes in front of everything at header.at, so it shifts what follows on its line.
+      const shift = v8Line === headerLine && gen >= genHeaderAt ? headLength : 0;
+      funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1 + shift);
     }
-    text = next;
+    const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg})`;
+    const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columnTable(applied.spans, starts, header.at, headLength))})`;
+    if (!input.isModule) return { head: `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`, tail: `function ${HEADER_FN}(){var m=${register};${cols};return m}` };
+    const imp = `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`;
+    return header.atEnd ? { head: '', tail: imp } : { head: header.prefix + imp, tail: '' };
+  };
+  // The head may hold tables that depend on its own length: settle it (two or three rounds).
+  let out = render(input.isModule ? 0 : render(0).head.length);
+  for (let k = 0; k < 8 && out.head.length !== 0; k++) {
+    const next = render(out.head.length);
+    const settled = next.head.length === out.head.length;
+    out = next;
+    if (settled) break;
   }
-  const genAt = genHeaderAt - insertedBefore(applied, header.at);
-  return applied.code.slice(0, genAt) + text + applied.code.slice(genAt);
+  const code = applied.code.slice(0, genHeaderAt) + out.head + applied.code.slice(genHeaderAt);
+  return out.tail ? code + tailSeparator(source, ast) + out.tail : code;
+}
+
+/**
+ * What goes between the source and the tail: nothing after a final line break (the tail
+ * fills the empty last line), a line break after a final line comment (a line after the
+ * last: no user line moves; U+2029, which the untransform can tell from a user's own), else
+ * ';' (the last statement may lack one).
+ */
+function tailSeparator(source: string, ast: Program): string {
+  if (/[\n\r\u2028\u2029]$/.test(source)) return '';
+  const last = ast.body[ast.body.length - 1];
+  const after = source.slice(last ? last.end : 0);
+  const lastLine = after.slice(Math.max(after.lastIndexOf('\n'), after.lastIndexOf('\r'), after.lastIndexOf('\u2028'), after.lastIndexOf('\u2029')) + 1);
+  return /\/\/|<!--|-->/.test(lastLine) ? '\u2029' : ';';
+}
+
+/**
+ * Where columns moved, per line: flat [line, edits, (column, removed, added) × edits, …],
+ * 0-based columns of the original line; the runtime maps generated columns back with it.
+ */
+function columnTable(spans: number[], starts: number[], headerAt: number, headerLength: number): number[] {
+  const out: number[] = [];
+  let line = -1;
+  let countAt = -1;
+  const add = (pos: number, removed: number, added: number): void => {
+    const l = lineOf(starts, pos);
+    const col = pos - starts[l - 1]!;
+    if (l !== line) {
+      line = l;
+      out.push(l, 0);
+      countAt = out.length - 1;
+    } else if (removed === 0 && out[out.length - 3] === col && out[out.length - 2] === 0) {
+      out[out.length - 1]! += added; // insertions at one place: one entry
+      return;
+    }
+    out.push(col, removed, added);
+    out[countAt]!++;
+  };
+  let headerDone = headerLength === 0;
+  for (let k = 0; k < spans.length; k += 3) {
+    const pos = spans[k]!;
+    if (!headerDone && pos >= headerAt) {
+      add(headerAt, 0, headerLength);
+      headerDone = true;
+    }
+    add(pos, spans[k + 1]!, spans[k + 2]!);
+  }
+  if (!headerDone) add(headerAt, 0, headerLength);
+  return out;
 }
 
 /** Length of the insertions placed at exactly `offset` (they precede the original character there). */

@@ -1,13 +1,17 @@
 /**
  * The shared-access pass: computed member accesses `x[e]` become calls that note the access
- * when x is a view over a SharedArrayBuffer and return the key (`a[i]` → `a[__ppM.r(a,i,7)]`);
- * typed-array range methods and DataView get/set go through `__ppM.tm`; every `Atomics`
- * reference becomes the per-site wrapper `__ppM.A(7,Atomics)`; `new SharedArrayBuffer(n)` is
- * named where it is allocated. Insertions only, except the `.name(` of a routed method call.
+ * when x is a view over a SharedArrayBuffer and return the key (`a[i]` → `a[__ppM.r(a,i,7)]`;
+ * x is evaluated once: names and `this` are repeated, anything else goes through `__ppM.t`);
+ * typed-array range methods, DataView get/set and Buffer methods go through `__ppM.tm`,
+ * whole-view readers get their receiver checked (`__ppM.v(o,7).join()`), spreads and copies
+ * read through `__ppM.it`, iteration that may stop or synchronise through `__ppM.io`; every
+ * `Atomics` reference becomes the per-site wrapper `__ppM.A(7,Atomics)`; `new
+ * SharedArrayBuffer(n)` is named where it is allocated. Insertions only, except the `.name(`
+ * of a routed method call.
  */
 import { fullAncestor } from 'acorn-walk';
 import { SiteKind } from '../../protocol/events';
-import { RANGE_METHODS } from '../shared/methods';
+import { FROM_OWNERS, RANGE_METHODS, VIEW_COPIERS, VIEW_READERS } from '../shared/methods';
 import type { TransformContext } from './types';
 
 // Openings go after the call-counter pass's arrow-body openings (-100) and closings before its
@@ -15,16 +19,22 @@ import type { TransformContext } from './types';
 const open = (depth: number): number => -99 + depth * 1e-4;
 const close = (depth: number): number => 99 - depth * 1e-4;
 
-/** True when evaluating `n` twice is harmless: identifiers, `this`, and non-computed member chains of them. */
+/** True when evaluating `n` twice is harmless and cheap: a variable (not `arguments`) or `this`. */
 function isSimple(n: any): boolean {
+  if (n.type === 'Identifier') return n.name !== 'arguments';
+  return n.type === 'ThisExpression';
+}
+
+/** True when `n` continues an optional chain (`a?.b` in `a?.b[i]`): parentheses would end the chain's short-circuit. */
+function inOptionalChain(n: any): boolean {
   for (;;) {
-    if (n.type === 'Identifier') return n.name !== 'arguments';
-    if (n.type === 'ThisExpression') return true;
-    if (n.type === 'MemberExpression' && !n.computed && n.object.type !== 'Super') {
+    if (n.type === 'MemberExpression') {
+      if (n.optional) return true;
       n = n.object;
-      continue;
-    }
-    return false;
+    } else if (n.type === 'CallExpression') {
+      if (n.optional) return true;
+      n = n.callee;
+    } else return false;
   }
 }
 
@@ -179,10 +189,15 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
           const s = ctx.addSiteAt(node, SiteKind.Alloc);
           edits.insert(node.start, `${M}.sab(`, open(depth));
           edits.insert(node.end, `,${s})`, close(depth));
+        } else if (races && node.callee.type === 'Identifier' && VIEW_COPIERS.has(node.callee.name) && node.arguments.length === 1 && node.arguments[0].type !== 'SpreadElement') {
+          wrapWhole(node.arguments[0], depth); // `new Int32Array(view)` copies the view
         }
         return;
       case 'CallExpression':
-        if (races) rangeCall(node, depth);
+        if (races && !rangeCall(node, depth)) {
+          viewReader(node, depth);
+          copyFrom(node, depth);
+        }
         return;
       case 'SpreadElement':
         if (races && parent && (parent.type === 'ArrayExpression' || parent.type === 'CallExpression' || parent.type === 'NewExpression')) {
@@ -190,15 +205,54 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         }
         return;
       case 'ForOfStatement':
-        if (races && !node.await && syncFree(node.body) && !leavesEarly(node.body)) wrapWhole(node.right, depth);
+        // A body that cannot synchronise or stop early reads all of it at once; else each element as it comes.
+        if (races) (!node.await && syncFree(node.body) && !leavesEarly(node.body) ? wrapWhole : wrapIterated)(node.right, depth);
+        return;
+      case 'VariableDeclarator':
+        if (races && node.id.type === 'ArrayPattern' && node.init) wrapIterated(node.init, depth);
+        return;
+      case 'AssignmentExpression':
+        if (races && node.left.type === 'ArrayPattern' && node.operator === '=') wrapIterated(node.right, depth);
         return;
     }
   });
 
+  /** `fn(expr, s)` around an expression (a bare sequence gets parentheses of its own). */
+  function wrapWith(fn: string, expr: any, kind: SiteKind, depth: number): void {
+    const s = ctx.addSiteAt(expr, kind);
+    const seq = expr.type === 'SequenceExpression';
+    edits.insert(expr.start, `${M}.${fn}(${seq ? '(' : ''}`, open(depth));
+    edits.insert(expr.end, `${seq ? ')' : ''},${s})`, close(depth));
+  }
+
+  /** A shared view read whole here (spread, copy, for-of that cannot synchronise). */
   function wrapWhole(expr: any, depth: number): void {
-    const s = ctx.addSiteAt(expr, SiteKind.Read);
-    edits.insert(expr.start, `${M}.it(`, open(depth));
-    edits.insert(expr.end, `,${s})`, close(depth));
+    wrapWith('it', expr, SiteKind.Read, depth);
+  }
+
+  /** A shared view iterated here (for-of that may synchronise or stop, `[a, b] = view`): each element recorded as it is read. */
+  function wrapIterated(expr: any, depth: number): void {
+    wrapWith('io', expr, SiteKind.Read, depth);
+  }
+
+  /** `o.join()`, `o.reduce(f)`…: the call stays as written, its receiver checked by `__ppM.v(o, s)`. */
+  function viewReader(node: any, depth: number): void {
+    const callee = node.callee;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier' || !VIEW_READERS.has(callee.property.name)) return;
+    const obj = callee.object;
+    if (obj.type === 'Super' || inOptionalChain(obj)) return;
+    if (callee.property.name === 'toString' && node.arguments.length > 1) return;
+    if (obj.type === 'Identifier' && (obj.name === 'Array' || obj.name === 'Object')) return;
+    wrapWith('v', obj, SiteKind.Read, depth);
+  }
+
+  /** `Array.from(view)`, `Int32Array.from(view)`, `Buffer.from(view)` copy the view whole. */
+  function copyFrom(node: any, depth: number): void {
+    const callee = node.callee;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || !FROM_OWNERS.has(callee.object.name)) return;
+    if (callee.property.type !== 'Identifier' || callee.property.name !== 'from') return;
+    const first = node.arguments[0];
+    if (first && first.type !== 'SpreadElement') wrapWhole(first, depth);
   }
 
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
@@ -210,12 +264,19 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     if (role === 'skip') return;
     const obj = node.object;
     let objText: string;
+    // Variables and `this` are named twice; anything else (a getter, a proxy, a call) is
+    // evaluated once into a temporary. An object that continues an optional chain (`a?.b`
+    // in `a?.b[i]`) can be neither (parentheses would end the short-circuit): unrecorded.
     if (isSimple(obj)) {
       objText = source.slice(obj.start, obj.end);
       if (/[\n\r\u2028\u2029]/.test(objText)) return;
+    } else if (inOptionalChain(obj)) {
+      return;
     } else {
-      edits.insert(obj.start, `(${M}.t=`, open(depth));
-      edits.insert(obj.end, `)`, close(depth));
+      // A parenthesised sequence `(a, b)[i]` starts inside its parentheses: add our own.
+      const seq = obj.type === 'SequenceExpression';
+      edits.insert(obj.start, `(${M}.t=${seq ? '(' : ''}`, open(depth));
+      edits.insert(obj.end, seq ? '))' : ')', close(depth));
       objText = `${M}.t`;
     }
     let fn: string;
@@ -237,12 +298,14 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
       if (!logical && syncFree(assign.right)) {
         fn = compound ? 'rw' : 'w';
       } else {
-        // The right side may synchronise (or may not write at all): note the write after it ran.
+        // The right side may synchronise (or may not write at all): note the write after it
+        // ran; wk leaves a token in __ppM.q that the value end reads before the right side.
         fn = 'wk';
         extra = compound ? ',1' : '';
         const s = ctx.addSiteAt(node, kind);
-        edits.insert(assign.right.start, `${M}.wv(`, open(depth));
-        edits.insert(assign.right.end, `,${s})`, close(depth));
+        const seq = assign.right.type === 'SequenceExpression'; // `a[i] = (x, f())`: one argument, not two
+        edits.insert(assign.right.start, `${M}.wv(${M}.q,${seq ? '(' : ''}`, open(depth));
+        edits.insert(assign.right.end, `${seq ? ')' : ''},${s})`, close(depth));
         wrapKey(key, objText, fn, s, extra, depth);
         return;
       }
@@ -269,23 +332,27 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     edits.insert(node.end, `)`, close(depth));
   }
 
-  function rangeCall(node: any, depth: number): void {
+  /** Route `o.name(args)` through `__ppM.tm(s, o, 'name', args)` for range methods; true when routed. */
+  function rangeCall(node: any, depth: number): boolean {
     const callee = node.callee;
-    if (node.optional || callee.type !== 'MemberExpression' || callee.computed || callee.optional) return;
-    if (callee.object.type === 'Super' || callee.property.type !== 'Identifier') return;
+    if (node.optional || callee.type !== 'MemberExpression' || callee.computed || callee.optional) return false;
+    if (callee.object.type === 'Super' || callee.property.type !== 'Identifier') return false;
     const name = callee.property.name;
-    if (!RANGE_METHODS.has(name)) return;
-    if (callee.object.type === 'Identifier' && (callee.object.name === 'Atomics' || callee.object.name === 'Reflect')) return;
-    if (node.arguments.some((a: any) => a.type === 'SpreadElement')) return;
+    if (!RANGE_METHODS.has(name)) return false;
+    if (name === 'toString' && node.arguments.length < 2) return false; // Buffer#toString(encoding, start, end)
+    if (callee.object.type === 'Identifier' && (callee.object.name === 'Atomics' || callee.object.name === 'Reflect')) return false;
+    if (inOptionalChain(callee.object)) return false;
+    if (node.arguments.some((a: any) => a.type === 'SpreadElement')) return false;
     const first = node.arguments[0];
     const to = first ? first.start : node.end - 1;
-    if (!first && source[to] !== ')') return;
+    if (!first && source[to] !== ')') return false;
     // Only the plain shape `obj.name(`: parentheses or comments in between keep the call as it is.
     const between = source.slice(callee.object.end, to);
-    if (!new RegExp(`^[ \\t]*\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return;
+    if (!new RegExp(`^[ \\t]*\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return false;
     const s = ctx.addSiteAt(node, SiteKind.Other);
     edits.insert(callee.object.start, `${M}.tm(${s},`, open(depth));
     edits.replace(callee.object.end, to, `,'${name}'${first ? ',' : ''}`);
+    return true;
   }
 }
 
@@ -329,7 +396,7 @@ const NEWLINE = /[\n\r\u2028\u2029]/;
 
 /**
  * BigFoot-style hoisting for innermost counted loops `for (k = a; k < b; k++) body` whose body
- * is straight-line, cannot synchronise (no calls but Math.*, no await/yield), cannot leave
+ * is straight-line, leaves k alone (no `k++`, `k = …` or own `k`), cannot synchronise (no calls but Math.*, no await/yield), cannot leave
  * early (no break/continue/return) and evaluates every expression unconditionally (no ?:,
  * &&, ||, ?., nested loops or ifs): every access `X[e]` with X and the loop-invariant parts of
  * e unchanged by the body and e affine in k happens exactly once per iteration.
@@ -376,11 +443,14 @@ function planLoop(loop: any, source: string): LoopPlan | null {
         else visit(x.argument, 'r');
         return;
       case 'UpdateExpression':
-        if (x.argument.type === 'Identifier') assigned.add(x.argument.name);
-        else visit(x.argument, 'rw');
+        // The body stepping the index itself (`i++` inside) breaks the one-access-per-step count.
+        if (x.argument.type === 'Identifier') {
+          if (x.argument.name === k) ok = false;
+          assigned.add(x.argument.name);
+        } else visit(x.argument, 'rw');
         return;
       case 'AssignmentExpression':
-        if (x.operator === '&&=' || x.operator === '||=' || x.operator === '??=') {
+        if (x.operator === '&&=' || x.operator === '||=' || x.operator === '??=' || (x.left.type === 'Identifier' && x.left.name === k)) {
           ok = false;
           return;
         }
@@ -426,7 +496,7 @@ function planLoop(loop: any, source: string): LoopPlan | null {
     if (st.type === 'ExpressionStatement') visit(st.expression, 'r');
     else if (st.type === 'VariableDeclaration' && st.kind !== 'var') {
       for (const d of st.declarations) {
-        if (d.id.type !== 'Identifier') return null;
+        if (d.id.type !== 'Identifier' || d.id.name === k) return null;
         assigned.add(d.id.name);
         if (d.init) visit(d.init, 'r');
       }

@@ -16,10 +16,12 @@ import type { AgentOptions, SiteKind } from '../../protocol/events';
 export interface EditList {
   /**
    * Insert `text` before the original character at `offset`. Several insertions at one offset
-   * come out sorted by `order` (lower first), then by call order. Use a low order for the
-   * opening part of a wrapper and a high order for the closing part, so wrappers nest.
+   * come out closings first (order > 0), then openings (order <= 0), each sorted by `order`
+   * (lower first), then by call order. Use a negative order for the opening part of a wrapper
+   * and a positive one for the closing part, so wrappers nest, and siblings that touch (one ends
+   * where the next starts) close before the next opens.
    * The function-counter pass uses order -100 for the openings it adds in front of an arrow
-   * expression body and +100 for the closings after it.
+   * expression body and +100 for the closings after it; -1/+1 around a self-call.
    */
   insert(offset: number, text: string, order?: number): void;
   /**

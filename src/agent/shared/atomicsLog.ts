@@ -1,0 +1,201 @@
+/**
+ * The Atomics log of one thread, compressed as it is written so an uncontended lock costs
+ * almost nothing: an operation equal to the one `p` places earlier in this thread's sequence
+ * (same op, location, site, operand and result) is only counted, without a time stamp; a run
+ * of such operations becomes one `Repeat` entry (val = p, res = how many). Everything else is
+ * logged with its time. The core rebuilds the exact sequence (each covered op is a copy of the
+ * op p before it), so lock roles, nesting and counts stay exact; only the times inside a run
+ * are estimated, from the timed cycle before it and from a timed cycle every SAMPLE covered
+ * operations. A period is found by looking back up to RING − 1 operations.
+ */
+import { AtomOp } from '../../protocol/events';
+
+const RING = 8;
+const F = 6; // ring fields: op, buf, off, site, val, res
+/** Covered operations between two forced timed cycles. */
+const SAMPLE = 512;
+/** Entries buffered before a record is written. */
+const FLUSH_AT = 50000;
+const OP_REPEAT = AtomOp.Repeat as number;
+const OP_CASFAIL = AtomOp.CasFail as number;
+const OP_LOAD = AtomOp.Load as number;
+const OP_EXCHANGE = AtomOp.Exchange as number;
+
+/** The growable columns of the log. */
+function columns(n: number) {
+  const f = () => new Float64Array(n);
+  return { us: f(), op: f(), buf: f(), off: f(), val: f(), res: f(), dur: f(), site: f() };
+}
+type Columns = ReturnType<typeof columns>;
+
+/** What the log writes: one `atom` record's columns. */
+export type AtomColumns = { [K in keyof Columns]: number[] };
+
+/** One thread's compressed Atomics log. */
+export class AtomicsLog {
+  private cap = 256;
+  private len = 0;
+  private cols: Columns = columns(256);
+  private readonly ring = new Float64Array(RING * F);
+  /** Next ring slot; the newest op is at h − 1. */
+  private h = 0;
+  private filled = 0;
+  /** Current period (0: none, the next op is logged). */
+  private p = 0;
+  /** Covered ops not yet written, and the period they follow. */
+  private c = 0;
+  private runP = 0;
+  /** Ops still to log with times (a forced timed cycle). */
+  private force = 0;
+  private countdown = SAMPLE;
+  /** End time of the last logged op (start of a run that follows it). */
+  private lastUs = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly write: (cols: AtomColumns) => void,
+    /** Called every SAMPLE covered ops with the run's period and length so far (spin detection). */
+    private readonly onRun: ((p: number, c: number, sinceUs: number) => void) | null = null,
+    /** Called when a run closes, with its last min(c, p) ops (op, buf, off, site, val, res each), oldest first. */
+    private readonly onClose: ((ops: number[][]) => void) | null = null,
+  ) {}
+
+  /** An operation a run may cover (all but waits and notifies that woke someone); true when covered. */
+  op(op: number, buf: number, off: number, val: number, res: number, site: number): boolean {
+    const p = this.p;
+    if (p !== 0) {
+      const r = this.ring;
+      const h = this.h;
+      const j = ((h - p + RING) % RING) * F;
+      if (r[j] === op && r[j + 1] === buf && r[j + 2] === off && r[j + 3] === site && r[j + 4] === val && r[j + 5] === res) {
+        const k = h * F;
+        r[k] = op;
+        r[k + 1] = buf;
+        r[k + 2] = off;
+        r[k + 3] = site;
+        r[k + 4] = val;
+        r[k + 5] = res;
+        this.h = (h + 1) % RING;
+        if (this.c++ === 0) this.runP = p;
+        if (--this.countdown === 0) this.sample();
+        return true;
+      }
+    }
+    this.logged(op, buf, off, val, res, 0, site, this.now(), true);
+    return false;
+  }
+
+  /** An operation logged with its own time and duration (waits, notifies that woke a waiter). */
+  timed(op: number, buf: number, off: number, val: number, res: number, dur: number, site: number, us: number): void {
+    this.logged(op, buf, off, val, res, dur, site, us, false);
+  }
+
+  private sample(): void {
+    this.countdown = SAMPLE;
+    this.onRun?.(this.runP, this.c, this.lastUs);
+    this.force = this.p + 1; // time one whole cycle (and the op closing it)
+    this.p = 0;
+  }
+
+  private logged(op: number, buf: number, off: number, val: number, res: number, dur: number, site: number, us: number, coverable: boolean): void {
+    if (this.c > 0) this.closeRun(us);
+    this.append(us, op, buf, off, val, res, dur, site);
+    this.lastUs = us + dur;
+    const r = this.ring;
+    const k = this.h * F;
+    r[k] = op;
+    r[k + 1] = buf;
+    r[k + 2] = off;
+    r[k + 3] = site;
+    r[k + 4] = val;
+    r[k + 5] = res;
+    this.h = (this.h + 1) % RING;
+    if (this.filled < RING) this.filled++;
+    if (this.force > 0 && --this.force > 0) return;
+    this.p = coverable ? this.period() : 0;
+  }
+
+  /** Smallest q such that the newest op equals the op q before it (0 when none does). */
+  private period(): number {
+    const r = this.ring;
+    const n = ((this.h - 1 + RING) % RING) * F;
+    for (let q = 1; q < this.filled; q++) {
+      const j = ((this.h - 1 - q + 2 * RING) % RING) * F;
+      if (r[j] === r[n] && r[j + 1] === r[n + 1] && r[j + 2] === r[n + 2] && r[j + 3] === r[n + 3] && r[j + 4] === r[n + 4] && r[j + 5] === r[n + 5]) {
+        return q;
+      }
+    }
+    return 0;
+  }
+
+  /** Write the pending run: `Repeat` with val = period, res = covered ops, from the last logged op to endUs. */
+  private closeRun(endUs: number): void {
+    this.onClose?.(this.cycle(Math.min(this.c, this.runP)));
+    const start = this.lastUs;
+    this.append(start, OP_REPEAT, 0, 0, this.runP, this.c, Math.max(0, endUs - start), 0);
+    this.lastUs = endUs;
+    this.c = 0;
+  }
+
+  private append(us: number, op: number, buf: number, off: number, val: number, res: number, dur: number, site: number): void {
+    if (this.len === this.cap) {
+      this.cap *= 2;
+      const g = columns(this.cap);
+      const c = this.cols;
+      for (const key of Object.keys(g) as (keyof Columns)[]) g[key].set(c[key]);
+      this.cols = g;
+    }
+    const d = this.cols;
+    const i = this.len++;
+    d.us[i] = us;
+    d.op[i] = op;
+    d.buf[i] = buf;
+    d.off[i] = off;
+    d.val[i] = val;
+    d.res[i] = res;
+    d.dur[i] = dur;
+    d.site[i] = site;
+    if (this.len >= FLUSH_AT) this.flush();
+  }
+
+  /** Whether a run is pending and its period (for the watchdog's spin check). */
+  pendingRun(): { p: number; c: number; sinceUs: number } | null {
+    return this.c > 0 ? { p: this.runP, c: this.c, sinceUs: this.lastUs } : null;
+  }
+
+  /** Whether every op of the current cycle is a failed attempt or a read (a spin: nothing changes). */
+  cycleChangesNothing(p: number): boolean {
+    const r = this.ring;
+    for (let q = p; q >= 1; q--) {
+      const j = ((this.h - q + 2 * RING) % RING) * F;
+      const op = r[j]!;
+      if (!(op === OP_CASFAIL || op === OP_LOAD || (op === OP_EXCHANGE && r[j + 4] === r[j + 5]))) return false;
+    }
+    return true;
+  }
+
+  /** The ops of the current cycle, newest last (fields per op: op, buf, off, site, val, res). */
+  cycle(p: number): number[][] {
+    const out: number[][] = [];
+    for (let q = p; q >= 1; q--) {
+      const j = ((this.h - q + 2 * RING) % RING) * F;
+      out.push(Array.from(this.ring.subarray(j, j + F)));
+    }
+    return out;
+  }
+
+  /** Write everything buffered (a pending run too: the next covered op starts a new one). */
+  flush(): void {
+    if (this.c > 0) this.closeRun(this.now());
+    const n = this.len;
+    if (n === 0) return;
+    const c = this.cols;
+    const col = (a: Float64Array): number[] => {
+      const out = new Array<number>(n); // Array.from(typedArray) goes through the iterator: far slower
+      for (let i = 0; i < n; i++) out[i] = a[i]!;
+      return out;
+    };
+    this.len = 0;
+    this.write({ us: col(c.us), op: col(c.op), buf: col(c.buf), off: col(c.off), val: col(c.val), res: col(c.res), dur: col(c.dur), site: col(c.site) });
+  }
+}

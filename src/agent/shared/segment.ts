@@ -1,0 +1,354 @@
+/**
+ * The segment being recorded in this thread: each synchronisation-free segment's accesses as
+ * coalesced byte runs (columnar typed arrays, no per-access garbage), written with the clock
+ * the segment ran under; the per-view tags and same-segment stamps the fast paths check.
+ *
+ * A stamp is the segment in the high bits and a hash of the site in the low 8: an access whose
+ * element already carries this segment's stamp for this site costs one compare, and a second
+ * line touching the element in the same segment is still recorded (its race is a report of its
+ * own). Each element has two stamps (the second allocated only for buffers that need it), so two
+ * lines taking turns on the same elements (`if (a[i] > m) s += a[i]`) both stay on the fast
+ * path. Non-shared views are tagged null and exit at once.
+ */
+import { AccessKind } from '../../protocol/events';
+import type { AgentContext } from '../extension';
+import type { BufferRegistry, BufferState } from './buffers';
+import type { SegmentSink, VectorClock } from './clock';
+
+/** The per-view tag. */
+export interface ViewTag {
+  b: BufferState;
+  /** Index of the view's first element among elements of its size in the buffer. */
+  base: number;
+  bpe: number;
+  r: Int32Array;
+  w: Int32Array;
+  /** Second stamps (a second line touching the element in the segment), made on first need. */
+  r2: Int32Array;
+  w2: Int32Array;
+}
+
+export const VT = Symbol('parprof.view');
+export const isView = ArrayBuffer.isView;
+const EMPTY = new Int32Array(0);
+/** Segment entries kept before a partial segment record is written (bounds memory). */
+const SEG_FLUSH = 1 << 18;
+
+/** Current segment generation; 0 is never a live generation. */
+export let seg = 1;
+/** Stamps hold `seg << STAMP_SITE_BITS | siteHash`; seg wraps (clearing every stamp) before it overflows. */
+const STAMP_SITE_BITS = 8;
+/** The segment part of a stamp. */
+export const STAMP_SEG = ~((1 << STAMP_SITE_BITS) - 1);
+const SEG_MAX = (1 << (31 - STAMP_SITE_BITS)) - 1;
+/** seg << STAMP_SITE_BITS. */
+export let segStamp = seg << STAMP_SITE_BITS;
+/** Every stamp array (cleared when seg wraps). */
+let stampArrays: WeakRef<Int32Array>[] = [];
+
+/** The stamp of this segment for local site s of module m. */
+export function stampOf(m: { fid: number }, s: number): number {
+  return segStamp | ((m.fid * 61 + s) & 255);
+}
+/** Accesses are being recorded (race detection on, thread has a clock slot, segment sampled). */
+export let on = false;
+
+let ctx: AgentContext | null = null;
+export let registry: BufferRegistry | null = null;
+let clock: VectorClock | null = null;
+export let enabled = false;
+let sampleRate = 1;
+let sampledSeg = true;
+let capBytes = Infinity;
+let shadowBytes = 0;
+let degraded = false;
+let stampsWarned = false;
+const seenSites = new Set<number>();
+
+// The segment being built (columnar, growable typed arrays: no per-access garbage).
+let cap = 1024;
+let sBuf = new Int32Array(cap);
+let sOff = new Float64Array(cap);
+let sLen = new Float64Array(cap);
+let sKind = new Int32Array(cap);
+let sSite = new Float64Array(cap);
+let sN = 0;
+let partial = false;
+/** Emits so far: entries of siteRun from an earlier emit are stale. */
+let emitGen = 0;
+/** Per site hash: the index of that site's latest entry in the segment being built (valid when siteRunGen matches). */
+const siteRun = new Int32Array(256);
+const siteRunGen = new Int32Array(256).fill(-1);
+
+function grow(): void {
+  cap *= 2;
+  const g = <T extends Int32Array | Float64Array>(a: T): T => {
+    const b = new (a.constructor as any)(cap) as T;
+    b.set(a);
+    return b;
+  };
+  sBuf = g(sBuf);
+  sOff = g(sOff);
+  sLen = g(sLen);
+  sKind = g(sKind);
+  sSite = g(sSite);
+}
+
+/** Wire the access recorder to this thread (races on or off). */
+export function initAccess(c: AgentContext, reg: BufferRegistry, vc: VectorClock, races: boolean): void {
+  ctx = c;
+  registry = reg;
+  clock = vc;
+  enabled = races && vc.valid;
+  sampleRate = c.options.raceSample && c.options.raceSample > 0 && c.options.raceSample < 1 ? c.options.raceSample : 1;
+  capBytes = c.options.shadowCapMiB > 0 ? c.options.shadowCapMiB * 1024 * 1024 : Infinity;
+  beginSegment();
+}
+
+/** The segment sink the vector clock drives. */
+export const segmentSink: SegmentSink = { end: endSegment, begin: beginSegment };
+
+function beginSegment(): void {
+  seg++;
+  if (seg > SEG_MAX) {
+    // Stamps of a segment SEG_MAX ago would alias the new ones: start over from clean stamps.
+    seg = 1;
+    stampArrays = stampArrays.filter((ref) => {
+      ref.deref()?.fill(0);
+      return ref.deref() !== undefined;
+    });
+  }
+  segStamp = seg << STAMP_SITE_BITS;
+  sampledSeg = sampleRate >= 1 || Math.random() < sampleRate;
+  on = enabled && sampledSeg;
+}
+
+function endSegment(): void {
+  if (sN > 0) emitSegment();
+}
+
+/**
+ * The last segment, not yet written: a segment with the same runs whose clock moved only in this
+ * thread's own entry (a loop of Atomics operations, or the same accesses under an uncontended
+ * lock) extends it instead of adding a record. Keeping the newest own epoch is exact for race
+ * checks: an access of another thread races with one of the merged accesses iff it races with
+ * the newest.
+ */
+let held: import('../../protocol/events').SegmentRecord | null = null;
+
+function sameRuns(a: import('../../protocol/events').SegmentRecord, b: import('../../protocol/events').SegmentRecord): boolean {
+  if (a.self !== b.self || a.sampled !== b.sampled || a.buf.length !== b.buf.length || a.vc.length !== b.vc.length) return false;
+  for (let i = 0; i < a.buf.length; i++) {
+    if (a.buf[i] !== b.buf[i] || a.off[i] !== b.off[i] || a.len[i] !== b.len[i] || a.kind[i] !== b.kind[i] || a.site[i] !== b.site[i]) return false;
+  }
+  for (let k = 0; k < a.vc.length; k += 2) {
+    if (a.vc[k] !== b.vc[k] || (a.vc[k] !== a.self && a.vc[k + 1] !== b.vc[k + 1])) return false;
+  }
+  return true;
+}
+
+/** Write the current segment's runs (merged) with the clock it ran under; keeps the stamps. */
+export function emitSegment(): void {
+  if (!ctx || !clock || sN === 0) return;
+  const n = sN;
+  let runs: { buf: number[]; off: number[]; len: number[]; kind: number[]; site: number[] };
+  if (n > 16) runs = mergeRuns(n);
+  else {
+    runs = { buf: [], off: [], len: [], kind: [], site: [] };
+    for (let i = 0; i < n; i++) {
+      runs.buf.push(sBuf[i]!);
+      runs.off.push(sOff[i]!);
+      runs.len.push(sLen[i]!);
+      runs.kind.push(sKind[i]!);
+      runs.site.push(sSite[i]!);
+    }
+  }
+  const rec: import('../../protocol/events').SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
+  if (partial || degraded) rec.sampled = false;
+  if (held && sameRuns(held, rec)) held.vc = rec.vc;
+  else {
+    if (held) ctx.write(held);
+    held = rec;
+  }
+  shadowBytes -= n * 32;
+  sN = 0;
+  emitGen++;
+  partial = false;
+}
+
+/** Write every segment this thread has (before a flush of the event file). */
+export function flushSegments(): void {
+  emitSegment();
+  if (held && ctx) ctx.write(held);
+  held = null;
+}
+
+/** Sort the n runs by (buf, kind, site, off) and merge overlapping/adjacent ones. */
+function mergeRuns(n: number) {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const buf = sBuf;
+  const kind = sKind;
+  const site = sSite;
+  const off = sOff;
+  const len = sLen;
+  order.sort((x, y) => buf[x]! - buf[y]! || kind[x]! - kind[y]! || site[x]! - site[y]! || off[x]! - off[y]!);
+  const o = { buf: [] as number[], off: [] as number[], len: [] as number[], kind: [] as number[], site: [] as number[] };
+  let last = -1;
+  for (let j = 0; j < n; j++) {
+    const i = order[j]!;
+    if (last >= 0 && o.buf[last] === buf[i] && o.kind[last] === kind[i] && o.site[last] === site[i] && o.off[last]! + o.len[last]! >= off[i]!) {
+      const end = Math.max(o.off[last]! + o.len[last]!, off[i]! + len[i]!);
+      o.len[last] = end - o.off[last]!;
+      continue;
+    }
+    o.buf.push(buf[i]!);
+    o.off.push(off[i]!);
+    o.len.push(len[i]!);
+    o.kind.push(kind[i]!);
+    o.site.push(site[i]!);
+    last++;
+  }
+  return o;
+}
+
+/** Note a site's stack the first time this thread sees it. */
+export function noteSite(site: number): void {
+  if (seenSites.has(site) || !ctx) return;
+  seenSites.add(site);
+  try {
+    ctx.write({ k: 'stack', site, frames: ctx.captureStack(0) });
+  } catch {
+    /* a stack is a nicety */
+  }
+}
+
+/** Extend entry j with [off, off+len) when adjacent or inside it (same buffer, kind and site checked by the caller). */
+function coalesce(j: number, off: number, len: number): boolean {
+  const o = sOff[j]!;
+  const l = sLen[j]!;
+  if (o + l === off) {
+    sLen[j] = l + len;
+    return true;
+  }
+  if (off + len === o) {
+    sOff[j] = off;
+    sLen[j] = l + len;
+    return true;
+  }
+  return off >= o && off + len <= o + l;
+}
+
+/**
+ * Append one access run to the current segment, coalescing with the previous run or with this
+ * site's latest run (two lines taking turns on the same elements stay two runs).
+ */
+export function recordRange(b: number, off: number, len: number, kind: number, site: number): void {
+  if (!on || len <= 0) return;
+  const n = sN;
+  if (n > 0) {
+    const j = n - 1;
+    if (sBuf[j] === b && sKind[j] === kind && sSite[j] === site && coalesce(j, off, len)) return;
+  }
+  const h = (site + (site >>> 20) * 61) & 255;
+  if (siteRunGen[h] === emitGen) {
+    const j = siteRun[h]!;
+    if (j < n && sBuf[j] === b && sKind[j] === kind && sSite[j] === site && coalesce(j, off, len)) return;
+  }
+  if (!seenSites.has(site)) noteSite(site);
+  if (n === cap) grow();
+  sBuf[n] = b;
+  sOff[n] = off;
+  sLen[n] = len;
+  sKind[n] = kind;
+  sSite[n] = site;
+  sN = n + 1;
+  siteRun[h] = n;
+  siteRunGen[h] = emitGen;
+  shadowBytes += 32;
+  if (n + 1 >= SEG_FLUSH) {
+    partial = true;
+    emitSegment();
+    checkCap();
+  }
+}
+
+/** Shadow memory beyond the cap: degrade to sampling, once, with a warning. */
+function checkCap(): boolean {
+  if (shadowBytes <= capBytes) return true;
+  if (!degraded && ctx) {
+    degraded = true;
+    sampleRate = Math.min(sampleRate, 0.05);
+    ctx.write({ k: 'warn', msg: `race detection: shadow memory passed the cap of ${ctx.options.shadowCapMiB} MiB in thread ${ctx.tid}; sampling 5% of segments from here` });
+  }
+  return false;
+}
+
+/**
+ * Stamps of (buffer, kind, element size), allocated on first use within the cap. Stamps are
+ * only a shortcut: past the cap a buffer goes without them (every access through the run
+ * coalescing, slower but complete) instead of the thread degrading to sampling.
+ */
+function stampsFor(b: BufferState, kind: number, bpe: number): Int32Array {
+  const k = kind * 9 + bpe;
+  const have = b.stamps[k];
+  if (have) return have;
+  if (have === null) return EMPTY;
+  const n = Math.floor(b.byteLength / bpe);
+  if (shadowBytes + n * 4 > capBytes) {
+    b.stamps[k] = null;
+    if (!stampsWarned && ctx) {
+      stampsWarned = true;
+      const mib = (x: number): string => (x / 1048576).toFixed(1);
+      ctx.write({ k: 'warn', msg: `race detection: a ${mib(b.byteLength)} MiB shared buffer would pass the shadow memory cap of ${ctx.options.shadowCapMiB} MiB in thread ${ctx.tid}; its accesses are recorded without the same-segment shortcut (slower, none missed)` });
+    }
+    return EMPTY;
+  }
+  shadowBytes += n * 4;
+  const arr = new Int32Array(n);
+  b.stamps[k] = arr;
+  stampArrays.push(new WeakRef(arr));
+  return arr;
+}
+
+/** The second stamps of a view's buffer for reads (kind 0) or writes (1), allocated on first need. */
+export function secondStamps(t: ViewTag, kind: number): Int32Array {
+  const have = kind === 0 ? t.r2 : t.w2;
+  if (have !== EMPTY) return have;
+  const arr = stampsFor(t.b, kind + 2, t.bpe);
+  if (kind === 0) t.r2 = arr;
+  else t.w2 = arr;
+  return arr;
+}
+
+/** Tag a view (null for views over non-shared memory and DataViews). */
+export function tagView(a: ArrayBufferView): ViewTag | null {
+  let tag: ViewTag | null = null;
+  const buffer = a.buffer;
+  const bpe = (a as any).BYTES_PER_ELEMENT as number | undefined;
+  if (buffer instanceof SharedArrayBuffer && typeof bpe === 'number' && registry) {
+    const b = registry.get(buffer);
+    tag = { b, base: a.byteOffset / bpe, bpe, r: stampsFor(b, 0, bpe), w: stampsFor(b, 1, bpe), r2: EMPTY, w2: EMPTY };
+  }
+  try {
+    Object.defineProperty(a, VT, { value: tag, writable: true, configurable: true, enumerable: false });
+  } catch {
+    /* non-extensible view: stays on the slow path */
+  }
+  return tag;
+}
+
+export function tagOf(a: ArrayBufferView): ViewTag | null {
+  const t = (a as any)[VT] as ViewTag | null | undefined;
+  return t === undefined ? tagView(a) : t;
+}
+
+/** Record an Atomics access (atomic kinds) at a byte range. */
+export function recordAtomic(b: BufferState, off: number, len: number, write: boolean, site: number): void {
+  recordRange(b.idx, off, len, write ? AccessKind.AtomicWrite : AccessKind.AtomicRead, site);
+}
+
+/** Whether accesses are currently recorded. */
+export function recording(): boolean {
+  return on;
+}

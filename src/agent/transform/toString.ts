@@ -1,0 +1,35 @@
+/**
+ * `Function.prototype.toString` of instrumented functions gives their original text (see
+ * untransform.ts): worker pools that send functions as source and eval workers built from
+ * `${fn}` get the user's code, not code that needs this thread's `__ppM`. Functions without
+ * instrumentation cost one substring search; results are cached per function.
+ */
+import { originalFunctionText } from './untransform';
+
+const NATIVE_TEXT = 'function toString() { [native code] }';
+let installed = false;
+
+/** Patch Function.prototype.toString in this thread (once). */
+export function installOriginalToString(): void {
+  if (installed) return;
+  installed = true;
+  const proto = Function.prototype as any;
+  const native: (this: unknown) => string = proto.toString;
+  const cache = new WeakMap<object, string>();
+  // Method syntax: like the native one, it has no prototype and cannot be constructed.
+  const { toString } = {
+    toString(this: unknown): string {
+      if (this === toString) return NATIVE_TEXT;
+      const text = native.call(this);
+      if (!text.includes('__ppM')) return text;
+      const fn = this as object;
+      let orig = cache.get(fn);
+      if (orig === undefined) {
+        orig = originalFunctionText(text) ?? text;
+        cache.set(fn, orig);
+      }
+      return orig;
+    },
+  };
+  Object.defineProperty(proto, 'toString', { value: toString, writable: true, configurable: true, enumerable: false });
+}

@@ -1,0 +1,69 @@
+/**
+ * Method calls and whole-view reads of shared memory (at, with, Buffer methods, reduce/join,
+ * copies, iteration, destructuring) come out as the byte ranges they really touch.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AccessKind } from '../../src/protocol/events';
+import { accesses, lineOf, runAgent, runPlain, sitesAt, type AgentRun } from './runAgent';
+
+const FIX = 'methods.js';
+let run: AgentRun;
+const R = AccessKind.Read;
+const W = AccessKind.Write;
+
+function at(tag: string) {
+  const main = run.thread(0);
+  const sites = sitesAt(main, FIX, lineOf(FIX, tag));
+  assert.ok(sites.length > 0, `no site at @${tag}`);
+  return accesses(main)
+    .filter((a) => sites.includes(a.site))
+    .map((a) => ({ off: a.off, len: a.len, kind: a.kind }))
+    .sort((x, y) => x.kind - y.kind || x.off - y.off);
+}
+
+test('methods fixture runs under the agent with unchanged output', () => {
+  const plain = runPlain(FIX);
+  run = runAgent(FIX);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, plain.stdout);
+});
+
+test('at() reads one element (negative indexes from the end, nothing out of range); with() copies all', () => {
+  assert.deepEqual(at('at'), [{ off: 8, len: 4, kind: R }]);
+  assert.deepEqual(at('atneg'), [{ off: 28, len: 4, kind: R }]);
+  assert.deepEqual(at('atout'), []);
+  assert.deepEqual(at('with'), [{ off: 0, len: 32, kind: R }]);
+});
+
+test('whole-view readers, copies and destructuring record what they read', () => {
+  const all = [{ off: 0, len: 32, kind: R }];
+  assert.deepEqual(at('reduce'), all);
+  assert.deepEqual(at('join'), all);
+  assert.deepEqual(at('map'), all);
+  assert.deepEqual(at('arrayfrom'), all);
+  assert.deepEqual(at('copy'), all);
+  assert.deepEqual(at('destructure'), [{ off: 0, len: 8, kind: R }]);
+});
+
+test('a for-of that may stop or synchronise records each element as it reads it', () => {
+  assert.deepEqual(at('forofbreak'), [{ off: 0, len: 16, kind: R }]);
+  assert.deepEqual(at('forofcall'), [{ off: 0, len: 32, kind: R }]);
+});
+
+test('Node Buffer methods on a shared buffer record the bytes they touch', () => {
+  assert.deepEqual(at('bufwrite32'), [{ off: 68, len: 4, kind: W }]);
+  assert.deepEqual(at('bufread32'), [{ off: 68, len: 4, kind: R }]);
+  assert.deepEqual(at('bufreadsized'), [{ off: 72, len: 3, kind: R }]);
+  assert.deepEqual(at('bufwritestr'), [{ off: 80, len: 5, kind: W }]);
+  assert.deepEqual(at('buftostring'), [{ off: 80, len: 3, kind: R }]);
+  assert.deepEqual(at('bufcopy'), [
+    { off: 80, len: 4, kind: R },
+    { off: 104, len: 4, kind: W },
+  ]);
+  assert.deepEqual(at('bufslice'), [], 'a Buffer slice is a view, not a read');
+});
+
+test('the same calls on plain arrays, sets and strings record nothing', () => {
+  assert.deepEqual(at('plain'), []);
+});
