@@ -18,8 +18,9 @@ import { MessageTracker } from './messages';
 import { ModuleRegistry } from './runtime';
 import { startSampler } from './sampler';
 import { createSharedExtension } from './shared/index';
-import { ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
-import { flushAllThreads, installThreadHooks, listenForFlushRequests } from './threads';
+import { CTL_FLUSHED, CTL_READY, ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
+import { ThreadReach, type FlushWhy } from './reach';
+import { CTL_BEAT, flushAllThreads, installThreadHooks, listenForFlushRequests, pendingRequest, PCTL_NOTED, PCTL_WORDS, trackIpc } from './threads';
 import { errorText, installExitPaths } from './lifecycle';
 import { EventWriter, nowUs } from './writer';
 import { nativeAtomics as N } from './shared/native';
@@ -54,14 +55,26 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   const isMain = wt.isMainThread;
   const spawn = isMain ? null : ((wt.getEnvironmentData(ENV_SPAWN) as SpawnData | undefined) ?? null);
   if (isMain) wt.setEnvironmentData(ENV_OPTIONS, optionsJson);
+  // The runner's rescue of a program too busy for its SIGTERM handler opens the inspector with
+  // SIGUSR1 (core/runner.ts): on a free port, not 9229 another program may hold. Not a
+  // --inspect-port=0 flag: cluster derives its workers' ports from it (and gets port 1). A
+  // program started with its own inspector flags keeps its port.
+  if (isMain && !process.execArgv.some((a) => /^--(inspect|debug)/.test(a))) {
+    try {
+      process.debugPort = 0;
+    } catch {
+      // a Node without the inspector
+    }
+  }
 
   let processCtl = wt.getEnvironmentData(ENV_CTL) as SharedArrayBuffer | undefined;
   if (isMain || !processCtl) {
-    processCtl = new SharedArrayBuffer(16);
+    processCtl = new SharedArrayBuffer(PCTL_WORDS * 4);
     wt.setEnvironmentData(ENV_CTL, processCtl as any);
   }
   const pctl = new Int32Array(processCtl);
   N.add(pctl, PCTL_LIVE, 1);
+  const spawnCtl = spawn ? new Int32Array(spawn.ctl) : null;
 
   const writer = new EventWriter(join(options.runDir, `t-${pid}-${tid}.jsonl`));
   const ctx: AgentContext = {
@@ -73,6 +86,12 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     write: (r) => writer.write(r),
     flush: () => writer.flush(),
     siteId: (fid, local) => fid * SITE_FID_SCALE + local,
+    poll() {
+      // Between the slices of a watched Atomics.wait or spin: two loads when nothing is asked.
+      if (finished || isMain) return;
+      const why = pendingRequest(spawnCtl, pctl);
+      if (why) answer(why);
+    },
     captureStack(skip = 0) {
       const limit = Error.stackTraceLimit;
       const prepare = (Error as any).prepareStackTrace;
@@ -111,6 +130,23 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   const warnings: string[] = [];
   let ext: AgentExtension | null = null;
   let finished = false;
+  // Requests from other threads may arrive by interrupt in the middle of the agent's own
+  // flushing (reach.ts): they wait until it is done (depth 0) and run then.
+  let depth = 0;
+  let pending: FlushWhy | null = null;
+  let started = false;
+  const guarded = (fn: () => void): void => {
+    depth++;
+    try {
+      fn();
+    } finally {
+      if (--depth === 0 && pending) {
+        const why = pending;
+        pending = null;
+        answer(why);
+      }
+    }
+  };
   let profileChunk = 0;
   const gc = new GcTracker(nowUs);
   // eslint-disable-next-line prefer-const
@@ -134,30 +170,63 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
       }
     },
     flushAll(final) {
-      try {
-        registry.writeCounts();
-        const g = gc.take(final);
-        if (g) writer.write(g);
-        for (const m of messages?.take() ?? []) writer.write(m);
-        ext?.flush(final);
-      } catch (e) {
-        writer.write({ k: 'warn', msg: `flush failed: ${errorText(e)}` });
-      }
-      writer.flush();
+      guarded(() => {
+        try {
+          registry.writeCounts();
+          const g = gc.take(final);
+          if (g) writer.write(g);
+          for (const m of messages?.take() ?? []) writer.write(m);
+          ext?.flush(final);
+        } catch (e) {
+          writer.write({ k: 'warn', msg: `flush failed: ${errorText(e)}` });
+        }
+        writer.flush();
+      });
     },
     finish(reason: ExitRecord['reason'], code: number | null, error?: string) {
       if (finished) return;
       finished = true;
-      clearInterval(timer);
-      writeProfile(() => sampler.stop());
-      st.flushAll(true);
-      const rec: ExitRecord = { k: 'exit', us: nowUs(), code, reason };
-      if (error !== undefined) rec.error = error;
-      writer.write(rec);
-      writer.close();
-      N.sub(pctl, PCTL_LIVE, 1);
+      guarded(() => {
+        clearInterval(timer);
+        writeProfile(() => sampler.stop());
+        st.flushAll(true);
+        const rec: ExitRecord = { k: 'exit', us: nowUs(), code, reason };
+        if (error !== undefined) rec.error = error;
+        writer.write(rec);
+        writer.close();
+        reach.close();
+        // The acknowledgements a waiting terminate() or flush-all looks for, last of all: when
+        // this runs by interrupt (reach.ts), a terminate() that arrives while any more of our
+        // code runs is consumed by that code and lost, and the worker would never stop.
+        N.sub(pctl, PCTL_LIVE, 1);
+        if (spawnCtl) N.store(spawnCtl, CTL_FLUSHED, 1);
+        N.notify(pctl, PCTL_LIVE);
+        if (spawnCtl) N.notify(spawnCtl, CTL_FLUSHED);
+      });
     },
   };
+
+  /**
+   * A request from another thread (its inspector message, the polled request word, a
+   * BroadcastChannel message): a last flush, or in a worker that stopped beating, a periodic one.
+   * Returns what happened (for the runner, which asks the main thread of a busy program).
+   */
+  function answer(why: FlushWhy): string {
+    if (finished) return 'done';
+    if (!started) return 'starting';
+    if (depth > 0) {
+      if (pending !== null && why === 'periodic') return 'pending';
+      pending = why;
+      return 'pending';
+    }
+    if (why === 'periodic') {
+      periodicFlush(false);
+      return 'flushed';
+    }
+    if (isMain) flushOthers(why === 'signal' ? 'signal' : 'exit');
+    st.finish(why === 'signal' ? 'signal' : 'terminate', null);
+    return 'done';
+  }
 
   try {
     ext = createSharedExtension(ctx);
@@ -178,7 +247,12 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   }
 
   const registry = new ModuleRegistry(ctx, ext);
-  registry.install();
+  const reach = new ThreadReach();
+  registry.install({
+    f: answer,
+    // The main thread forwards a worker's request to threads the worker cannot reach itself.
+    r: isMain ? (tids: number[], why: FlushWhy) => reach.flush(tids, why) : undefined,
+  });
   installColumnMaps();
 
   // Each register() starts a hooks thread and waits for it (about one Node start-up), so a
@@ -191,6 +265,12 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     try {
       wt.setEnvironmentData(ENV_HOOKS, 1);
       (Module as any).register(pathToFileURL(join(agentDir, 'agent-hooks.mjs')).href, { data: { options, agentDir } });
+      // Nothing in Node 20 avoids it (in-thread module.registerHooks came in 22.15), so the
+      // report says it, once per process.
+      if (N.compareExchange(pctl, PCTL_NOTED, 0, 1) === 0) {
+        const first = isMain && !started ? " (this program's first worker is thread 2, not 1)" : '';
+        st.warn(`Node runs ES module hooks on a thread of their own, which takes a thread id: workers started after it are numbered one higher than under plain node${first}.`);
+      }
     } catch (e) {
       st.warn(`ES module instrumentation off: ${errorText(e)}`);
     } finally {
@@ -205,8 +285,9 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   messages = new MessageTracker(st, spawn?.parentTid ?? null);
   messages.install();
   const control = new wt.BroadcastChannel('__parprof_ctl');
-  installThreadHooks(st, messages, control);
-  if (spawn) listenForFlushRequests(st, spawn, control, pctl);
+  const hooks = installThreadHooks(st, messages, control, reach);
+  if (isMain && forkedBy === process.ppid) trackIpc(process, messages);
+  if (spawn) listenForFlushRequests(st, control, answer);
   else (control as any).unref?.();
   try {
     gc.install();
@@ -214,16 +295,40 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
     st.warn(`gc tracking off: ${errorText(e)}`);
   }
 
-  installExitPaths(st, isMain, (why) => flushAllThreads(messages, control, pctl, why));
+  // Guarded: the runner's request (by interrupt, during the wait for the other threads) then
+  // waits for this flush instead of starting a second one inside it.
+  const flushOthers = (why: 'signal' | 'exit'): void => guarded(() => flushAllThreads(messages, control, pctl, reach, why));
+  installExitPaths(st, isMain, flushOthers);
   let chunkStartUs = nowUs();
+  let beat = 0;
+  /**
+   * The periodic flush: from the timer in a thread that runs its event loop (`full`, beating),
+   * or on a parent's request (reach.ts) in one that does not. That request runs by interrupt,
+   * anywhere in the program, perhaps inside the shared-memory recorder's own code: it writes
+   * only the counters, garbage collections and profile chunks, whose state is always whole.
+   */
+  function periodicFlush(full: boolean): void {
+    guarded(() => {
+      // Long runs write their profile in chunks: memory stays bounded and a killed program
+      // keeps all but the last chunk. Each rotation costs ~5-20 ms of CPU, hence the period.
+      if (nowUs() - chunkStartUs >= (options.profileChunkMs ?? PROFILE_CHUNK_MS) * 1000) {
+        chunkStartUs = nowUs();
+        writeProfile(() => sampler.rotate());
+      }
+      if (full) {
+        st.flushAll(false);
+        if (spawnCtl) N.store(spawnCtl, CTL_BEAT, ++beat);
+        return;
+      }
+      registry.writeCounts();
+      const g = gc.take(false);
+      if (g) writer.write(g);
+      writer.flush();
+    });
+  }
   const timer = setInterval(() => {
-    // Long runs write their profile in chunks: memory stays bounded and a killed program
-    // keeps all but the last chunk. Each rotation costs ~5-20 ms of CPU, hence the period.
-    if (nowUs() - chunkStartUs >= (options.profileChunkMs ?? PROFILE_CHUNK_MS) * 1000) {
-      chunkStartUs = nowUs();
-      writeProfile(() => sampler.rotate());
-    }
-    st.flushAll(false);
+    periodicFlush(true);
+    hooks.pokeStuckChildren();
   }, Math.max(50, options.flushIntervalMs || 1000));
   timer.unref();
 
@@ -233,5 +338,8 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   } catch (e) {
     st.warn(`shared-memory extension threadStart failed: ${errorText(e)}`);
   }
+  started = true;
   writer.flush();
+  // Only now may the parent ask for a flush before terminate().
+  if (spawnCtl) N.store(spawnCtl, CTL_READY, 1);
 }

@@ -1,7 +1,8 @@
 /**
  * Every way a thread can end, each leading to its last flush: normal exit, process.exit, an
  * uncaught exception (Node's own output and exit code kept), SIGINT/SIGTERM (flush, then the
- * signal's default action so the runner sees it).
+ * signal's default action so the runner sees it). The flush at exit runs after the program's
+ * own 'exit' listeners, so what they do is recorded too.
  */
 import type { ExitRecord } from '../protocol/events';
 import type { AgentState } from './state';
@@ -25,11 +26,37 @@ export function installExitPaths(st: AgentState, isMain: boolean, flushOthers: (
     // Pass arguments through as given: Node treats exit() and exit(undefined) differently.
     return (origExit as any).apply(process, args);
   } as typeof process.exit;
-  process.on('exit', (code) => {
+  const atExit = (code: unknown): void => {
+    if (st.finished) return;
     // Workers still running when the main thread exits (process.exit, unref'd workers) die
     // without their own exit handlers: ask them for their last flush first.
-    if (isMain && !st.finished) flushOthers('exit');
+    if (isMain) flushOthers('exit');
     st.finish(exitReason, typeof code === 'number' ? code : null);
+  };
+  // Node emits 'exit' through process.emit (process.exit and the natural end alike): the last
+  // flush runs once every listener has returned, even listeners added after ours. A listener
+  // that calls process.exit() again makes Node exit at once through process.reallyExit.
+  let emitting = false;
+  const origEmit = process.emit;
+  process.emit = function emit(this: unknown, event: string | symbol, ...args: any[]) {
+    if (event !== 'exit' || emitting || st.finished) return (origEmit as any).call(this, event, ...args);
+    emitting = true;
+    try {
+      return (origEmit as any).call(this, event, ...args);
+    } finally {
+      atExit(args[0] ?? process.exitCode);
+    }
+  } as typeof process.emit;
+  const origReallyExit = (process as any).reallyExit;
+  if (typeof origReallyExit === 'function') {
+    (process as any).reallyExit = function reallyExit(this: unknown, ...args: any[]) {
+      atExit(args[0]);
+      return origReallyExit.apply(this, args);
+    };
+  }
+  // In case the program replaced process.emit without calling ours.
+  process.on('exit', (code) => {
+    if (!emitting) atExit(code);
   });
   process.on('uncaughtExceptionMonitor', (err) => {
     if (process.listenerCount('uncaughtException') > 0) {

@@ -21,11 +21,14 @@ export class ModuleRegistry {
     private readonly ext: AgentExtension | null,
   ) {}
 
-  /** Install globalThis.__pp (non-enumerable, so user code that walks globals does not see it). */
-  install(): void {
+  /**
+   * Install globalThis.__pp (non-enumerable, so user code that walks globals does not see it),
+   * with `extra` entry points other threads call through the inspector (reach.ts).
+   */
+  install(extra: Record<string, unknown> = {}): void {
     const m = (url: string, funcs: number[], names: string[], sites: number[], file?: string): ModuleRuntime =>
       this.register(url, funcs, names, sites, file);
-    Object.defineProperty(globalThis, '__pp', { value: { m }, configurable: true, enumerable: false, writable: false });
+    Object.defineProperty(globalThis, '__pp', { value: { ...extra, m }, configurable: true, enumerable: false, writable: false });
   }
 
   register(url: string, funcs: number[], names: string[], sites: number[], file?: string): ModuleRuntime {

@@ -122,22 +122,25 @@ export function startSampler(options: AgentOptions): CpuSampler {
   const interval = Math.max(1, Math.round(options.sampleIntervalUs || 1000));
   let why: string;
   // v8-profiler-next segfaults the whole process when a worker it profiles is terminated
-  // (piscina/tinypool destroy(), measured on Node 20), so 'auto' keeps it to main threads.
-  const workerInAuto = options.backend === 'auto' && !isMainThread;
-  if (options.backend !== 'inspector' && !workerInAuto) {
+  // (piscina/tinypool destroy(), measured on Node 20): it samples main threads only, also
+  // when asked for by name (a profile of every thread beats a crash).
+  const asked = options.backend === 'v8-profiler-next';
+  if (options.backend !== 'inspector' && isMainThread) {
     if (options.v8ProfilerPath) {
       try {
-        return startV8ProfilerNext(options.v8ProfilerPath, interval);
+        const sampler = startV8ProfilerNext(options.v8ProfilerPath, interval);
+        if (asked) sampler.reason += '; workers use the inspector (v8-profiler-next crashes the process when a profiled worker is terminated)';
+        return sampler;
       } catch (e) {
         why = `v8-profiler-next failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
       }
     } else {
       why = 'v8-profiler-next not available (no path given)';
     }
+  } else if (!isMainThread && options.backend !== 'inspector') {
+    why = `${asked ? 'v8-profiler-next was asked for, but it' : 'auto: v8-profiler-next'} crashes the process when a profiled worker is terminated, so workers use the inspector`;
   } else {
-    why = workerInAuto
-      ? 'auto: v8-profiler-next crashes the process when a profiled worker is terminated, so workers use the inspector'
-      : 'inspector backend requested';
+    why = 'inspector backend requested';
   }
   try {
     return startInspector(interval, why);

@@ -3,6 +3,12 @@
  * for the child through environment data, eval code transformed), the worker's 'exit' (join
  * record), `worker.terminate()` (ask the child to flush first) and `child_process.fork`
  * (fork record; the child gets the agent through execArgv and env).
+ *
+ * A flush request reaches a child three ways, whatever it is doing: through the inspector
+ * (reach.ts; runs by interrupt in a thread that computes or waits natively), a request word in
+ * shared memory its agent polls between the slices of a watched Atomics.wait, and a
+ * BroadcastChannel message for an idle event loop. The child acknowledges in shared memory, so
+ * terminate() goes on as soon as the data is written.
  */
 import childProcess from 'node:child_process';
 import Module from 'node:module';
@@ -11,20 +17,51 @@ import { fileURLToPath } from 'node:url';
 import wt from 'node:worker_threads';
 import { AGENT_OPTIONS_ENV } from '../protocol/events';
 import type { MessageTracker } from './messages';
-import { CTL_FLUSHED, CTL_READY, ENV_SPAWN, PCTL_ACKS, PCTL_LIVE, FORKED_BY_ENV, type AgentState, type SpawnData } from './state';
+import type { FlushWhy, ThreadReach } from './reach';
+import { CTL_FLUSHED, CTL_READY, ENV_SPAWN, PCTL_LIVE, FORKED_BY_ENV, type AgentState, type SpawnData } from './state';
 import { transformSource } from './transform/index';
 import { nativeAtomics as N } from './shared/native';
 
+/** Child control word: a flush request from the parent (REQ_TERMINATE), polled by the child. */
+export const CTL_REQUEST = 2;
+/** Child control word: the child's heartbeat, bumped by its periodic flush. */
+export const CTL_BEAT = 3;
+/** Int32 words of a child's control buffer. */
+const CTL_WORDS = 4;
+/** Process control word: a flush-all request from the main thread (REQ_EXIT or REQ_SIGNAL). */
+export const PCTL_REQUEST = 2;
+/** Process control word: the note on the ES module hooks thread was written (agent.ts). */
+export const PCTL_NOTED = 3;
+/** Int32 words of the process control buffer. */
+export const PCTL_WORDS = 4;
+/** Request word values: the parent's terminate(), the main thread's exit, a signal. */
+export const REQ_TERMINATE = 1;
+export const REQ_EXIT = 2;
+export const REQ_SIGNAL = 3;
+
 /** Longest a terminate() waits for the child's last flush. */
 const TERMINATE_FLUSH_WAIT_MS = 300;
-/** The wait after a child did not answer in time (it was busy). */
+/** The wait after a child did not answer in time (stuck in native code the inspector cannot interrupt). */
 const SHORT_FLUSH_WAIT_MS = 30;
+/** When a stopped child has not exited by then, stop it again. */
+const TERMINATE_RETRY_MS = 250;
+/** Parent ticks without a child heartbeat before the child is asked for a flush through the inspector. */
+const STALE_TICKS = 2;
 let terminateWaitMs = TERMINATE_FLUSH_WAIT_MS;
 
 interface ChildInfo {
   tid: number;
   ctl: Int32Array;
   exited: boolean;
+  /** Last heartbeat seen, and parent ticks since it changed. */
+  beat: number;
+  stale: number;
+}
+
+/** What the parent side of the thread hooks offers the rest of the agent. */
+export interface ThreadHooks {
+  /** From the periodic flush: ask children whose heartbeat stopped (busy, or blocked natively) for a flush. */
+  pokeStuckChildren(): void;
 }
 
 let evalCount = 0;
@@ -46,9 +83,10 @@ function withAgent(execArgv: string[], agentFile: string): string[] {
 }
 
 /** Wrap Worker (a subclass, so `instanceof Worker` and every Worker API keep working), terminate and fork. */
-export function installThreadHooks(st: AgentState, messages: MessageTracker, control: wt.BroadcastChannel): void {
+export function installThreadHooks(st: AgentState, messages: MessageTracker, control: wt.BroadcastChannel, reach: ThreadReach): ThreadHooks {
   const { ctx } = st;
   const children = new WeakMap<wt.Worker, ChildInfo>();
+  const live = new Set<ChildInfo>();
   const OrigWorker = wt.Worker;
 
   const origPost = OrigWorker.prototype.postMessage;
@@ -69,7 +107,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
         if (out.code !== null) code = out.code;
       }
       if (opts && Array.isArray(opts.execArgv)) opts = { ...opts, execArgv: withAgent(opts.execArgv, st.agentFile) };
-      const ctl = new Int32Array(new SharedArrayBuffer(8));
+      const ctl = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
       let extData: unknown;
       try {
         extData = st.ext ? st.ext.beforeSpawn(opts?.workerData) : undefined;
@@ -87,8 +125,9 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
       wt.setEnvironmentData(ENV_SPAWN, spawn as any);
       super(code, opts);
       const childTid = this.threadId;
-      const info: ChildInfo = { tid: childTid, ctl, exited: false };
+      const info: ChildInfo = { tid: childTid, ctl, exited: false, beat: 0, stale: 0 };
       children.set(this, info);
+      live.add(info);
       ctx.write({ k: 'spawn', us: ctx.now(), childTid, entry: spawn.entry, eval: isEval, site: null, stack: ctx.captureStack(0) });
       try {
         st.ext?.afterSpawn(childTid);
@@ -97,6 +136,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
       }
       this.once('exit', (code: number) => {
         info.exited = true;
+        live.delete(info);
         ctx.write({ k: 'join', us: ctx.now(), childTid, exitCode: typeof code === 'number' ? code : null });
         try {
           st.ext?.onJoin(childTid);
@@ -109,14 +149,25 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
   Object.defineProperty(Worker, 'name', { value: 'Worker' });
 
   const origTerminate = OrigWorker.prototype.terminate;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   OrigWorker.prototype.terminate = function terminate(this: wt.Worker, ...args: any[]) {
     const info = children.get(this);
     if (info && !info.exited && N.load(info.ctl, CTL_READY) === 1 && N.load(info.ctl, CTL_FLUSHED) === 0) {
-      messages.origBroadcastPost.call(control, { flush: info.tid });
-      // A busy child cannot answer; after one such timeout wait less, so terminating a pool of
-      // busy workers does not stall the parent for 300 ms each.
+      N.store(info.ctl, CTL_REQUEST, REQ_TERMINATE);
+      if (!reach.flush([info.tid], 'terminate')) messages.origBroadcastPost.call(control, { flush: info.tid });
+      // A child stuck in native code cannot answer; after one such timeout wait less, so
+      // terminating a pool of them does not stall the parent for 300 ms each.
       const waited = N.wait(info.ctl, CTL_FLUSHED, 0, terminateWaitMs);
       terminateWaitMs = waited === 'timed-out' ? SHORT_FLUSH_WAIT_MS : TERMINATE_FLUSH_WAIT_MS;
+      if (waited !== 'timed-out') {
+        // The child answered, perhaps by interrupt: let it leave that code before it is
+        // stopped (see finish in agent.ts), and stop it again should the first stop be lost.
+        N.wait(pause, 0, 0, 1);
+        const again = setTimeout(() => {
+          if (!info.exited) (origTerminate as any).call(this);
+        }, TERMINATE_RETRY_MS);
+        again.unref();
+      }
     }
     return (origTerminate as any).apply(this, args);
   };
@@ -136,42 +187,90 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
     opts.execArgv = withAgent(Array.isArray(opts.execArgv) ? opts.execArgv : process.execArgv, st.agentFile);
     const child = (origFork as any).call(this, modulePath, argv, opts);
     ctx.write({ k: 'fork', us: ctx.now(), childPid: child.pid ?? -1, entry: entryOf(modulePath, false) });
+    trackIpc(child, messages);
     return child;
   };
   (Module as any).syncBuiltinESMExports();
+
+  return {
+    pokeStuckChildren() {
+      for (const c of live) {
+        const beat = N.load(c.ctl, CTL_BEAT);
+        if (beat !== c.beat) {
+          c.beat = beat;
+          c.stale = 0;
+        } else if (++c.stale >= STALE_TICKS && N.load(c.ctl, CTL_READY) === 1 && N.load(c.ctl, CTL_FLUSHED) === 0) {
+          c.stale = 0;
+          reach.flush([c.tid], 'periodic');
+        }
+      }
+    },
+  };
 }
 
-/** In a child thread: answer flush requests from the parent (terminate) and the main thread (signal). */
-export function listenForFlushRequests(st: AgentState, spawn: SpawnData, control: wt.BroadcastChannel, processCtl: Int32Array | null): void {
-  const ctl = new Int32Array(spawn.ctl);
+/** MessageRecord.channel of fork/cluster IPC messages (messages.ts numbers its channels 0-3). */
+const CH_IPC = 4;
+
+/** Node's own IPC messages (cluster's NODE_CLUSTER, handle passing): never tagged. */
+function isNodeInternal(m: unknown): boolean {
+  const cmd = (m as { cmd?: unknown } | null)?.cmd;
+  return typeof m === 'object' && m !== null && typeof cmd === 'string' && cmd.startsWith('NODE_');
+}
+
+/**
+ * Record the messages of an IPC channel (a forked child as the parent sees it, or `process` in
+ * a child forked by a profiled parent) as the worker messages are: sends tagged, receipts
+ * untagged before any listener. Across processes there is no shared memory, so the tag carries
+ * no happens-before clock.
+ */
+export function trackIpc(target: NodeJS.EventEmitter & { send?: (...args: any[]) => boolean }, messages: MessageTracker): void {
+  const send = target.send;
+  if (typeof send !== 'function') return;
+  target.send = function (this: unknown, message: unknown, ...rest: any[]) {
+    if (isNodeInternal(message)) return send.call(this, message, ...rest);
+    const tagged = messages.tag(message, -1, CH_IPC) as Record<string, any>;
+    for (const k of Object.keys(tagged)) if (k !== 'v') delete tagged[k]?.x;
+    return send.call(this, tagged, ...rest);
+  };
+  const emit = target.emit;
+  target.emit = function (this: unknown, event: string | symbol, ...args: any[]) {
+    if (event === 'message' && args.length > 0) args[0] = messages.untag(args[0], CH_IPC);
+    return (emit as any).call(this, event, ...args);
+  } as typeof target.emit;
+}
+
+/** In a child thread: the pending request in shared memory (polled), or null. */
+export function pendingRequest(ctl: Int32Array | null, processCtl: Int32Array): FlushWhy | null {
+  const own = ctl ? N.load(ctl, CTL_REQUEST) : 0;
+  if (own === REQ_TERMINATE) return 'terminate';
+  const all = N.load(processCtl, PCTL_REQUEST);
+  return all === REQ_SIGNAL ? 'signal' : all === REQ_EXIT ? 'exit' : null;
+}
+
+/** In a child thread: answer flush requests arriving as BroadcastChannel messages (an idle event loop). */
+export function listenForFlushRequests(st: AgentState, control: wt.BroadcastChannel, answer: (why: FlushWhy) => void): void {
   control.onmessage = (e: any) => {
     const d = e?.data;
     if (!d) return;
-    if (d.flush === st.ctx.tid) {
-      st.finish('terminate', null);
-      N.store(ctl, CTL_FLUSHED, 1);
-      N.notify(ctl, CTL_FLUSHED);
-    } else if (d.flushAll && processCtl && !st.finished) {
-      st.finish(d.flushAll === 'signal' ? 'signal' : 'terminate', null);
-      N.add(processCtl, PCTL_ACKS, 1);
-      N.notify(processCtl, PCTL_ACKS);
-    }
+    if (d.flush === st.ctx.tid) answer('terminate');
+    else if (d.flushAll) answer(d.flushAll === 'signal' ? 'signal' : 'exit');
   };
   (control as any).unref?.();
-  N.store(ctl, CTL_READY, 1);
 }
 
 /** In the main thread on SIGINT/SIGTERM or at exit: ask every other thread of the process for its last flush (≤300 ms). */
-export function flushAllThreads(messages: MessageTracker, control: wt.BroadcastChannel, processCtl: Int32Array, why: 'signal' | 'exit'): void {
-  const others = N.load(processCtl, PCTL_LIVE) - 1;
-  if (others <= 0) return;
-  N.store(processCtl, PCTL_ACKS, 0);
+export function flushAllThreads(messages: MessageTracker, control: wt.BroadcastChannel, processCtl: Int32Array, reach: ThreadReach, why: 'signal' | 'exit'): void {
+  if (N.load(processCtl, PCTL_LIVE) <= 1) return;
+  N.store(processCtl, PCTL_REQUEST, why === 'signal' ? REQ_SIGNAL : REQ_EXIT);
+  reach.flush(null, why);
+  // Also for idle threads the inspector cannot reach (it is off, or a worker is still starting).
   messages.origBroadcastPost.call(control, { flushAll: why });
   const deadline = Date.now() + TERMINATE_FLUSH_WAIT_MS;
   for (;;) {
-    const acks = N.load(processCtl, PCTL_ACKS);
+    // Each thread's last flush takes it off the live count.
+    const alive = N.load(processCtl, PCTL_LIVE);
     const left = deadline - Date.now();
-    if (acks >= others || left <= 0) return;
-    N.wait(processCtl, PCTL_ACKS, acks, left);
+    if (alive <= 1 || left <= 0) return;
+    N.wait(processCtl, PCTL_LIVE, alive, left);
   }
 }

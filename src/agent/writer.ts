@@ -1,6 +1,9 @@
 /**
  * The thread's event file: records are buffered as JSON lines and written with fs.writeSync
  * on flush, so a flush from an exit or signal handler completes before the thread dies.
+ * A flush may also run inside an interrupt (another thread reached this one through the
+ * inspector while it computed), possibly in the middle of another flush: the buffer is taken
+ * before anything that can be interrupted, so no line is written twice.
  */
 import * as fs from 'node:fs';
 import type { AgentRecord } from '../protocol/events';
@@ -31,9 +34,10 @@ export class EventWriter {
 
   flush(): void {
     if (this.closed || this.lines.length === 0) return;
-    const data = Buffer.from(this.lines.join('\n') + '\n');
+    const lines = this.lines;
     this.lines = [];
     this.chars = 0;
+    const data = Buffer.from(lines.join('\n') + '\n');
     let off = 0;
     while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
   }

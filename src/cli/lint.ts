@@ -1,13 +1,14 @@
 /**
  * `parprof lint <file…> [--json] [--disable RULE,…]`: the Atomics lint on the command line.
  * Prints `file:line:col  severity  rule  message`; `--json` prints `{diagnostics: […]}` only.
- * Exit 0 clean or warnings only, 1 when any error-severity finding exists, 2 on bad input.
+ * Exit 0 clean or warnings only, 1 when any error-severity finding exists, 2 on bad input
+ * (a file that does not parse is named in one line on stderr; the other files are still linted).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { UserError } from '../core/api';
-import { lintSource, RULE_IDS, type LintFinding } from '../core/lint/index';
+import { lintSource, RULE_IDS, syntaxError, type LintFinding } from '../core/lint/index';
 import { parseArgs } from './args';
 
 const USAGE = 'usage: parprof lint <file or folder...> [--json] [--disable RULE,...]';
@@ -55,6 +56,8 @@ export async function lintCommand(argv: string[]): Promise<number> {
     const unknown = disabled.filter((r) => !(RULE_IDS as readonly string[]).includes(r));
     if (unknown.length) throw new UserError(`unknown rule "${unknown[0]}"; rules are ${RULE_IDS.join(', ')}`);
     const findings: LintFinding[] = [];
+    const unparsable: string[] = [];
+    let linted = 0;
     for (const file of expand(positionals)) {
       let source: string;
       try {
@@ -62,7 +65,13 @@ export async function lintCommand(argv: string[]): Promise<number> {
       } catch (e) {
         throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
+      const bad = syntaxError(source, file);
+      if (bad) {
+        unparsable.push(`could not parse ${file}: ${bad.message} (${bad.line}:${bad.column})`);
+        continue;
+      }
       findings.push(...lintSource(source, file, { disabledRules: disabled }));
+      linted++;
     }
     if (flags.json) {
       const diagnostics = findings.map(({ rule, severity, file, line, column, endLine, endColumn, message }) => ({ rule, severity, file, line, column, endLine, endColumn, message }));
@@ -70,8 +79,10 @@ export async function lintCommand(argv: string[]): Promise<number> {
     } else {
       for (const f of findings) process.stdout.write(formatFinding(f) + '\n');
       const errors = findings.filter((f) => f.severity === 'error').length;
-      process.stderr.write(`${findings.length} finding(s), ${errors} error(s)\n`);
+      if (linted > 0) process.stderr.write(`${findings.length} finding(s), ${errors} error(s)\n`);
     }
+    for (const line of unparsable) process.stderr.write(`parprof lint: ${line}\n`);
+    if (unparsable.length) return 2;
     return findings.some((f) => f.severity === 'error') ? 1 : 0;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;

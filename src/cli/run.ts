@@ -77,6 +77,21 @@ export function tablesText(report: Report, sort: string[], limit: number | undef
   return parts.join('');
 }
 
+/**
+ * This process's stdout or stderr for as long as someone reads it: once the reader has gone
+ * (`parprof run … | head`, EPIPE), writes stop and the run goes on to write its report.
+ */
+function whileRead(stream: NodeJS.WriteStream): (data: string | Buffer) => void {
+  let gone = false;
+  // Stays for the life of the command: a write in flight may fail after the run returned.
+  stream.on('error', () => {
+    gone = true;
+  });
+  return (data) => {
+    if (!gone && !stream.destroyed) stream.write(data);
+  };
+}
+
 /** Runs `parprof run`; returns the exit code (0 profiled, 2 usage/input, 3 --fail-on-race with races). */
 export async function runCommand(argv: string[]): Promise<number> {
   const { flags, positionals, rest } = parseArgs(argv, SPEC as Record<string, 'boolean' | 'string' | 'number' | 'list'>);
@@ -110,6 +125,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  const out = whileRead(process.stdout);
+  const err = whileRead(process.stderr);
   try {
     const { report, outDir } = await profileProgram(
       {
@@ -128,13 +145,13 @@ export async function runCommand(argv: string[]): Promise<number> {
         backend: backend as 'auto' | 'inspector' | 'v8-profiler-next' | undefined,
         signal: ac.signal,
         // With --json our stdout carries only the report: the program's output goes to stderr.
-        onStdout: json ? (c) => process.stderr.write(c) : (c) => process.stdout.write(c),
-        onStderr: (c) => process.stderr.write(c),
+        onStdout: json ? err : out,
+        onStderr: err,
       },
       { sort },
     );
-    if (json) process.stdout.write(JSON.stringify(report) + '\n');
-    else process.stdout.write('\n' + tablesText(report, sort, limit === undefined ? 40 : limit <= 0 ? undefined : limit, flags.all !== true) + summaryText(report, outDir));
+    if (json) out(JSON.stringify(report) + '\n');
+    else out('\n' + tablesText(report, sort, limit === undefined ? 40 : limit <= 0 ? undefined : limit, flags.all !== true) + summaryText(report, outDir));
     if (flags['fail-on-race'] === true && report.races.length > 0) return 3;
     return 0;
   } finally {

@@ -1,6 +1,7 @@
 /** `parprof scale`: run a program at several worker counts and print speedup, efficiency and the Amdahl fit. */
 import { UserError } from '../core/api';
 import { runScaling, amdahlSpeedup, type ScalingOptions } from '../core/scaling';
+import { timeoutMs } from '../core/runner';
 import type { ScalingResult, WorkerVariable } from '../protocol/scaling';
 
 const USAGE =
@@ -54,6 +55,8 @@ export function parseScaleArgs(argv: string[]): {
     else if (a === '--timeout') {
       timeoutSec = Number(value());
       if (!(timeoutSec > 0)) throw new UserError('--timeout takes a number of seconds');
+      // The plain timed runs use setTimeout too: past its range (~24.8 days) it fires at once.
+      timeoutSec = Math.min(timeoutSec, (timeoutMs(timeoutSec) ?? 0) / 1000);
     } else if (a.startsWith('-') && file === undefined) throw new UserError(`unknown option ${a}; ${USAGE}`);
     else if (file === undefined) file = a;
     else args.push(a);

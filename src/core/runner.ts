@@ -1,19 +1,34 @@
 /**
  * Runs the user's program under the agent: `<node> --require <agent> [nodeArgs] <file> <args>`
  * in its own process group, so a timeout or cancel ends the whole tree (SIGTERM, then SIGKILL
- * ~700 ms later). Writes run.json before and outcome.json after; never analyses.
+ * at most a second later). A program whose main thread computes without end never runs its
+ * SIGTERM handler: such a process is sent SIGUSR1, which makes Node start its inspector even
+ * while JavaScript runs (on a free port: the agent sets process.debugPort to 0), and the runner
+ * asks the agent over it for the last flush (rescue).
+ * Writes run.json before and outcome.json after; never analyses.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { AGENT_OPTIONS_ENV, RUN_MANIFEST, RUN_OUTCOME, type AgentOptions, type RunManifest, type RunOutcome } from '../protocol/events';
 import { UserError, type ProfileOptions } from './api';
 import { packageRoot, toolVersion } from './packageInfo';
 
 const SCRIPT_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
-const KILL_GRACE_MS = 700;
+/** After SIGTERM: a process still alive this much later gets the rescue; SIGKILL comes at the grace's end. */
+const RESCUE_AFTER_MS = 250;
+const KILL_GRACE_MS = 1000;
+/** The longest one rescue (connect, last flush, answer) may take. */
+const RESCUE_EVAL_MS = 600;
+/** setTimeout's largest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const STDERR_TAIL = 8192;
+/** What Node prints on stderr when the rescue starts its inspector: not the program's output. */
+const INSPECTOR_NOISE =
+  /^(?:Debugger listening on ws:\/\/\S+|For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Debugger ending on ws:\/\/\S+|Waiting for the debugger to disconnect\.\.\.)\r?$/;
 
 /** Absolute path of the bundled agent preload. */
 export function agentPath(): string {
@@ -94,6 +109,7 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
   let stderrTail = '';
   let kind: 'timeout' | 'cancelled' | null = null;
   let spawnError: Error | null = null;
+  let exitedYet = false;
 
   const child = spawn(node, argv, {
     cwd,
@@ -102,15 +118,19 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
     // A detached child in the background process group would stop on reading a terminal.
     stdio: [process.stdin.isTTY ? 'ignore' : 'inherit', 'pipe', 'pipe'],
   });
-  const onStdout = opts.onStdout ?? ((c: Buffer) => process.stdout.write(c));
-  const onStderr = opts.onStderr ?? ((c: Buffer) => process.stderr.write(c));
-  child.stdout?.on('data', (c: Buffer) => onStdout(c));
+  const stdoutEcho = opts.onStdout ? guardEcho(opts.onStdout) : echoTo(process.stdout);
+  const stderrEcho = opts.onStderr ? guardEcho(opts.onStderr) : echoTo(process.stderr);
+  const rescue = new Rescue(runDir, child.pid);
+  child.stdout?.on('data', (c: Buffer) => stdoutEcho.write(c));
   child.stderr?.on('data', (c: Buffer) => {
-    onStderr(c);
-    stderrTail = (stderrTail + c.toString('utf8')).slice(-STDERR_TAIL);
+    const shown = rescue.active ? rescue.filter(c) : c;
+    if (shown.length === 0) return;
+    stderrEcho.write(shown);
+    stderrTail = (stderrTail + shown.toString('utf8')).slice(-STDERR_TAIL);
   });
 
   let killTimer: NodeJS.Timeout | null = null;
+  let rescueTimer: NodeJS.Timeout | null = null;
   const killGroup = (sig: NodeJS.Signals) => {
     if (child.pid === undefined) return;
     try {
@@ -123,9 +143,14 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
     if (kind) return;
     kind = why;
     killGroup('SIGTERM');
+    // Still alive a moment later: a thread too busy to run its SIGTERM handler. Rescue its
+    // data, then end the group as soon as every rescue answered (or at the grace's end).
+    rescueTimer = setTimeout(() => {
+      if (!exitedYet) void rescue.run().then((rescued) => rescued && killGroup('SIGKILL'));
+    }, RESCUE_AFTER_MS);
     killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
   };
-  const timeout = opts.timeoutSec && opts.timeoutSec > 0 ? setTimeout(() => stop('timeout'), opts.timeoutSec * 1000) : null;
+  const timeout = timeoutMs(opts.timeoutSec) !== null ? setTimeout(() => stop('timeout'), timeoutMs(opts.timeoutSec)!) : null;
   const onAbort = () => stop('cancelled');
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -139,6 +164,7 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
     });
     child.on('exit', (c, s) => {
       exited = { code: c, signal: s };
+      exitedYet = true;
       // Leftover processes of the group holding stdout open: give them a moment, then end them.
       lingerTimer = setTimeout(() => {
         killGroup('SIGKILL');
@@ -152,6 +178,8 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
   });
   if (timeout) clearTimeout(timeout);
   if (killTimer) clearTimeout(killTimer);
+  if (rescueTimer) clearTimeout(rescueTimer);
+  rescue.close();
   opts.signal?.removeEventListener('abort', onAbort);
   // Make sure nothing of the tree outlives a cancelled or timed-out run.
   if (kind) killGroup('SIGKILL');
@@ -173,4 +201,225 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
 function startFailure(stderrTail: string, file: string): boolean {
   if (/^SyntaxError\b/m.test(stderrTail)) return true;
   return /ERR_MODULE_NOT_FOUND|ERR_UNKNOWN_FILE_EXTENSION|Cannot find module/.test(stderrTail) && stderrTail.includes(file);
+}
+
+/** The run's time limit in ms, or null for none; past setTimeout's range it would fire at once, so it is capped there (24.8 days). */
+export function timeoutMs(timeoutSec: number | null | undefined): number | null {
+  if (typeof timeoutSec !== 'number' || !(timeoutSec > 0)) return null;
+  return Math.min(timeoutSec * 1000, MAX_TIMER_MS);
+}
+
+/** Where the program's output is echoed: stops (and the run goes on) once the reader has gone. */
+interface Echo {
+  write(chunk: Buffer): void;
+}
+
+/** Echo to a caller's callback; a callback that throws is not called again. */
+function guardEcho(fn: (chunk: Buffer) => void): Echo {
+  let broken = false;
+  return {
+    write(chunk) {
+      if (broken) return;
+      try {
+        fn(chunk);
+      } catch {
+        broken = true;
+      }
+    },
+  };
+}
+
+/** This process's streams whose reader has gone (an 'error' such as EPIPE was seen on them). */
+const goneStreams = new WeakMap<NodeJS.WriteStream, boolean>();
+
+/**
+ * Echo to this process's stdout or stderr; a closed pipe (EPIPE: \`parprof run … | head\`) ends
+ * the echo, not the run. The listener stays for the life of the process: a write still in
+ * flight may fail after the run.
+ */
+function echoTo(stream: NodeJS.WriteStream): Echo {
+  if (!goneStreams.has(stream)) {
+    goneStreams.set(stream, false);
+    stream.on('error', () => goneStreams.set(stream, true));
+  }
+  return {
+    write(chunk) {
+      if (goneStreams.get(stream) || stream.destroyed) return;
+      try {
+        stream.write(chunk);
+      } catch {
+        goneStreams.set(stream, true);
+      }
+    },
+  };
+}
+
+/**
+ * The last flush of processes too busy to run their SIGTERM handler: SIGUSR1 makes Node open
+ * its inspector (dispatched by interrupt, so it answers while JavaScript runs), and a
+ * Runtime.evaluate of the agent's `__pp.f("signal")` writes every thread's data. Only processes
+ * that hold an agent (a main-thread file in the run directory) are signalled: SIGUSR1 would end
+ * anything else.
+ */
+class Rescue {
+  active = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly started: Promise<boolean>[] = [];
+  private expected = 0;
+  private onAll: (() => void) | null = null;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly rootPid: number | undefined,
+  ) {}
+
+  /** Signal every live profiled process; resolves true once each answered and one was flushed by it (the group may die now). */
+  run(): Promise<boolean> {
+    const pids = this.profiledPids().filter(isAlive);
+    if (pids.length === 0) return Promise.resolve(false);
+    this.active = true;
+    this.expected = pids.length;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGUSR1');
+      } catch {
+        this.expected--;
+      }
+    }
+    return new Promise((res) => {
+      const timer = setTimeout(() => res(false), KILL_GRACE_MS - RESCUE_AFTER_MS);
+      this.onAll = () => {
+        clearTimeout(timer);
+        void Promise.all(this.started).then((answers) => res(answers.some(Boolean)));
+      };
+      if (this.expected <= 0) this.onAll();
+    });
+  }
+
+  /** Drop Node's inspector messages from a stderr chunk; start a rescue for each inspector that opened. */
+  filter(chunk: Buffer): Buffer {
+    const lines = chunk.toString('utf8').split('\n');
+    const kept = lines.filter((line) => {
+      if (!INSPECTOR_NOISE.test(line)) return true;
+      const url = /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+      if (url) this.ask(url);
+      return false;
+    });
+    return kept.length === lines.length ? chunk : Buffer.from(kept.join('\n'), 'utf8');
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  private ask(url: string): void {
+    this.started.push(
+      evaluateOverWebSocket(url, 'globalThis.__pp?.f?.("signal")', RESCUE_EVAL_MS, this.sockets)
+        // 'done': flushed by this request; 'pending': the agent is in its own last flush already.
+        .then((answer) => answer === 'done')
+        .catch(() => false),
+    );
+    if (this.started.length >= this.expected) this.onAll?.();
+  }
+
+  private profiledPids(): number[] {
+    const pids = new Set<number>();
+    try {
+      for (const name of readdirSync(this.runDir)) {
+        const m = /^t-(\d+)-0\.jsonl$/.exec(name);
+        if (m) pids.add(Number(m[1]));
+      }
+    } catch {
+      // no run directory: nothing to rescue
+    }
+    // The root first: its main thread also asks its workers.
+    return [...pids].sort((a, b) => (a === this.rootPid ? -1 : b === this.rootPid ? 1 : a - b));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One `Runtime.evaluate` over the inspector's WebSocket (RFC 6455, the little of it needed:
+ * one masked text frame out, unmasked frames in). Resolves the result's value, or null.
+ */
+function evaluateOverWebSocket(url: string, expression: string, timeoutMs: number, sockets: Set<Socket>): Promise<unknown> {
+  return new Promise((res) => {
+    const u = new URL(url);
+    const sock = connect(Number(u.port), u.hostname);
+    sockets.add(sock);
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    const finish = (value: unknown): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      sockets.delete(sock);
+      res(value);
+    };
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    sock.on('error', () => finish(null));
+    sock.on('close', () => finish(null));
+    sock.on('connect', () => {
+      const key = randomBytes(16).toString('base64');
+      sock.write(
+        `GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    sock.on('data', (data: Buffer) => {
+      buf = Buffer.concat([buf, data]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!/^HTTP\/1\.1 101/.test(buf.subarray(0, end).toString('latin1'))) return finish(null);
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+        sock.write(maskedTextFrame(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression, returnByValue: true } })));
+      }
+      for (;;) {
+        if (buf.length < 2) return;
+        let len = buf[1]! & 0x7f;
+        let off = 2;
+        if (len === 126) {
+          if (buf.length < 4) return;
+          len = buf.readUInt16BE(2);
+          off = 4;
+        } else if (len === 127) {
+          if (buf.length < 10) return;
+          len = Number(buf.readBigUInt64BE(2));
+          off = 10;
+        }
+        if (buf.length < off + len) return;
+        const opcode = buf[0]! & 0x0f;
+        const payload = buf.subarray(off, off + len).toString('utf8');
+        buf = buf.subarray(off + len);
+        if (opcode === 0x8) return finish(null);
+        if (opcode !== 0x1) continue;
+        try {
+          const msg = JSON.parse(payload) as { id?: number; result?: { result?: { value?: unknown } } };
+          if (msg.id === 1) return finish(msg.result?.result?.value ?? null);
+        } catch {
+          // not for us
+        }
+      }
+    });
+  });
+}
+
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const mask = randomBytes(4);
+  const n = payload.length;
+  const head = n < 126 ? Buffer.from([0x81, 0x80 | n]) : n < 65536 ? Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff]) : null;
+  if (!head) throw new Error('inspector request too long');
+  for (let i = 0; i < n; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
+  return Buffer.concat([head, mask, payload]);
 }

@@ -72,4 +72,20 @@ describe('agent: CPU sampling', () => {
       assert.ok(profile.startTime >= t.info.startUs - 1000, 'profile on the hrtime µs clock');
     }
   });
+
+  it('keeps an explicit v8-profiler-next to main threads: a pool that terminates its workers does not crash', async () => {
+    const run = await runAgent('pool-piscina.js', { options: { backend: 'v8-profiler-next' } });
+    assert.equal(run.signal, null, run.stderr);
+    assert.equal(run.code, 0, run.stderr);
+    const main = threadByTid(run, 0);
+    assert.equal(main.info.backend, 'v8-profiler-next');
+    assert.match(main.info.backendReason, /^loaded .*; workers use the inspector \(v8-profiler-next crashes the process when a profiled worker is terminated\)$/);
+    const workers = run.threads.filter((t) => t.info.kind === 'worker');
+    assert.equal(workers.length, 2);
+    for (const w of workers) {
+      assert.equal(w.info.backend, 'inspector');
+      assert.match(w.info.backendReason, /^v8-profiler-next was asked for, but it crashes the process/);
+      assert.equal(recordsOf(w, 'exit')[0]?.reason, 'terminate');
+    }
+  });
 });

@@ -72,6 +72,17 @@ describe('agent: threads', () => {
     assert.deepEqual(callsOf(threadByTid(run, spawn.childTid), 'esm-lib.mjs', 'fib'), [287, 1]); // fib(11)
   });
 
+  it("says in the report that Node's ES module hooks thread took thread id 1 (Node 20 has no in-thread hooks)", async () => {
+    const run = await runAgent('esm-main.mjs');
+    assert.equal(run.code, 0, run.stderr);
+    const main = threadByTid(run, 0);
+    assert.equal(recordsOf(main, 'spawn')[0]?.childTid, 2, 'plain node numbers this worker 1');
+    const notes = run.threads.flatMap((t) => recordsOf(t, 'warn')).filter((w) => /ES module hooks on a thread of their own/.test(w.msg));
+    assert.equal(notes.length, 1, 'once per process');
+    assert.match(notes[0]!.msg, /first worker is thread 2, not 1/);
+    assert.equal(recordsOf(threadByTid(run, 2), 'warn').length, 0);
+  });
+
   it('keeps ES module import cycles working when a function is called before its module ran', async () => {
     const run = await runAgent('cycle-a.mjs');
     assert.equal(run.code, 0, run.stderr);
@@ -168,6 +179,26 @@ describe('agent: threads', () => {
     assert.deepEqual(callsOf(child, 'fork-child.js', 'triple'), [1, 1]);
     assert.deepEqual(callsOf(parent, 'fork-parent.js', 'double'), [1, 1]);
   });
+
+  for (const [fixture, sends] of [
+    ['ipc-parent.js', 2],
+    ['ipc-cluster.js', 1],
+  ] as const) {
+    it(`records ${fixture === 'ipc-parent.js' ? 'child_process.fork' : 'cluster'} IPC messages both ways, paired by id, and leaves Node's own alone`, async () => {
+      const run = await runAgent(fixture);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, runPlain(fixture).stdout);
+      const parent = run.threads.find((t) => t.info.ppid === null)!;
+      const child = run.threads.find((t) => t.info.ppid !== null)!;
+      assert.ok(child, 'the child is profiled');
+      const ids = (t: typeof parent, dir: 's' | 'r') => recordsOf(t, 'msg').filter((m) => m.dir === dir).flatMap((m) => m.id);
+      assert.equal(ids(parent, 's').length, sends);
+      assert.deepEqual(ids(child, 'r'), ids(parent, 's'));
+      assert.equal(ids(child, 's').length, 1);
+      assert.deepEqual(ids(parent, 'r'), ids(child, 's'));
+      for (const m of [...recordsOf(parent, 'msg'), ...recordsOf(child, 'msg')]) assert.ok(m.channel.every((c) => c === 4), 'IPC channel');
+    });
+  }
 
   it('records garbage collections on the shared clock', async () => {
     const run = await runAgent('gc.js');

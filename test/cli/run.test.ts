@@ -1,7 +1,7 @@
 // The built CLI (out/cli.js) as a user runs it: output, files and exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,4 +114,17 @@ test('export converts a run folder to chrome, pstats, speedscope and cpuprofile'
   // A raw run directory works too (analysed on the fly).
   const raw = parprof(['export', join(out, 'run'), '--format', 'pstats', '--out', join(tmp(), 'p.txt')]);
   assert.equal(raw.code, 0, raw.stderr);
+});
+
+test('a reader that stops early (run … | head) ends the echo, not the run: exit 0 and every file written', T, async () => {
+  const out = tmp();
+  const child = spawn(process.execPath, [cli, 'run', 'fib.js', '--out', out], { cwd: programs, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // Close our end after the first chunk, as `head -1` does.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  for (const f of ['report.json', 'trace.json', 'pstats.txt', 'report.html']) assert.ok(existsSync(join(out, f)), f);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UserError } from '../../src/core/api';
 import { assertValidReport, fnRow, profileFixture, programs } from './helpers';
 import { profileProgram } from '../../src/core/index';
+import { timeoutMs } from '../../src/core/runner';
 
 const T = { timeout: 180_000 };
 
@@ -93,7 +94,42 @@ test('cancel ends the whole process tree and keeps a partial report', T, async (
   assert.ok(r.threads.length >= 1, 'what ran is kept');
   assert.ok(r.threads.some((t) => t.name === 'spinner'), 'the spinning worker has a lane');
   assert.ok(fnRow(r, 0, 'heartbeat').ncalls! >= 1);
+  const spinner = r.threads.find((t) => t.name === 'spinner')!;
+  assert.ok(fnRow(r, spinner.id, 'forever').tottimeMs > 50, 'the spinning worker\'s profile is kept to the end');
   for (const t of r.threads) assert.ok(processGone(t.pid), `process ${t.pid} is gone`);
+});
+
+test('--timeout keeps the profile and counters of a main thread that computes without end', T, async () => {
+  const t0 = Date.now();
+  const { report: r, stderr } = await profileFixture('spin-forever.js', { timeoutSec: 1.5 });
+  assertValidReport(r);
+  assert.equal(r.program.outcome, 'timeout');
+  // Reached through the inspector the runner opens with SIGUSR1 (the SIGTERM handler never runs).
+  assert.ok(r.threads[0]!.cpuMs! > 700, `main cpu ${r.threads[0]!.cpuMs}`);
+  assert.ok(fnRow(r, 0, 'forever').tottimeMs + fnRow(r, 0, 'step').tottimeMs > 700);
+  assert.ok(fnRow(r, 0, 'step').ncalls! > 100000, `step calls ${fnRow(r, 0, 'step').ncalls}`);
+  assert.doesNotMatch(stderr, /Debugger|inspector/, 'Node\'s inspector messages are not the program\'s output');
+  assert.ok(Date.now() - t0 < 1500 + 1000 + 5000, 'ended within the grace');
+  for (const t of r.threads) assert.ok(processGone(t.pid));
+});
+
+test('cluster workers start under the runner and are profiled as their own processes', T, async () => {
+  const { report: r, stdout } = await profileFixture(join(__dirname, '..', 'fixtures', 'agent', 'ipc-cluster.js'));
+  assertValidReport(r);
+  assert.equal(stdout, 'worker says online 1\nworker exit 0\n');
+  assert.equal(r.threads.length, 2);
+  assert.equal(r.messages.length, 2, 'one message each way');
+});
+
+test('a --timeout beyond setTimeout\'s range is no limit, not 1 ms', T, async () => {
+  assert.equal(timeoutMs(1e9), 2 ** 31 - 1);
+  assert.equal(timeoutMs(3_000_000), 2 ** 31 - 1);
+  assert.equal(timeoutMs(2), 2000);
+  assert.equal(timeoutMs(0), null);
+  assert.equal(timeoutMs(null), null);
+  const { report: r } = await profileFixture('fib.js', { timeoutSec: 1e9 });
+  assert.equal(r.program.outcome, 'exited');
+  assert.equal(r.program.exitCode, 0);
 });
 
 test('--timeout stops a program that never ends; the report is partial', T, async () => {

@@ -1,5 +1,6 @@
 /** The Atomics lint entry points: lint a source text or a file into findings with quick fixes. */
 import { readFile } from 'node:fs/promises';
+import { parse, type ParserPlugin } from '@babel/parser';
 import { checkAccesses } from './checkAccess';
 import { checkArrays } from './checkArrays';
 import { checkLocks } from './checkLocks';
@@ -7,7 +8,7 @@ import { checkWaits } from './checkWait';
 import { LintContext } from './context';
 import { LockModel } from './locks';
 import { buildModel } from './model';
-import { parseSource } from './parse';
+import { parseSource, pluginsFor } from './parse';
 import { RULE_IDS } from './rules';
 import type { LintFinding, LintOptions } from './types';
 import { suppressedBy, ignoreDirectives } from './ignore';
@@ -75,4 +76,43 @@ export function lintSource(source: string, file: string, options: LintOptions = 
 /** Reads and lints one file (read errors propagate to the caller). */
 export async function lintFile(file: string, options: LintOptions = {}): Promise<LintFinding[]> {
   return lintSource(await readFile(file, 'utf8'), file, options);
+}
+
+/** Where a file stops being valid JavaScript/TypeScript: Babel's message and a 1-based position. */
+export interface SyntaxProblem {
+  message: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * The first syntax error of a source text, or null when it parses (strictly, unlike the
+ * analyser's error-recovering parse, and whether or not it mentions Atomics): what the CLI
+ * reports as a file it could not read. TypeScript decorators count as valid.
+ */
+export function syntaxError(source: string, file: string): SyntaxProblem | null {
+  const attempt = (plugins: ParserPlugin[]): { message?: string; loc?: { line: number; column: number } } | null => {
+    try {
+      parse(source, {
+        sourceType: 'unambiguous',
+        allowReturnOutsideFunction: true,
+        allowAwaitOutsideFunction: true,
+        allowImportExportEverywhere: true,
+        allowNewTargetOutsideFunction: true,
+        allowSuperOutsideMethod: true,
+        allowUndeclaredExports: true,
+        attachComment: false,
+        plugins,
+      });
+      return null;
+    } catch (e) {
+      return (e ?? {}) as { message?: string; loc?: { line: number; column: number } };
+    }
+  };
+  const plugins = pluginsFor(file);
+  const e = attempt(plugins);
+  if (!e) return null;
+  if (plugins.includes('typescript') && !attempt([...plugins, 'decorators-legacy'])) return null;
+  const message = String(e.message ?? 'syntax error').replace(/\s*\(\d+:\d+\)$/, '');
+  return { message, line: e.loc?.line ?? 1, column: (e.loc?.column ?? 0) + 1 };
 }
