@@ -90,7 +90,8 @@ function programInfo(run: LoadedRun): ProgramInfo {
     file: m?.file ?? main?.info.entry ?? '',
     args: m?.args ?? [],
     cwd: m?.cwd ?? '',
-    exitCode: o?.exitCode ?? main?.exit?.code ?? null,
+    // A process killed by a signal has no exit code: never borrow the main thread's last recorded one.
+    exitCode: o ? o.exitCode : (main?.exit?.code ?? null),
     signal: o?.signal ?? null,
     error,
     outcome,

@@ -63,9 +63,9 @@ test('exit 2 with one sentence on a missing file, no files, or an unknown rule',
   }
 });
 
-test('a file that does not parse yields no findings and exit 0', () => {
+test('a file that does not parse is an input error (exit 2), with the place it stopped', () => {
   const dir = mkdtempSync(join(tmpdir(), 'parprof-lint-'));
   writeFileSync(join(dir, 'broken.ts'), 'const a = new Int32Array(new SharedArrayBuffer(4));\nfunction (((\n');
   const r = cli(join(dir, 'broken.ts'), '--json');
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 2);
 });
