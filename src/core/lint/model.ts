@@ -72,6 +72,14 @@ export interface FileModel {
   awaits: Map<Node, number[]>;
   /** `return` / `throw` statements by enclosing function (the program for top level). */
   exits: Map<Node, Node[]>;
+  /** The class each `this` sits in (so `this.view` of two classes are two arrays). */
+  thisClass: Map<Node, Node>;
+  /** Constructors by their class. */
+  ctorOf: Map<Node, Node>;
+  /** `new C(…)` of an identifier callee, with C's binding once resolved. */
+  news: { node: Node; binding: Binding | null }[];
+  /** `for (let i = …; …; …)` loops that declare their counter. */
+  forLoops: Node[];
 }
 
 const NONE: Node[] = [];
@@ -88,8 +96,11 @@ export function buildModel(source: string, program: Node): FileModel {
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
-    checksMainThread: false, awaits: new Map(), exits: new Map(),
+    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [],
   };
+  const classes: Node[] = [];
+  const pendingNews: { entry: { node: Node; binding: Binding | null }; id: Node }[] = [];
+  const pendingUpdates: { id: Node; node: Node }[] = [];
   const ancestors: Node[] = [];
   const fns: Node[] = [];
   let loops: Node[] = [];
@@ -241,6 +252,25 @@ export function buildModel(source: string, program: Node): FileModel {
       case 'NewExpression': {
         const c = unwrap(node.callee as Node);
         if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) m.workerSpawns.push(node);
+        if (c?.type === 'Identifier') {
+          const entry = { node, binding: null };
+          m.news.push(entry);
+          pendingNews.push({ entry, id: c });
+        }
+        break;
+      }
+      case 'ForStatement':
+        if (node.init?.type === 'VariableDeclaration') m.forLoops.push(node);
+        break;
+      case 'ThisExpression':
+        if (classes.length) m.thisClass.set(node, classes[classes.length - 1]!);
+        break;
+      case 'ClassMethod':
+        if (node.kind === 'constructor' && classes.length) m.ctorOf.set(classes[classes.length - 1]!, node);
+        break;
+      case 'UpdateExpression': {
+        const arg = unwrap(node.argument as Node);
+        if (arg?.type === 'Identifier') pendingUpdates.push({ id: arg, node });
         break;
       }
       case 'AwaitExpression': {
@@ -262,11 +292,15 @@ export function buildModel(source: string, program: Node): FileModel {
       case 'AssignmentExpression': {
         const left = unwrap(node.left as Node);
         const right = node.right as Node;
+        if (left?.type === 'Identifier' && node.operator !== '=') pendingUpdates.push({ id: left, node });
         if (left?.type === 'Identifier' && node.operator === '=') {
           pendingAssign.push({ id: left, right });
           if (left.name === 'onmessage' && isFunction(unwrap(right) ?? left)) m.messageHandlers.add(unwrap(right)!);
         } else if (isMember(left) && !left.computed && node.operator === '=') {
-          const k = m.source.slice(left.start, left.end).replace(/\s+/g, '');
+          // The `this` below is visited after this node: tie it to its class now.
+          const root = chainRoot(left);
+          if (root?.type === 'ThisExpression' && classes.length) m.thisClass.set(root, classes[classes.length - 1]!);
+          const k = memberKey(m, left);
           const list = m.memberAssigned.get(k);
           if (list) list.push(right);
           else m.memberAssigned.set(k, [right]);
@@ -295,6 +329,8 @@ export function buildModel(source: string, program: Node): FileModel {
     }
 
     ancestors.push(node);
+    const isClass = node.type === 'ClassDeclaration' || node.type === 'ClassExpression';
+    if (isClass) classes.push(node);
     const loop = isLoop(node);
     if (loop) {
       loops.push(node);
@@ -321,6 +357,7 @@ export function buildModel(source: string, program: Node): FileModel {
       loops.pop();
       loopsCopy = null;
     }
+    if (isClass) classes.pop();
     ancestors.pop();
     if (fnNode) {
       fns.pop();
@@ -343,7 +380,17 @@ export function buildModel(source: string, program: Node): FileModel {
   }
   for (const c of pendingCalls) c.call.binding = m.refs.get(c.id) ?? null;
   for (const a of pendingAssign) m.refs.get(a.id)?.assigned.push(a.right);
+  for (const u of pendingUpdates) m.refs.get(u.id)?.updates.push(u.node);
+  for (const n of pendingNews) n.entry.binding = m.refs.get(n.id) ?? null;
   return m;
+}
+
+/** Key of a non-computed member chain (`this.view`, `obj.a.b`): its text, with `this` tied to its class. */
+export function memberKey(m: FileModel, node: Node): string {
+  const text = m.source.slice(node.start, node.end).replace(/\s+/g, '');
+  const root = chainRoot(node);
+  const cls = root?.type === 'ThisExpression' ? m.thisClass.get(root) : undefined;
+  return cls && text.startsWith('this') ? `this@${cls.start}${text.slice(4)}` : text;
 }
 
 /** True when `n` is a function node passed somewhere the model tracks. */
@@ -359,3 +406,10 @@ export function ownerOf(m: FileModel, s: Site): Node {
 
 /** True for call nodes (re-exported for rules). */
 export { isCall };
+
+/** The object at the bottom of a member chain (`this` of `this.a.b`). */
+function chainRoot(node: Node): Node | null {
+  let cur: Node | null = node;
+  for (let i = 0; i < 32 && cur && (cur.type === 'MemberExpression' || cur.type === 'OptionalMemberExpression'); i++) cur = unwrap(cur.object as Node);
+  return cur;
+}
