@@ -51,7 +51,7 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     const atomic = cx.atomicArrays.has(key);
     const shared = atomic || (threaded && v?.k === 'ta' && v.shared === 'yes');
     if (!shared) continue;
-    if (locks.guarded(a) || ordered(a)) continue;
+    if ((locks.guarded(a) && !locks.isLockWord(key, a.index)) || ordered(a)) continue;
     const vars = { a: cx.text(a.array), i: cx.text(a.index) };
     const bigint = v?.k === 'ta' && v.type.startsWith('Big');
     if (a.kind === 'rmw') {
