@@ -41,24 +41,46 @@ export function checkWaits(cx: LintContext): void {
     }
   }
 
-  // Lost wake-ups: a store that changes a cell some thread waits on, with no notify after it.
+  // Functions that notify (by name), so `Atomics.add(sem, 0, 1); wake();` counts as notified.
+  const notifiesIn = new Map<string, AtomicsCall[]>();
+  for (const n of m.atomics) {
+    const name = n.op === 'notify' ? m.fns.get(ownerOf(m, n))?.name : null;
+    if (name) (notifiesIn.get(name) ?? notifiesIn.set(name, []).get(name)!).push(n);
+  }
+  const wakes = (n: AtomicsCall, s: AtomicsCall): boolean => sameArray(cx, n, s) && cx.mayAlias(n.index, s.index) && cx.constNumber(n.args[2] ?? null) !== 0;
+
+  // Lost wake-ups: a write that changes a cell some thread waits on, with no notify of that cell after it.
   for (const s of m.atomics) {
-    // An unlock is a store whose result nobody reads; an exchange whose old value is used is an acquire.
-    if ((s.op !== 'store' && s.op !== 'exchange') || !resultUnused(s)) continue;
-    const waiter = waits.find((w) => !isSleep(cx, w) && sameCell(cx, w, s) && cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2])));
+    // An unlock is a write whose result nobody reads; an exchange whose old value is used is an acquire,
+    // an add whose old value is used is a ticket or a count the caller acts on.
+    if (!WRITES.has(s.op) || !resultUnused(s) || !changes(cx, s)) continue;
+    // Waiters sleeping while a count is 0 need a wake-up from the add that makes it positive, not from a take (sub).
+    const waiter = waits.find((w) => !isSleep(cx, w) && sameCell(cx, w, s) && (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
+      !(s.op === 'sub' && cx.constNumber(w.args[2] ?? null) === 0));
     if (!waiter) continue;
     const owner = ownerOf(m, s);
-    const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && sameArray(cx, n, s));
+    const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && wakes(n, s)) ||
+      m.calls.some((c) => c.name && c.node.start > s.node.start && ownerOf(m, c) === owner && (notifiesIn.get(c.name) ?? []).some((n) => wakes(n, s)));
     if (notified) continue;
-    const locked = m.atomics.some((c) => c.op === 'compareExchange' && sameCell(cx, c, s));
+    const locked = STORES.has(s.op) && m.atomics.some((c) => c.op === 'compareExchange' && sameCell(cx, c, s));
     const sp = cx.statementParent(s);
     const arr = cx.text(s.args[0] ?? null);
     const idx = cx.text(s.args[1] ?? null);
-    cx.report('unlock-without-notify', s.node, { a: arr, i: idx }, {
+    cx.report('unlock-without-notify', s.node, { a: arr, i: idx, op: s.op }, {
       related: [cx.related(waiter.node, `a thread waits on ${cx.text(waiter.args[0] ?? null)}[${cx.text(waiter.args[1] ?? null)}] here`)],
       fix: sp ? notifyFix(cx, sp.stmt, arr, idx, locked ? '1' : null) : null,
     });
   }
+}
+
+const STORES = new Set(['store', 'exchange']);
+const WRITES = new Set(['store', 'exchange', 'add', 'sub', 'and', 'or', 'xor']);
+
+/** False for read-modify-writes that leave the cell as it was (`add(a, i, 0)`, `and(a, i, -1)`). */
+function changes(cx: LintContext, s: AtomicsCall): boolean {
+  if (STORES.has(s.op)) return true;
+  const v = cx.constNumber(s.args[2] ?? null);
+  return s.op === 'and' ? v !== -1 : v !== 0;
 }
 
 /** True when the call is a statement of its own (its value is discarded). */

@@ -91,7 +91,7 @@ export const RULES: Record<RuleId, RuleInfo> = {
     id: 'unlock-without-notify',
     severity: 'error',
     title: 'Unlock store without notify (lost wake-up)',
-    message: 'Other code waits on {a}[{i}] with Atomics.wait, but this store changes it without Atomics.notify, so a sleeping thread may never wake; call Atomics.notify({a}, {i}) after the store.',
+    message: 'Other code waits on {a}[{i}] with Atomics.wait, but this Atomics.{op} changes it without Atomics.notify, so a sleeping thread may never wake; call Atomics.notify({a}, {i}) after it.',
   },
   'lock-without-release': {
     id: 'lock-without-release',
