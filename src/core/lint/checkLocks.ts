@@ -28,9 +28,17 @@ interface CheckThenAct {
   cell: string;
 }
 
+const RELATIONAL = new Set(['<', '<=', '>', '>=']);
+
 function checkThenAct(cx: LintContext, locks: LockModel): void {
-  const stores = cx.m.atomics.filter((c) => c.op === 'store');
+  const acts = new Map<Node, AtomicsCall>();
+  for (const c of cx.m.atomics) if (c.op === 'store' || c.op === 'sub' || c.op === 'add') acts.set(c.node, c);
   const found: CheckThenAct[] = [];
+  /** The Atomics store/sub/add of `cell` that a statement is, if any. */
+  const actOf = (st: Node | undefined, cell: string): AtomicsCall | undefined => {
+    const a = st?.type === 'ExpressionStatement' ? acts.get(unwrap(st.expression as Node)!) : undefined;
+    return a && cellOf(cx, a) === cell ? a : undefined;
+  };
   for (const load of cx.m.atomics) {
     // The body of a lock helper is where a check-then-act acquire hides: only a held lock excuses it.
     if (load.op !== 'load' || locks.guarded(load, 0, false)) continue;
@@ -38,28 +46,36 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
     const cmp = anc[anc.length - 1];
     const holder = anc[anc.length - 2];
     if (!cmp || !holder || cmp.type !== 'BinaryExpression' || holder.test !== cmp) continue;
-    const eq = cmp.operator === '===' || cmp.operator === '==';
-    const ne = cmp.operator === '!==' || cmp.operator === '!=';
-    if (!eq && !ne) continue;
+    const op = String(cmp.operator);
+    const eq = op === '===' || op === '==';
+    const ne = op === '!==' || op === '!=';
+    if (!eq && !ne && !RELATIONAL.has(op)) continue;
     const expected = (unwrap(cmp.left as Node) === load.node ? cmp.right : cmp.left) as Node;
     const cell = cellOf(cx, load);
     let store: AtomicsCall | undefined;
     let stmt: Node | undefined;
-    if (holder.type === 'IfStatement' && eq) {
+    if (holder.type === 'IfStatement') {
+      // `if (load === E) store(V)` claims E; `if (load > 0) sub(…)` / `if (load !== 0) sub(…)` takes from a count.
       const cons = holder.consequent as Node;
       const list = cons.type === 'BlockStatement' ? (cons.body as Node[]) : [cons];
-      stmt = list.find((st) => st.type === 'ExpressionStatement' && stores.some((s) => s.node === unwrap(st.expression as Node) && cellOf(cx, s) === cell));
-      store = stmt && stores.find((s) => s.node === unwrap(stmt!.expression as Node));
-    } else if ((holder.type === 'WhileStatement') && ne) {
+      for (const st of list) {
+        const a = actOf(st, cell);
+        if (a && (a.op === 'store' ? eq : !eq)) {
+          store = a;
+          stmt = st;
+          break;
+        }
+      }
+    } else if (holder.type === 'WhileStatement') {
       const parent = anc[anc.length - 3];
       const list = (parent?.body as Node[] | undefined) ?? (parent?.consequent as Node[] | undefined);
-      if (Array.isArray(list)) {
-        const next = list[list.indexOf(holder) + 1];
-        const s = next?.type === 'ExpressionStatement' ? stores.find((x) => x.node === unwrap(next.expression as Node) && cellOf(cx, x) === cell) : undefined;
-        if (s) {
-          store = s;
-          stmt = next;
-        }
+      const next = Array.isArray(list) ? list[list.indexOf(holder) + 1] : undefined;
+      const a = actOf(next, cell);
+      // `while (load !== E) …; store(V)` claims E; `while (load === 0) …; sub(…)` takes from a count. Waiting for an
+      // exact value and then adding (`while (load !== me) …; add(…)`) passes a turn on: only one thread holds it.
+      if (a && (a.op === 'store' ? ne && claims(cx, holder, load, a) : !ne)) {
+        store = a;
+        stmt = next;
       }
     }
     if (!store || !stmt) continue;
@@ -68,18 +84,38 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
   const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
   for (const { load, store, stmt, holder, expected, cell } of found) {
     // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
-    const handoff = found.some((o) => o.cell === cell && o.load !== load && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
+    const handoff = store.op === 'store' && found.some((o) => o.cell === cell && o.load !== load && o.store.op === 'store' && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
     if (handoff) continue;
-    const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
-    // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
-    const fix = holder.consequent === stmt ? null : casFix(cx, load, store, expected, stmt);
-    if (holder.consequent === stmt && store.args[2]) {
-      const call = `Atomics.compareExchange(${vars.a}, ${vars.i}, ${cx.text(expected)}, ${cx.text(store.args[2])})`;
-      cx.report('check-then-act', load.node, vars, { related: [cx.related(store.node, 'the store that acts on the stale check')], fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
+    const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null), act: store.op };
+    const related = [cx.related(store.node, 'the write that acts on the stale check')];
+    if (store.op !== 'store') {
+      cx.report('check-then-act', load.node, vars, { related });
       continue;
     }
-    cx.report('check-then-act', load.node, vars, { related: [cx.related(store.node, 'the store that acts on the stale check')], fix });
+    // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
+    if (holder.consequent === stmt && store.args[2]) {
+      const call = `Atomics.compareExchange(${vars.a}, ${vars.i}, ${cx.text(expected)}, ${cx.text(store.args[2])})`;
+      cx.report('check-then-act', load.node, vars, { related, fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
+      continue;
+    }
+    // Folding the store into the check moves it before whatever the block did first (an init that the
+    // stored value publishes): only offered when the store is the block's first statement.
+    const cons = holder.consequent as Node | undefined;
+    const first = holder.type !== 'IfStatement' || (cons?.type === 'BlockStatement' && (cons.body as Node[])[0] === stmt);
+    cx.report('check-then-act', load.node, vars, { related, fix: first ? casFix(cx, load, store, expected, stmt) : null });
   }
+}
+
+/**
+ * For `while (load(a, i) !== E) wait(a, i, X); store(a, i, V)`: true when the store claims the cell the way a
+ * lock does — the loop has no wait, or V is the value waiters sleep on (others must wait again). A store of a
+ * third value (`while (s !== GO) wait(s, 0, IDLE); store(s, 0, ACK)`) answers a hand-off instead.
+ */
+function claims(cx: LintContext, loop: Node, load: AtomicsCall, store: AtomicsCall): boolean {
+  const waits = cx.m.atomics.filter((w) => (w.op === 'wait' || w.op === 'waitAsync') && w.node.start >= loop.start && w.node.end <= loop.end && cellOf(cx, w) === cellOf(cx, load));
+  if (!waits.length) return true;
+  const v = cx.text(unwrap(store.args[2])).replace(/\s+/g, '');
+  return waits.some((w) => cx.text(unwrap(w.args[2])).replace(/\s+/g, '') === v);
 }
 
 function spinWithoutBackoff(cx: LintContext): void {

@@ -49,7 +49,7 @@ export const RULES: Record<RuleId, RuleInfo> = {
     id: 'check-then-act',
     severity: 'warning',
     title: 'Atomics.load then Atomics.store of the same cell',
-    message: 'Another thread can change {a}[{i}] between this Atomics.load and the Atomics.store, so both threads may act on the same value; use Atomics.compareExchange to test and set in one step.',
+    message: 'Another thread can change {a}[{i}] between this Atomics.load and the Atomics.{act}, so both threads may act on the same value; use Atomics.compareExchange to test and set in one step.',
   },
   'atomics-bad-array': {
     id: 'atomics-bad-array',
