@@ -1,5 +1,5 @@
 /** Lock-shaped rules: check-then-act, spin-without-backoff, lock-without-release. */
-import { unwrap, type Node } from './ast';
+import { literalNumber, unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { casFix } from './fixes';
 import type { LockModel } from './locks';
@@ -122,6 +122,16 @@ function spinWithoutBackoff(cx: LintContext): void {
   const m = cx.m;
   const seen = new Set<Node>();
   for (const c of m.atomics) {
+    if (c.op === 'load' && c.loops.length) {
+      // `while (Atomics.load(a, i) === 0) {}`: an unbounded busy-wait for a flag. A bounded spin
+      // (`i < 100 && …`) or a loop that does work between the checks is not one.
+      const loop = c.loops[c.loops.length - 1]!;
+      if (!seen.has(loop) && onlyTests(loop.test as Node | null, c.node) && emptyBody(loop.body as Node | null)) {
+        seen.add(loop);
+        cx.report('spin-without-backoff', c.node, { op: c.op });
+      }
+      continue;
+    }
     if ((c.op !== 'compareExchange' && c.op !== 'exchange') || !c.loops.length) continue;
     const loop = c.loops[c.loops.length - 1]!;
     if (seen.has(loop)) continue;
@@ -139,6 +149,24 @@ function spinWithoutBackoff(cx: LintContext): void {
     seen.add(loop);
     cx.report('spin-without-backoff', c.node, { op: c.op });
   }
+}
+
+/** True when a loop test is just this load (compared with something simple, or negated). */
+function onlyTests(test: Node | null, load: Node): boolean {
+  const t = unwrap(test);
+  if (!t) return false;
+  if (t === load) return true;
+  if (t.type === 'UnaryExpression' && t.operator === '!') return unwrap(t.argument as Node) === load;
+  if (t.type !== 'BinaryExpression' || !/^(===|!==|==|!=|<|<=|>|>=)$/.test(String(t.operator))) return false;
+  const l = unwrap(t.left as Node);
+  const r = unwrap(t.right as Node);
+  const other = l === load ? r : r === load ? l : null;
+  return !!other && (other.type === 'Identifier' || other.type === 'NumericLiteral' || other.type === 'BigIntLiteral' || (other.type === 'MemberExpression' && !other.computed) || literalNumber(other) !== null);
+}
+
+/** True for a loop body that does nothing: `;`, `{}`. */
+function emptyBody(body: Node | null): boolean {
+  return !!body && (body.type === 'EmptyStatement' || (body.type === 'BlockStatement' && ((body.body as Node[]) ?? []).length === 0));
 }
 
 function lockWithoutRelease(cx: LintContext, locks: LockModel): void {

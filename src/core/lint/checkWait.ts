@@ -89,11 +89,16 @@ function resultUnused(c: AtomicsCall): boolean {
   return parent?.type === 'ExpressionStatement';
 }
 
-/** The `sleep(ms)` idiom: waiting on a private, fresh array nobody else touches. */
+/**
+ * The `sleep(ms)` idiom: a timed wait on a fresh array, or on one nothing else in the file touches.
+ * A wait without a timeout is never a sleep (it would sleep forever): its notifier is elsewhere.
+ */
 function isSleep(cx: LintContext, w: AtomicsCall): boolean {
   const arr = unwrap(w.array);
   if (!arr) return false;
   if (arr.type === 'NewExpression') return true;
+  const timeout = unwrap(w.args[3]);
+  if (!timeout || (timeout.type === 'Identifier' && timeout.name === 'Infinity') || (timeout.type === 'Identifier' && timeout.name === 'undefined')) return false;
   const key = cx.arrayKey(arr);
   return !cx.atomicsOn(key).some((c) => c !== w && c.op !== 'wait');
 }

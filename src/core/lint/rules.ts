@@ -84,8 +84,8 @@ export const RULES: Record<RuleId, RuleInfo> = {
   'spin-without-backoff': {
     id: 'spin-without-backoff',
     severity: 'warning',
-    title: 'compareExchange spin loop without wait or back-off',
-    message: 'This loop spins on Atomics.{op} without Atomics.wait or any back-off, burning a core while the holder cannot run; wait on the cell (Atomics.wait) after a failed attempt.',
+    title: 'Spin loop without wait or back-off',
+    message: 'This loop spins on Atomics.{op} without Atomics.wait or any back-off, burning a core that the thread it waits for may need; wait on the cell (Atomics.wait) after a failed check.',
   },
   'unlock-without-notify': {
     id: 'unlock-without-notify',
