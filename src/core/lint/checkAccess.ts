@@ -57,7 +57,8 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     if (a.kind === 'rmw') {
       const constant = cx.constNumber(a.index) !== null;
       if (!atomic && !constant && partitioned(cx, a)) continue;
-      const op = rmwOpName(cx, a) ?? 'add';
+      // `*=`, `a[i] = x - a[i]`: no single Atomics call does it.
+      const op = rmwOpName(cx, a) ?? 'compareExchange in a retry loop';
       const rel = atomic ? cx.atomicsOn(key).find((c) => cx.mayAlias(c.index, a.index)) : undefined;
       cx.report('shared-plain-rmw', a.op, { ...vars, op }, {
         related: rel ? [cx.related(rel.node, `${cx.text(rel.array)} is also used with Atomics.${rel.op} here`)] : [],
