@@ -133,6 +133,9 @@ function spinWithoutBackoff(cx: LintContext): void {
       continue;
     }
     if ((c.op !== 'compareExchange' && c.op !== 'exchange') || !c.loops.length) continue;
+    // A lock is taken by swapping a constant in (`CAS(a, i, 0, 1)`, `exchange(a, i, 1)`); a lock-free update
+    // (`CAS(head, 0, old, node)`) retries only when another thread made progress.
+    if (cx.constNumber(c.args[2] ?? null) === null) continue;
     const loop = c.loops[c.loops.length - 1]!;
     if (seen.has(loop)) continue;
     const test = loop.test as Node | null;

@@ -2,7 +2,7 @@
 import { unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { notifyFix, waitLoopFix } from './fixes';
-import { ownerOf, type AtomicsCall, type Site, type ThreadSide } from './model';
+import { ownerOf, type AtomicsCall, type FileModel, type Site, type ThreadSide } from './model';
 
 /** Runs the wait rules. */
 export function checkWaits(cx: LintContext): void {
@@ -59,6 +59,8 @@ export function checkWaits(cx: LintContext): void {
       !(s.op === 'sub' && cx.constNumber(w.args[2] ?? null) === 0));
     if (!waiter) continue;
     const owner = ownerOf(m, s);
+    // Set-up before the function starts its first worker: nobody can be waiting yet.
+    if (m.workerSpawns.some((sp) => sp.start > s.node.end && innermost(m, sp.start) === owner)) continue;
     const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && wakes(n, s)) ||
       m.calls.some((c) => c.name && c.node.start > s.node.start && ownerOf(m, c) === owner && (notifiesIn.get(c.name) ?? []).some((n) => wakes(n, s)));
     if (notified) continue;
@@ -103,8 +105,29 @@ function isSleep(cx: LintContext, w: AtomicsCall): boolean {
   return !cx.atomicsOn(key).some((c) => c !== w && c.op !== 'wait');
 }
 
-/** True when an enclosing loop (in the same function) touches the waited array again: it re-checks. */
+/** True for a loop that tests a condition each time round (not `while (true)` / `for (;;)` / `for…of`). */
+function retests(loop: Node): boolean {
+  const test = unwrap(loop.test as Node | null);
+  if (!test || (loop.type !== 'WhileStatement' && loop.type !== 'DoWhileStatement' && loop.type !== 'ForStatement')) return false;
+  return !(test.type === 'BooleanLiteral' && test.value === true) && !(test.type === 'NumericLiteral' && test.value !== 0);
+}
+
+/**
+ * True when an enclosing loop (in the same function) touches the waited array again or re-tests
+ * some condition, or the wait sits in a helper (a condition-variable wait) whose every call is
+ * inside such a loop of its caller.
+ */
 function rechecked(cx: LintContext, w: AtomicsCall): boolean {
+  if (recheckedHere(cx, w)) return true;
+  const m = cx.m;
+  const owner = ownerOf(m, w);
+  const name = owner === m.program ? null : m.fns.get(owner)?.name;
+  if (!name) return false;
+  const calls = m.calls.filter((c) => c.name === name && !c.fns.includes(owner));
+  return calls.length > 0 && calls.every((c) => m.allLoops.some((l) => l.owner === ownerOf(m, c) && l.node.start <= c.node.start && c.node.end <= l.node.end && retests(l.node)));
+}
+
+function recheckedHere(cx: LintContext, w: AtomicsCall): boolean {
   const key = cx.arrayKey(w.array);
   const text = cx.text(w.array).replace(/\s+/g, '');
   for (const loop of w.loops) {
@@ -113,10 +136,7 @@ function rechecked(cx: LintContext, w: AtomicsCall): boolean {
     if (cx.m.atomics.some((c) => c !== w && inLoop(c.node) && cx.text(c.array).replace(/\s+/g, '') === text)) return true;
     if (cx.m.accesses.some((a) => inLoop(a.node) && cx.arrayKey(a.array) === key)) return true;
     // A loop whose condition is some other flag or call still re-checks something.
-    const test = unwrap(loop.test as Node | null);
-    if (test && !(test.type === 'BooleanLiteral' && test.value === true) && !(test.type === 'NumericLiteral' && test.value !== 0)) {
-      if (loop.type === 'WhileStatement' || loop.type === 'DoWhileStatement') return true;
-    }
+    if ((loop.type === 'WhileStatement' || loop.type === 'DoWhileStatement') && retests(loop)) return true;
   }
   return false;
 }
@@ -130,4 +150,11 @@ function sameArray(cx: LintContext, a: AtomicsCall, b: AtomicsCall): boolean {
   const ka = cx.arrayKey(a.array);
   if (ka && ka === cx.arrayKey(b.array)) return true;
   return cx.text(a.array).replace(/\s+/g, '') === cx.text(b.array).replace(/\s+/g, '');
+}
+
+/** The innermost function (or the program) around an offset. */
+function innermost(m: FileModel, pos: number): Node {
+  let best: Node = m.program;
+  for (const f of m.fns.keys()) if (f.start <= pos && pos < f.end && f.start >= best.start) best = f;
+  return best;
 }

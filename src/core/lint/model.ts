@@ -80,6 +80,8 @@ export interface FileModel {
   news: { node: Node; binding: Binding | null }[];
   /** `for (let i = …; …; …)` loops that declare their counter. */
   forLoops: Node[];
+  /** Every loop with the function (or program) it sits in. */
+  allLoops: { node: Node; owner: Node }[];
 }
 
 const NONE: Node[] = [];
@@ -96,7 +98,7 @@ export function buildModel(source: string, program: Node): FileModel {
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
-    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [],
+    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [],
   };
   const classes: Node[] = [];
   const pendingNews: { entry: { node: Node; binding: Binding | null }; id: Node }[] = [];
@@ -335,6 +337,7 @@ export function buildModel(source: string, program: Node): FileModel {
     if (loop) {
       loops.push(node);
       loopsCopy = null;
+      m.allLoops.push({ node, owner: fns.length ? fns[fns.length - 1]! : program });
     }
     if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
       const side = sideOfTest(node.test as Node);
