@@ -122,16 +122,6 @@ function spinWithoutBackoff(cx: LintContext): void {
   const m = cx.m;
   const seen = new Set<Node>();
   for (const c of m.atomics) {
-    if (c.op === 'load' && c.loops.length) {
-      // `while (Atomics.load(a, i) === 0) {}`: an unbounded busy-wait for a flag. A bounded spin
-      // (`i < 100 && …`) or a loop that does work between the checks is not one.
-      const loop = c.loops[c.loops.length - 1]!;
-      if (!seen.has(loop) && onlyTests(loop.test as Node | null, c.node) && emptyBody(loop.body as Node | null)) {
-        seen.add(loop);
-        cx.report('spin-without-backoff', c.node, { op: c.op });
-      }
-      continue;
-    }
     if ((c.op !== 'compareExchange' && c.op !== 'exchange') || !c.loops.length) continue;
     // A lock is taken by swapping a constant in (`CAS(a, i, 0, 1)`, `exchange(a, i, 1)`); a lock-free update
     // (`CAS(head, 0, old, node)`) retries only when another thread made progress.
@@ -149,6 +139,16 @@ function spinWithoutBackoff(cx: LintContext): void {
     const awaits = (m.awaits.get(owner) ?? []).some(inLoop) || m.fns.size > 0 && [...m.awaits.values()].some((l) => l.some(inLoop));
     const yields = /\byield\b/.test(m.source.slice(loop.start, loop.end));
     if (waits || calls || awaits || yields) continue;
+    seen.add(loop);
+    cx.report('spin-without-backoff', c.node, { op: c.op });
+  }
+  for (const c of m.atomics) {
+    if (c.op !== 'load' || !c.loops.length) continue;
+    // `while (Atomics.load(a, i) === 0) {}`: an unbounded busy-wait for a flag. A bounded spin
+    // (`i < 100 && …`) or a loop that does work between the checks is not one; the test loop of a
+    // test-and-test-and-set lock is reported once, at its compareExchange.
+    const loop = c.loops[c.loops.length - 1]!;
+    if (seen.has(loop) || c.loops.some((l) => seen.has(l)) || !onlyTests(loop.test as Node | null, c.node) || !emptyBody(loop.body as Node | null)) continue;
     seen.add(loop);
     cx.report('spin-without-backoff', c.node, { op: c.op });
   }

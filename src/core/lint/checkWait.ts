@@ -55,10 +55,15 @@ export function checkWaits(cx: LintContext): void {
     // an add whose old value is used is a ticket or a count the caller acts on.
     if (!WRITES.has(s.op) || !resultUnused(s) || !changes(cx, s)) continue;
     // Waiters sleeping while a count is 0 need a wake-up from the add that makes it positive, not from a take (sub).
-    const waiter = waits.find((w) => !isSleep(cx, w) && sameCell(cx, w, s) && (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
+    // A waiter that polls with a short timeout is woken by its timer: a missing notify costs latency, not a hang.
+    const waiter = waits.find((w) => !isSleep(cx, w) && !polls(cx, w) && sameCell(cx, w, s) && (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
       !(s.op === 'sub' && cx.constNumber(w.args[2] ?? null) === 0));
     if (!waiter) continue;
     const owner = ownerOf(m, s);
+    // A write followed by this function's own wait on the cell is part of an acquire (give a permit back, then sleep):
+    // the thread itself re-checks right after.
+    const block = [...s.ancestors].reverse().find((a) => a.type === 'BlockStatement' || a.type === 'Program' || a.type === 'SwitchCase') ?? m.program;
+    if (waits.some((w) => ownerOf(m, w) === owner && w.node.start > s.node.end && w.node.end <= block.end && sameCell(cx, w, s))) continue;
     // Set-up before the function starts its first worker: nobody can be waiting yet.
     if (m.workerSpawns.some((sp) => sp.start > s.node.end && innermost(m, sp.start) === owner)) continue;
     const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && wakes(n, s)) ||
@@ -83,6 +88,12 @@ function changes(cx: LintContext, s: AtomicsCall): boolean {
   if (STORES.has(s.op)) return true;
   const v = cx.constNumber(s.args[2] ?? null);
   return s.op === 'and' ? v !== -1 : v !== 0;
+}
+
+/** A timed wait with a short constant timeout (≤ 1 s): the waiter polls. */
+function polls(cx: LintContext, w: AtomicsCall): boolean {
+  const t = cx.constNumber(w.args[3] ?? null);
+  return t !== null && t <= 1000;
 }
 
 /** True when the call is a statement of its own (its value is discarded). */

@@ -1,5 +1,5 @@
 /** Shared helpers for the rules of one file: array identity, values, cell keys, reporting. */
-import { literalNumber, propName, unwrap, keyText, type Node } from './ast';
+import { literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } from './ast';
 import type { AtomicsCall, FileModel, Site } from './model';
 import type { Binding } from './scope';
 import { formatMessage, RULES, type RuleId, type Severity } from './rules';
@@ -15,12 +15,15 @@ export class LintContext {
   /** Atomics calls by array key. */
   readonly atomicsByKey = new Map<string, AtomicsCall[]>();
   private readonly keyMemo = new Map<Node, string | null>();
+  /** Binding id → the binding id it is the same view as (see sameViews). */
+  private readonly viewAlias = new Map<number, number>();
   private readonly constMemo = new Map<Node, number | null>();
   private loopOfCounter: Map<Binding, Node> | null = null;
   private readonly enumMemo = new Map<Node, Map<string, number | null>>();
 
   constructor(readonly m: FileModel, readonly file: string, private readonly disabled: Set<string>) {
     this.values = new ValueAnalysis(m);
+    this.sameViews();
     for (const a of m.atomics) {
       const k = this.arrayKey(a.array);
       if (!k) continue;
@@ -28,6 +31,34 @@ export class LintContext {
       const list = this.atomicsByKey.get(k);
       if (list) list.push(a);
       else this.atomicsByKey.set(k, [a]);
+    }
+  }
+
+  /**
+   * One program, two threads: `const flag = new Int32Array(sab, 0, 1)` where `sab` is a new
+   * SharedArrayBuffer, and `const flag = new Int32Array(workerData, 0, 1)` in the worker branch (or a
+   * message handler) are one array. Views are merged only when they agree on name, type and the
+   * offset/length arguments and one is over a created buffer, the other over a received one.
+   */
+  private sameViews(): void {
+    const groups = new Map<string, { created: number[]; received: number[] }>();
+    for (const b of this.m.scopes.bindings) {
+      const init = unwrap(b.init);
+      if (b.path.length || !init || init.type !== 'NewExpression' || (b.kind !== 'const' && b.kind !== 'let' && b.kind !== 'var')) continue;
+      const callee = unwrap(init.callee as Node);
+      const args = (init.arguments as Node[]) ?? [];
+      if (callee?.type !== 'Identifier' || !TYPED_ARRAYS.has(String(callee.name)) || !args.length) continue;
+      const origin = this.values.of(args[0]);
+      if (origin?.k !== 'sab' && origin?.k !== 'payload') continue;
+      const key = `${b.name}|${String(callee.name)}|${args.slice(1).map((a) => keyText(this.m.source, a)).join(',')}`;
+      const g = groups.get(key) ?? { created: [], received: [] };
+      groups.set(key, g);
+      (origin.k === 'sab' ? g.created : g.received).push(b.id);
+    }
+    for (const g of groups.values()) {
+      if (!g.created.length || !g.received.length) continue;
+      const rep = g.created[0]!;
+      for (const id of [...g.created, ...g.received]) if (id !== rep) this.viewAlias.set(id, rep);
     }
   }
 
@@ -56,7 +87,7 @@ export class LintContext {
     if (!e) return null;
     if (e.type === 'Identifier') {
       const b = this.m.refs.get(e);
-      return b ? `b${b.id}` : `g:${String(e.name)}`;
+      return b ? `b${this.viewAlias.get(b.id) ?? b.id}` : `g:${String(e.name)}`;
     }
     if ((e.type === 'MemberExpression' || e.type === 'OptionalMemberExpression') && !e.computed) {
       const obj = unwrap(e.object as Node);

@@ -85,7 +85,9 @@ export class LockModel {
         const keys = releases.map((r) => cx.arrayKey(r.array));
         const takesHere = calls.some((c) => ACQUIRE_OPS.has(c.op) && keys.includes(cx.arrayKey(c.array)));
         const lockWord = keys.some((k) => !!k && this.casKeys.has(k));
-        if (takesHere || !(lockWord || RELEASE_NAME.test(info.name))) continue;
+        // A generic helper (`V(s)`, `give(view, i)`) releases whatever its caller passes, in a file that takes locks.
+        const generic = this.casKeys.size > 0 && releases.some((r) => { const a = unwrap(r.array); const b = a?.type === 'Identifier' ? m.refs.get(a) : undefined; return b?.kind === 'param' && b.fn === fn; });
+        if (takesHere || !(lockWord || generic || RELEASE_NAME.test(info.name))) continue;
         this.releaseFns.add(fn);
         this.releaseNames.add(info.name);
         this.heldUntil.set(fn, Math.min(...releases.map((c) => c.node.start)));

@@ -85,7 +85,7 @@ export const RULES: Record<RuleId, RuleInfo> = {
     id: 'spin-without-backoff',
     severity: 'warning',
     title: 'Spin loop without wait or back-off',
-    message: 'This loop spins on Atomics.{op} without Atomics.wait or any back-off, burning a core that the thread it waits for may need; wait on the cell (Atomics.wait) after a failed check.',
+    message: 'This loop spins on Atomics.{op} without Atomics.wait or any back-off, burning a core that the thread it waits for may need; wait on the cell after a failed check (Atomics.wait, or Atomics.waitAsync on the main thread).',
   },
   'unlock-without-notify': {
     id: 'unlock-without-notify',
