@@ -49,14 +49,28 @@ export function checkWaits(cx: LintContext): void {
   }
   const wakes = (n: AtomicsCall, s: AtomicsCall): boolean => sameArray(cx, n, s) && cx.mayAlias(n.index, s.index) && cx.constNumber(n.args[2] ?? null) !== 0;
 
+  // Waits that can miss a wake-up, by cell (array binding or text, and index). A waiter that polls with a short
+  // timeout is woken by its timer: a missing notify costs latency there, not a hang.
+  const cellKeys = (c: AtomicsCall): string[] => {
+    const idx = cx.indexKey(c.index);
+    const k = cx.arrayKey(c.array);
+    const t = `t:${cx.text(c.array).replace(/\s+/g, '')}[${idx}]`;
+    return k ? [`k:${k}[${idx}]`, t] : [t];
+  };
+  const waitsByCell = new Map<string, AtomicsCall[]>();
+  for (const w of waits) {
+    if (isSleep(cx, w) || polls(cx, w)) continue;
+    for (const key of cellKeys(w)) (waitsByCell.get(key) ?? waitsByCell.set(key, []).get(key)!).push(w);
+  }
+
   // Lost wake-ups: a write that changes a cell some thread waits on, with no notify of that cell after it.
-  for (const s of m.atomics) {
+  for (const s of waitsByCell.size ? m.atomics : []) {
     // An unlock is a write whose result nobody reads; an exchange whose old value is used is an acquire,
     // an add whose old value is used is a ticket or a count the caller acts on.
     if (!WRITES.has(s.op) || !resultUnused(s) || !changes(cx, s)) continue;
     // Waiters sleeping while a count is 0 need a wake-up from the add that makes it positive, not from a take (sub).
-    // A waiter that polls with a short timeout is woken by its timer: a missing notify costs latency, not a hang.
-    const waiter = waits.find((w) => !isSleep(cx, w) && !polls(cx, w) && sameCell(cx, w, s) && (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
+    const candidates = cellKeys(s).flatMap((key) => waitsByCell.get(key) ?? []);
+    const waiter = candidates.find((w) => (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
       !(s.op === 'sub' && cx.constNumber(w.args[2] ?? null) === 0));
     if (!waiter) continue;
     const owner = ownerOf(m, s);
