@@ -82,27 +82,41 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
     found.push({ load, store, stmt, holder, expected, cell: `${cx.text(load.array).replace(/\s+/g, '')}[${cx.indexKey(load.index)}]` });
   }
   const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
+  // `Atomics.compareExchange(l, 0, 0, 1);` as a statement, then `Atomics.store(l, 0, 0)` in the same function: a lock
+  // taken without looking whether the swap happened. (A lone transition such as `CAS(state, 0, RUNNING, CANCELLED)`
+  // that nothing gives back may fail harmlessly.)
+  for (const c of cx.m.atomics) {
+    if (c.op !== 'compareExchange' || c.ancestors[c.ancestors.length - 1]?.type !== 'ExpressionStatement' || locks.guarded(c, 0, false)) continue;
+    const owner = ownerOf(cx.m, c);
+    const giveBack = cx.m.atomics.find((r) => r.op === 'store' && r.node.start > c.node.end && ownerOf(cx.m, r) === owner && cellOf(cx, r) === cellOf(cx, c) && valueText(r.args[2]) === valueText(c.args[2]));
+    if (!giveBack) continue;
+    const what = `This Atomics.compareExchange on ${cx.text(c.args[0] ?? null)}[${cx.text(c.args[1] ?? null)}] fails while another thread holds the cell, but its result is ignored and the code after it runs anyway`;
+    cx.report('check-then-act', c.node, { what }, {
+      related: [cx.related(giveBack.node, 'the store that gives back what may never have been taken')],
+    });
+  }
   for (const { load, store, stmt, holder, expected, cell } of found) {
     // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
     const handoff = store.op === 'store' && found.some((o) => o.cell === cell && o.load !== load && o.store.op === 'store' && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
     if (handoff) continue;
-    const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null), act: store.op };
+    const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
+    const what = `Another thread can change ${vars.a}[${vars.i}] between this Atomics.load and the Atomics.${store.op}`;
     const related = [cx.related(store.node, 'the write that acts on the stale check')];
     if (store.op !== 'store') {
-      cx.report('check-then-act', load.node, vars, { related });
+      cx.report('check-then-act', load.node, { what }, { related });
       continue;
     }
     // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
     if (holder.consequent === stmt && store.args[2]) {
       const call = `Atomics.compareExchange(${vars.a}, ${vars.i}, ${cx.text(expected)}, ${cx.text(store.args[2])})`;
-      cx.report('check-then-act', load.node, vars, { related, fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
+      cx.report('check-then-act', load.node, { what }, { related, fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
       continue;
     }
     // Folding the store into the check moves it before whatever the block did first (an init that the
     // stored value publishes): only offered when the store is the block's first statement.
     const cons = holder.consequent as Node | undefined;
     const first = holder.type !== 'IfStatement' || (cons?.type === 'BlockStatement' && (cons.body as Node[])[0] === stmt);
-    cx.report('check-then-act', load.node, vars, { related, fix: first ? casFix(cx, load, store, expected, stmt) : null });
+    cx.report('check-then-act', load.node, { what }, { related, fix: first ? casFix(cx, load, store, expected, stmt) : null });
   }
 }
 
@@ -133,7 +147,10 @@ function spinWithoutBackoff(cx: LintContext): void {
     const inIfTest = c.ancestors.some((a) => a.type === 'IfStatement' && a.start >= loop.start && c.node.start >= (a.test as Node).start && c.node.end <= (a.test as Node).end);
     if (!inTest && !inIfTest) continue;
     const inLoop = (pos: number): boolean => pos >= loop.start && pos < loop.end;
-    const waits = m.atomics.some((x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') && inLoop(x.node.start));
+    // Waiting on the cell for the value the compareExchange wants (the free value) returns at once while it is held.
+    const freeText = c.op === 'compareExchange' ? cx.text(unwrap(c.args[2])).replace(/\s+/g, '') : null;
+    const waits = m.atomics.some((x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') && inLoop(x.node.start) &&
+      !(x.op !== 'pause' && freeText !== null && cellOf(cx, x) === cellOf(cx, c) && cx.text(unwrap(x.args[2])).replace(/\s+/g, '') === freeText));
     const owner = ownerOf(m, c);
     const calls = m.calls.some((x) => inLoop(x.node.start) && !PURE_CALLEES.test(cx.text(x.node.callee as Node)));
     const awaits = (m.awaits.get(owner) ?? []).some(inLoop) || m.fns.size > 0 && [...m.awaits.values()].some((l) => l.some(inLoop));

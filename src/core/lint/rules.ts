@@ -48,8 +48,8 @@ export const RULES: Record<RuleId, RuleInfo> = {
   'check-then-act': {
     id: 'check-then-act',
     severity: 'warning',
-    title: 'Atomics.load then Atomics.store of the same cell',
-    message: 'Another thread can change {a}[{i}] between this Atomics.load and the Atomics.{act}, so both threads may act on the same value; use Atomics.compareExchange to test and set in one step.',
+    title: 'A check and a write of the same cell in two steps',
+    message: '{what}, so two threads may act on the same value; use Atomics.compareExchange to test and set in one step, and act only when it succeeded.',
   },
   'atomics-bad-array': {
     id: 'atomics-bad-array',
