@@ -48,7 +48,8 @@ function mutate(src: string, rnd: () => number): string {
 
 test('the analyser never throws on 4,000 mutated and truncated JS/TS files', () => {
   const dir = join(import.meta.dirname, '../fixtures/lint');
-  const corpus = readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8'));
+  const files = [...readdirSync(dir).map((n) => join(dir, n)), ...readdirSync(join(dir, 'corpus')).map((n) => join(dir, 'corpus', n))];
+  const corpus = files.filter((f) => /\.[mc]?[jt]sx?$/.test(f)).map((f) => readFileSync(f, 'utf8'));
   const rnd = prng(0x5eed);
   const names = ['a.js', 'a.ts', 'a.mjs', 'a.tsx', 'a.cts'];
   let findings = 0;
