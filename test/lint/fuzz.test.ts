@@ -63,8 +63,13 @@ test('the analyser never throws on 4,000 mutated and truncated JS/TS files', () 
       assert.fail(`case ${n} (${file}) threw ${(e as Error).stack}\n--- source ---\n${src}`);
     }
   }
-  // The mutated corpus still produces findings: the analyser did not just give up.
-  assert.ok(findings > 1000, `only ${findings} findings`);
+  // The mutated corpus still produces findings: the analyser did not just give up. (Measured against what the
+  // unmutated files give for the same picks, about a fifth survive mutation: the corpus includes correct files
+  // with no findings at all.)
+  const intact = corpus.map((src) => analyseSource(src, 'a.ts').length);
+  let expected = 0;
+  for (let n = 0; n < 4000; n++) expected += intact[n % corpus.length]!;
+  assert.ok(findings > expected * 0.15, `only ${findings} findings (intact files give ${expected})`);
 });
 
 test('the analyser never throws on pathological inputs', () => {
