@@ -184,9 +184,12 @@ function onlyTests(test: Node | null, load: Node): boolean {
   return !!other && (other.type === 'Identifier' || other.type === 'NumericLiteral' || other.type === 'BigIntLiteral' || (other.type === 'MemberExpression' && !other.computed) || literalNumber(other) !== null);
 }
 
-/** True for a loop body that does nothing: `;`, `{}`. */
+/** True for a loop body that does nothing: `;`, `{}`, `continue;`. */
 function emptyBody(body: Node | null): boolean {
-  return !!body && (body.type === 'EmptyStatement' || (body.type === 'BlockStatement' && ((body.body as Node[]) ?? []).length === 0));
+  if (!body) return false;
+  if (body.type === 'EmptyStatement' || (body.type === 'ContinueStatement' && !body.label)) return true;
+  const list = body.type === 'BlockStatement' ? ((body.body as Node[]) ?? []) : null;
+  return !!list && (list.length === 0 || (list.length === 1 && emptyBody(list[0]!)));
 }
 
 function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
@@ -201,7 +204,8 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
       if (!rel) continue;
       if (inFinally(rel.node, m.program, acq.end)) continue;
       const between = (n: Node): boolean => n.start >= acq.end && n.end <= rel.at;
-      const exit = (m.exits.get(owner) ?? []).find(between);
+      // A break/continue whose target encloses the acquire leaves the critical section too.
+      const exit = (m.exits.get(owner) ?? []).find(between) ?? (m.jumps.get(owner) ?? []).find((j) => between(j.node) && j.target.start < acq.end)?.node;
       // Only evident throws count: a local function with a `throw`. Flagging every unknown call would bury the real cases.
       const risky = m.calls.find((c) => ownerOf(m, c) === owner && between(c.node) && !locks.releaseNames.has(c.name ?? '') && throws(cx, c, 0));
       const cause = exit ?? risky?.node;

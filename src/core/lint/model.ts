@@ -82,6 +82,8 @@ export interface FileModel {
   forLoops: Node[];
   /** Every loop with the function (or program) it sits in. */
   allLoops: { node: Node; owner: Node }[];
+  /** `break` / `continue` statements with the statement they leave, by enclosing function (the program for top level). */
+  jumps: Map<Node, { node: Node; target: Node }[]>;
 }
 
 const NONE: Node[] = [];
@@ -98,9 +100,11 @@ export function buildModel(source: string, program: Node): FileModel {
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
-    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [],
+    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
   };
   const classes: Node[] = [];
+  /** Local names of `isMainThread` (`import { isMainThread as onMain }`, `const { isMainThread: main } = …`). */
+  const mainAliases = new Set<string>();
   const pendingNews: { entry: { node: Node; binding: Binding | null }; id: Node }[] = [];
   const pendingUpdates: { id: Node; node: Node }[] = [];
   const ancestors: Node[] = [];
@@ -147,7 +151,7 @@ export function buildModel(source: string, program: Node): FileModel {
   const sideOfTest = (test: Node | null): ThreadSide => {
     const t = unwrap(test);
     if (!t) return null;
-    if (t.type === 'Identifier' && t.name === 'isMainThread') return 'main';
+    if (t.type === 'Identifier' && (t.name === 'isMainThread' || mainAliases.has(String(t.name)))) return 'main';
     // `if (workerData)` / `if (parentPort)` only hold inside a worker.
     if (t.type === 'Identifier' && (t.name === 'workerData' || t.name === 'parentPort')) return 'worker';
     if (isMember(t) && propName(t) === 'isMainThread') return 'main';
@@ -280,6 +284,23 @@ export function buildModel(source: string, program: Node): FileModel {
         const list = m.awaits.get(f);
         if (list) list.push(node.start);
         else m.awaits.set(f, [node.start]);
+        break;
+      }
+      case 'ImportSpecifier':
+        if (node.imported?.name === 'isMainThread' && node.local?.type === 'Identifier') mainAliases.add(String(node.local.name));
+        break;
+      case 'ObjectProperty':
+        if (!node.computed && node.key?.type === 'Identifier' && node.key.name === 'isMainThread' && node.value?.type === 'Identifier' && parent?.type === 'ObjectPattern') mainAliases.add(String(node.value.name));
+        break;
+      case 'BreakStatement':
+      case 'ContinueStatement': {
+        const target = jumpTarget(node, ancestors, fnDepth);
+        if (target) {
+          const f = fns.length ? fns[fns.length - 1]! : program;
+          const list = m.jumps.get(f);
+          if (list) list.push({ node, target });
+          else m.jumps.set(f, [{ node, target }]);
+        }
         break;
       }
       case 'ReturnStatement':
@@ -415,4 +436,17 @@ function chainRoot(node: Node): Node | null {
   let cur: Node | null = node;
   for (let i = 0; i < 32 && cur && (cur.type === 'MemberExpression' || cur.type === 'OptionalMemberExpression'); i++) cur = unwrap(cur.object as Node);
   return cur;
+}
+
+/** The statement a `break`/`continue` leaves: its label's statement, else the innermost loop (or switch, for break). */
+function jumpTarget(node: Node, ancestors: Node[], floor: number): Node | null {
+  const label = node.label?.type === 'Identifier' ? String(node.label.name) : null;
+  for (let i = ancestors.length - 1; i >= floor; i--) {
+    const a = ancestors[i]!;
+    if (isFunction(a)) return null;
+    if (label !== null) {
+      if (a.type === 'LabeledStatement' && a.label?.name === label) return a;
+    } else if (isLoop(a) || (node.type === 'BreakStatement' && a.type === 'SwitchStatement')) return a;
+  }
+  return null;
 }
