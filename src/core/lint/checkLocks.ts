@@ -142,6 +142,8 @@ function spinWithoutBackoff(cx: LintContext): void {
     if (cx.constNumber(c.args[2] ?? null) === null) continue;
     const loop = c.loops[c.loops.length - 1]!;
     if (seen.has(loop)) continue;
+    // Only an unbounded loop spins: `for (let i = 0; i < n; i++)` and `for…of` try each cell (or a few times) once.
+    if (loop.type === 'ForOfStatement' || loop.type === 'ForInStatement' || (loop.type === 'ForStatement' && loop.test && !(c.node.start >= (loop.test as Node).start && c.node.end <= (loop.test as Node).end))) continue;
     const test = loop.test as Node | null;
     const inTest = !!test && c.node.start >= test.start && c.node.end <= test.end;
     const inIfTest = c.ancestors.some((a) => a.type === 'IfStatement' && a.start >= loop.start && c.node.start >= (a.test as Node).start && c.node.end <= (a.test as Node).end);
