@@ -54,8 +54,8 @@ export const RULES: Record<RuleId, RuleInfo> = {
   'atomics-bad-array': {
     id: 'atomics-bad-array',
     severity: 'error',
-    title: 'Atomics on a float, clamped or non-typed array',
-    message: 'Atomics.{op} throws a TypeError on {t}; use an Int32Array (or another integer typed array) over the SharedArrayBuffer.',
+    title: 'Atomics on a float, clamped or non-typed array, or out of range',
+    message: 'Atomics.{op} throws a {err} on {t}; {advice}.',
   },
   'atomics-non-shared': {
     id: 'atomics-non-shared',
