@@ -78,8 +78,9 @@ export function checkWaits(cx: LintContext): void {
     // the thread itself re-checks right after.
     const block = [...s.ancestors].reverse().find((a) => a.type === 'BlockStatement' || a.type === 'Program' || a.type === 'SwitchCase') ?? m.program;
     if (waits.some((w) => ownerOf(m, w) === owner && w.node.start > s.node.end && w.node.end <= block.end && sameCell(cx, w, s))) continue;
-    // Set-up before the function starts its first worker: nobody can be waiting yet.
+    // Set-up before the function starts its first worker, or in a constructor: nobody can be waiting yet.
     if (m.workerSpawns.some((sp) => sp.start > s.node.end && innermost(m, sp.start) === owner)) continue;
+    if (owner.type === 'ClassMethod' && owner.kind === 'constructor') continue;
     const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && wakes(n, s)) ||
       m.calls.some((c) => c.name && c.node.start > s.node.start && ownerOf(m, c) === owner && (notifiesIn.get(c.name) ?? []).some((n) => wakes(n, s)));
     if (notified) continue;
