@@ -91,7 +91,7 @@ test('no fix where no single call is equivalent (the value of a += is used, *=)'
 test('every quick fix on the corpus parses, removes its finding and adds no other finding', async () => {
   const { readdirSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { pluginsFor } = await import('../../src/core/lint/parse');
+  const { analyserPlugins } = await import('../../src/core/lint/parse');
   const dir = join(import.meta.dirname, '../fixtures/lint/corpus');
   let applied = 0;
   for (const name of readdirSync(dir).filter((n) => /\.[mc]?[jt]sx?$/.test(n))) {
@@ -100,7 +100,7 @@ test('every quick fix on the corpus parses, removes its finding and adds no othe
     for (const f of before) {
       if (!f.fix) continue;
       const out = applyEdits(src, f.fix.edits);
-      assert.doesNotThrow(() => parse(out, { sourceType: 'unambiguous', allowAwaitOutsideFunction: true, plugins: pluginsFor(name) }), `${name}:${f.line} ${f.rule} fix parses`);
+      assert.doesNotThrow(() => parse(out, { sourceType: 'unambiguous', allowAwaitOutsideFunction: true, plugins: analyserPlugins(name) }), `${name}:${f.line} ${f.rule} fix parses`);
       const after = analyseSource(out, name);
       // The fixed range, in the new text: from the first edit's start to the end of what the edits put in.
       const first = Math.min(...f.fix.edits.map((e) => e.start));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseSource, RULE_IDS, RULES } from '../../src/core/lint/index';
+import { parseSource } from '../../src/core/lint/parse';
 
 const dir = join(import.meta.dirname, '../fixtures/lint');
 const SOURCE = /\.[mc]?[jt]sx?$/;
@@ -40,6 +41,19 @@ test('the corpus has buggy files with marked findings and correct files with non
   assert.ok(bad.length >= 30 && ok.length >= 30, `${bad.length} bad, ${ok.length} ok`);
   for (const n of bad) assert.ok(expected(readFileSync(join(dir, n), 'utf8')).length > 0, `${n} marks its bug`);
   for (const n of ok) assert.deepEqual(expected(readFileSync(join(dir, n), 'utf8')), [], `${n} is correct code`);
+  // A file the analyser cannot parse would pass as clean without being looked at.
+  for (const n of corpus) {
+    const parsed = parseSource(readFileSync(join(dir, n), 'utf8'), n);
+    assert.ok(parsed.program && parsed.errorCount === 0, `${n} parses without recovered errors`);
+  }
+});
+
+test('decorated classes are analysed (TypeScript, and JavaScript compiled with decorators)', () => {
+  const body = 'class C {\n  constructor(sab) { this.v = new Int32Array(sab); }\n  @logged\n  inc() {\n    this.v[0]++;\n    Atomics.add(this.v, 1, 1);\n  }\n}\n';
+  for (const file of ['d.ts', 'd.js']) {
+    assert.ok(parseSource(body, file).program, `${file} parses`);
+    assert.deepEqual(analyseSource(body, file).map((f) => [f.line, f.rule]), [[5, 'shared-plain-rmw']], file);
+  }
 });
 
 test('every rule has a fixture that triggers it and a docs page', () => {
