@@ -87,3 +87,62 @@ test('no fix where no single call is equivalent (the value of a += is used, *=)'
   assert.equal(found.length, 2);
   assert.ok(found.every((f) => !f.fix));
 });
+
+test('every quick fix on the corpus parses, removes its finding and adds no other finding', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { analyserPlugins } = await import('../../src/core/lint/parse');
+  const dir = join(import.meta.dirname, '../fixtures/lint/corpus');
+  let applied = 0;
+  for (const name of readdirSync(dir).filter((n) => /\.[mc]?[jt]sx?$/.test(n))) {
+    const src = readFileSync(join(dir, name), 'utf8');
+    const before = analyseSource(src, name);
+    for (const f of before) {
+      if (!f.fix) continue;
+      const out = applyEdits(src, f.fix.edits);
+      assert.doesNotThrow(() => parse(out, { sourceType: 'unambiguous', allowAwaitOutsideFunction: true, plugins: analyserPlugins(name) }), `${name}:${f.line} ${f.rule} fix parses`);
+      const after = analyseSource(out, name);
+      // The fixed range, in the new text: from the first edit's start to the end of what the edits put in.
+      const first = Math.min(...f.fix.edits.map((e) => e.start));
+      const grown = f.fix.edits.reduce((d, e) => d + e.newText.length - (e.end - e.start), 0);
+      const last = Math.max(...f.fix.edits.map((e) => e.end)) + grown;
+      assert.ok(!after.some((x) => x.rule === f.rule && x.start < last && x.end > first), `${name}:${f.line} ${f.rule}: the fix removes its finding`);
+      // Other rules gain nothing, except what the fix makes visible: an array it put under Atomics now has its other
+      // plain accesses checked against that cell, and a plain unlock turned into Atomics.store shows the notify it
+      // was missing all along.
+      const count = (list: typeof before, rule: string): number => list.filter((x) => x.rule === rule).length;
+      const surfaced = (rule: string): boolean =>
+        (f.rule === 'shared-plain-rmw' && rule === 'mixed-atomic-plain-access') || (f.rule === 'mixed-atomic-plain-access' && rule === 'unlock-without-notify');
+      for (const rule of new Set(after.map((x) => x.rule))) if (rule !== f.rule && !surfaced(rule)) assert.ok(count(after, rule) <= count(before, rule), `${name}:${f.line} ${f.rule}: the fix adds a ${rule} finding`);
+      applied++;
+    }
+  }
+  assert.ok(applied >= 25, `only ${applied} fixes applied`);
+});
+
+test('the notify goes after a comment that ends the store line', () => {
+  const body = 'function lock() {\n  while (Atomics.compareExchange(a, 0, 0, 1) !== 0) Atomics.wait(a, 0, 1);\n}\nfunction unlock() {\n  Atomics.store(a, 0, 0); // release\n}\n';
+  assert.equal(fixed(body, 'unlock-without-notify'), body.replace('  Atomics.store(a, 0, 0); // release\n', '  Atomics.store(a, 0, 0); // release\n  Atomics.notify(a, 0, 1);\n'));
+});
+
+test('a semaphore post (add) gets a notify of every waiter', () => {
+  const body = 'function post() {\n  Atomics.add(a, 0, 1);\n}\nfunction take() {\n  for (;;) {\n    const n = Atomics.load(a, 0);\n    if (n > 0 && Atomics.compareExchange(a, 0, n, n - 1) === n) return;\n    Atomics.wait(a, 0, 0);\n  }\n}\n';
+  assert.equal(fixed(body, 'unlock-without-notify'), body.replace('  Atomics.add(a, 0, 1);\n', '  Atomics.add(a, 0, 1);\n  Atomics.notify(a, 0);\n'));
+});
+
+test('no fix where it would change meaning', () => {
+  const kinds = (body: string, rule: RuleId): boolean[] => analyseSource(HEAD + body, 'f.js').filter((f) => f.rule === rule).map((f) => !!f.fix);
+  // A timed wait wrapped in a re-check loop would never time out.
+  assert.deepEqual(kinds('function f() {\n  Atomics.wait(a, 0, 0, 500);\n  return Atomics.load(a, 1);\n}\nAtomics.store(a, 0, 1);\n', 'wait-without-loop'), [false]);
+  // Folding a later store into the check would mark a one-time init done before it ran.
+  assert.deepEqual(kinds('function init() {\n  if (Atomics.load(a, 0) === 0) {\n    build();\n    Atomics.store(a, 0, 1);\n  }\n}\nfunction build() {}\n', 'check-then-act'), [false]);
+  // Taking from a count has no one-call equivalent.
+  assert.deepEqual(kinds('function take() {\n  if (Atomics.load(a, 0) > 0) Atomics.sub(a, 0, 1);\n}\n', 'check-then-act'), [false]);
+  // Atomics.store returns the value converted to an integer, the assignment returns it unconverted.
+  assert.deepEqual(kinds('Atomics.add(a, 0, 1);\nconst x = (a[0] = 1.5);\n', 'mixed-atomic-plain-access'), [false]);
+});
+
+test('a comma expression keeps its parentheses in the fixed call', () => {
+  assert.equal(fixed('a[0] += (log(), 2);\n', 'shared-plain-rmw'), 'Atomics.add(a, 0, (log(), 2));\n');
+  assert.equal(fixed('a[i, 0]++;\n', 'shared-plain-rmw'), 'Atomics.add(a, (i, 0), 1);\n');
+});

@@ -1,12 +1,20 @@
-// Every fixture under test/fixtures/lint marks its expected findings with `expect: rule[, rule]`
-// on the flagged line; every other line must stay clean (the negative corpus).
+// Every fixture under test/fixtures/lint (and its corpus/ folder of realistic worker code: bad-*
+// files hold bugs, ok-* files are correct code) marks its expected findings with
+// `expect: rule[, rule]` on the flagged line; every other line must stay clean.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseSource, RULE_IDS, RULES } from '../../src/core/lint/index';
+import { parseSource } from '../../src/core/lint/parse';
 
 const dir = join(import.meta.dirname, '../fixtures/lint');
+const SOURCE = /\.[mc]?[jt]sx?$/;
+/** Fixture files relative to `dir`: the top level and corpus/. */
+const fixtureFiles = [
+  ...readdirSync(dir).filter((n) => SOURCE.test(n)),
+  ...readdirSync(join(dir, 'corpus')).filter((n) => SOURCE.test(n)).map((n) => `corpus/${n}`),
+].sort();
 
 function expected(source: string): string[] {
   const out: string[] = [];
@@ -17,7 +25,7 @@ function expected(source: string): string[] {
   return out.sort();
 }
 
-for (const name of readdirSync(dir).filter((n) => /\.[mc]?[jt]sx?$/.test(n)).sort()) {
+for (const name of fixtureFiles) {
   test(`fixture ${name}: findings exactly on the marked lines`, () => {
     const source = readFileSync(join(dir, name), 'utf8');
     const got = analyseSource(source, name).map((f) => `${f.line} ${f.rule}`).sort();
@@ -25,8 +33,31 @@ for (const name of readdirSync(dir).filter((n) => /\.[mc]?[jt]sx?$/.test(n)).sor
   });
 }
 
+test('the corpus has buggy files with marked findings and correct files with none', () => {
+  const corpus = fixtureFiles.filter((n) => n.startsWith('corpus/'));
+  const bad = corpus.filter((n) => n.startsWith('corpus/bad-'));
+  const ok = corpus.filter((n) => n.startsWith('corpus/ok-'));
+  assert.equal(bad.length + ok.length, corpus.length, 'corpus files are named bad-* or ok-*');
+  assert.ok(bad.length >= 30 && ok.length >= 30, `${bad.length} bad, ${ok.length} ok`);
+  for (const n of bad) assert.ok(expected(readFileSync(join(dir, n), 'utf8')).length > 0, `${n} marks its bug`);
+  for (const n of ok) assert.deepEqual(expected(readFileSync(join(dir, n), 'utf8')), [], `${n} is correct code`);
+  // A file the analyser cannot parse would pass as clean without being looked at.
+  for (const n of corpus) {
+    const parsed = parseSource(readFileSync(join(dir, n), 'utf8'), n);
+    assert.ok(parsed.program && parsed.errorCount === 0, `${n} parses without recovered errors`);
+  }
+});
+
+test('decorated classes are analysed (TypeScript, and JavaScript compiled with decorators)', () => {
+  const body = 'class C {\n  constructor(sab) { this.v = new Int32Array(sab); }\n  @logged\n  inc() {\n    this.v[0]++;\n    Atomics.add(this.v, 1, 1);\n  }\n}\n';
+  for (const file of ['d.ts', 'd.js']) {
+    assert.ok(parseSource(body, file).program, `${file} parses`);
+    assert.deepEqual(analyseSource(body, file).map((f) => [f.line, f.rule]), [[5, 'shared-plain-rmw']], file);
+  }
+});
+
 test('every rule has a fixture that triggers it and a docs page', () => {
-  const all = readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8')).join('\n');
+  const all = fixtureFiles.map((n) => readFileSync(join(dir, n), 'utf8')).join('\n');
   const docs = readdirSync(join(import.meta.dirname, '../../docs/rules'));
   for (const id of RULE_IDS) {
     assert.match(all, new RegExp(`expect: [\\w, -]*\\b${id}\\b`), `no positive fixture for ${id}`);

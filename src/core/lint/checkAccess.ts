@@ -51,13 +51,16 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     const atomic = cx.atomicArrays.has(key);
     const shared = atomic || (threaded && v?.k === 'ta' && v.shared === 'yes');
     if (!shared) continue;
-    if (locks.guarded(a) || ordered(a)) continue;
+    if ((locks.guarded(a) && !locks.isLockWord(key, a.index)) || ordered(a)) continue;
     const vars = { a: cx.text(a.array), i: cx.text(a.index) };
     const bigint = v?.k === 'ta' && v.type.startsWith('Big');
     if (a.kind === 'rmw') {
+      // A per-thread index (a loop counter, a parameter, workerData.id, threadId) is not contended, unless Atomics
+      // on this array also use variable indices: then the variable cells themselves are what threads share.
       const constant = cx.constNumber(a.index) !== null;
-      if (!atomic && !constant && partitioned(cx, a)) continue;
-      const op = rmwOpName(cx, a) ?? 'add';
+      if (!constant && partitioned(cx, a) && !cx.atomicsOn(key).some((c) => cx.constNumber(c.index) === null)) continue;
+      // `*=`, `a[i] = x - a[i]`: no single Atomics call does it.
+      const op = rmwOpName(cx, a) ?? 'compareExchange in a retry loop';
       const rel = atomic ? cx.atomicsOn(key).find((c) => cx.mayAlias(c.index, a.index)) : undefined;
       cx.report('shared-plain-rmw', a.op, { ...vars, op }, {
         related: rel ? [cx.related(rel.node, `${cx.text(rel.array)} is also used with Atomics.${rel.op} here`)] : [],

@@ -1,5 +1,5 @@
 /** Lock-shaped rules: check-then-act, spin-without-backoff, lock-without-release. */
-import { unwrap, type Node } from './ast';
+import { literalNumber, unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { casFix } from './fixes';
 import type { LockModel } from './locks';
@@ -28,9 +28,17 @@ interface CheckThenAct {
   cell: string;
 }
 
+const RELATIONAL = new Set(['<', '<=', '>', '>=']);
+
 function checkThenAct(cx: LintContext, locks: LockModel): void {
-  const stores = cx.m.atomics.filter((c) => c.op === 'store');
+  const acts = new Map<Node, AtomicsCall>();
+  for (const c of cx.m.atomics) if (c.op === 'store' || c.op === 'sub' || c.op === 'add') acts.set(c.node, c);
   const found: CheckThenAct[] = [];
+  /** The Atomics store/sub/add of `cell` that a statement is, if any. */
+  const actOf = (st: Node | undefined, cell: string): AtomicsCall | undefined => {
+    const a = st?.type === 'ExpressionStatement' ? acts.get(unwrap(st.expression as Node)!) : undefined;
+    return a && cellOf(cx, a) === cell ? a : undefined;
+  };
   for (const load of cx.m.atomics) {
     // The body of a lock helper is where a check-then-act acquire hides: only a held lock excuses it.
     if (load.op !== 'load' || locks.guarded(load, 0, false)) continue;
@@ -38,48 +46,90 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
     const cmp = anc[anc.length - 1];
     const holder = anc[anc.length - 2];
     if (!cmp || !holder || cmp.type !== 'BinaryExpression' || holder.test !== cmp) continue;
-    const eq = cmp.operator === '===' || cmp.operator === '==';
-    const ne = cmp.operator === '!==' || cmp.operator === '!=';
-    if (!eq && !ne) continue;
+    const op = String(cmp.operator);
+    const eq = op === '===' || op === '==';
+    const ne = op === '!==' || op === '!=';
+    if (!eq && !ne && !RELATIONAL.has(op)) continue;
     const expected = (unwrap(cmp.left as Node) === load.node ? cmp.right : cmp.left) as Node;
     const cell = cellOf(cx, load);
     let store: AtomicsCall | undefined;
     let stmt: Node | undefined;
-    if (holder.type === 'IfStatement' && eq) {
+    if (holder.type === 'IfStatement') {
+      // `if (load === E) store(V)` claims E; `if (load > 0) sub(…)` / `if (load !== 0) sub(…)` takes from a count.
       const cons = holder.consequent as Node;
       const list = cons.type === 'BlockStatement' ? (cons.body as Node[]) : [cons];
-      stmt = list.find((st) => st.type === 'ExpressionStatement' && stores.some((s) => s.node === unwrap(st.expression as Node) && cellOf(cx, s) === cell));
-      store = stmt && stores.find((s) => s.node === unwrap(stmt!.expression as Node));
-    } else if ((holder.type === 'WhileStatement') && ne) {
+      for (const st of list) {
+        const a = actOf(st, cell);
+        if (a && (a.op === 'store' ? eq : !eq)) {
+          store = a;
+          stmt = st;
+          break;
+        }
+      }
+    } else if (holder.type === 'WhileStatement') {
       const parent = anc[anc.length - 3];
       const list = (parent?.body as Node[] | undefined) ?? (parent?.consequent as Node[] | undefined);
-      if (Array.isArray(list)) {
-        const next = list[list.indexOf(holder) + 1];
-        const s = next?.type === 'ExpressionStatement' ? stores.find((x) => x.node === unwrap(next.expression as Node) && cellOf(cx, x) === cell) : undefined;
-        if (s) {
-          store = s;
-          stmt = next;
-        }
+      const next = Array.isArray(list) ? list[list.indexOf(holder) + 1] : undefined;
+      const a = actOf(next, cell);
+      // `while (load !== E) …; store(V)` claims E; `while (load === 0) …; sub(…)` takes from a count. Waiting for an
+      // exact value and then adding (`while (load !== me) …; add(…)`) passes a turn on: only one thread holds it.
+      if (a && (a.op === 'store' ? ne && claims(cx, holder, load, a) : !ne)) {
+        store = a;
+        stmt = next;
       }
     }
     if (!store || !stmt) continue;
     found.push({ load, store, stmt, holder, expected, cell: `${cx.text(load.array).replace(/\s+/g, '')}[${cx.indexKey(load.index)}]` });
   }
   const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
+  // `Atomics.compareExchange(l, 0, 0, 1);` as a statement, then `Atomics.store(l, 0, 0)` in the same function: a lock
+  // taken without looking whether the swap happened. (A lone transition such as `CAS(state, 0, RUNNING, CANCELLED)`
+  // that nothing gives back may fail harmlessly.)
+  for (const c of cx.m.atomics) {
+    if (c.op !== 'compareExchange' || c.ancestors[c.ancestors.length - 1]?.type !== 'ExpressionStatement' || locks.guarded(c, 0, false)) continue;
+    const owner = ownerOf(cx.m, c);
+    const giveBack = cx.m.atomics.find((r) => r.op === 'store' && r.node.start > c.node.end && ownerOf(cx.m, r) === owner && cellOf(cx, r) === cellOf(cx, c) && valueText(r.args[2]) === valueText(c.args[2]));
+    if (!giveBack) continue;
+    const what = `This Atomics.compareExchange on ${cx.text(c.args[0] ?? null)}[${cx.text(c.args[1] ?? null)}] fails while another thread holds the cell, but its result is ignored and the code after it runs anyway`;
+    cx.report('check-then-act', c.node, { what }, {
+      related: [cx.related(giveBack.node, 'the store that gives back what may never have been taken')],
+    });
+  }
   for (const { load, store, stmt, holder, expected, cell } of found) {
     // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
-    const handoff = found.some((o) => o.cell === cell && o.load !== load && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
+    const handoff = store.op === 'store' && found.some((o) => o.cell === cell && o.load !== load && o.store.op === 'store' && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
     if (handoff) continue;
     const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
-    // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
-    const fix = holder.consequent === stmt ? null : casFix(cx, load, store, expected, stmt);
-    if (holder.consequent === stmt && store.args[2]) {
-      const call = `Atomics.compareExchange(${vars.a}, ${vars.i}, ${cx.text(expected)}, ${cx.text(store.args[2])})`;
-      cx.report('check-then-act', load.node, vars, { related: [cx.related(store.node, 'the store that acts on the stale check')], fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
+    const what = `Another thread can change ${vars.a}[${vars.i}] between this Atomics.load and the Atomics.${store.op}`;
+    const related = [cx.related(store.node, 'the write that acts on the stale check')];
+    if (store.op !== 'store') {
+      cx.report('check-then-act', load.node, { what }, { related });
       continue;
     }
-    cx.report('check-then-act', load.node, vars, { related: [cx.related(store.node, 'the store that acts on the stale check')], fix });
+    // A lone store as the whole `if` consequent must leave an empty block behind, not nothing.
+    if (holder.consequent === stmt && store.args[2]) {
+      const call = `Atomics.compareExchange(${vars.a}, ${vars.i}, ${cx.text(expected)}, ${cx.text(store.args[2])})`;
+      cx.report('check-then-act', load.node, { what }, { related, fix: { title: 'Use Atomics.compareExchange', edits: [{ start: load.node.start, end: load.node.end, newText: call }, { start: stmt.start, end: stmt.end, newText: '{}' }] } });
+      continue;
+    }
+    // Folding the store into the check moves it before whatever the block did first (an init that the
+    // stored value publishes): only offered when the store is the block's first statement.
+    const cons = holder.consequent as Node | undefined;
+    const first = holder.type !== 'IfStatement' || (cons?.type === 'BlockStatement' && (cons.body as Node[])[0] === stmt);
+    cx.report('check-then-act', load.node, { what }, { related, fix: first ? casFix(cx, load, store, expected, stmt) : null });
   }
+}
+
+/**
+ * For `while (load(a, i) !== E) wait(a, i, X); store(a, i, V)`: true when the store claims the cell the way a
+ * lock does — the loop has no wait, or V is the value waiters sleep on (others must wait again). A store of a
+ * third value (`while (s !== GO) wait(s, 0, IDLE); store(s, 0, ACK)`) answers a hand-off instead.
+ */
+function claims(cx: LintContext, loop: Node, load: AtomicsCall, store: AtomicsCall): boolean {
+  const waits = cx.m.atomics.filter((w) => (w.op === 'wait' || w.op === 'waitAsync') && w.node.start >= loop.start && w.node.end <= loop.end && cellOf(cx, w) === cellOf(cx, load));
+  if (!waits.length) return true;
+  const v = cx.text(unwrap(store.args[2])).replace(/\s+/g, '');
+  return waits.some((w) => cx.text(unwrap(w.args[2])).replace(/\s+/g, '') === v);
 }
 
 function spinWithoutBackoff(cx: LintContext): void {
@@ -87,14 +137,22 @@ function spinWithoutBackoff(cx: LintContext): void {
   const seen = new Set<Node>();
   for (const c of m.atomics) {
     if ((c.op !== 'compareExchange' && c.op !== 'exchange') || !c.loops.length) continue;
+    // A lock is taken by swapping a constant in (`CAS(a, i, 0, 1)`, `exchange(a, i, 1)`); a lock-free update
+    // (`CAS(head, 0, old, node)`) retries only when another thread made progress.
+    if (cx.constNumber(c.args[2] ?? null) === null) continue;
     const loop = c.loops[c.loops.length - 1]!;
     if (seen.has(loop)) continue;
+    // Only an unbounded loop spins: `for (let i = 0; i < n; i++)` and `for…of` try each cell (or a few times) once.
+    if (loop.type === 'ForOfStatement' || loop.type === 'ForInStatement' || (loop.type === 'ForStatement' && loop.test && !(c.node.start >= (loop.test as Node).start && c.node.end <= (loop.test as Node).end))) continue;
     const test = loop.test as Node | null;
     const inTest = !!test && c.node.start >= test.start && c.node.end <= test.end;
     const inIfTest = c.ancestors.some((a) => a.type === 'IfStatement' && a.start >= loop.start && c.node.start >= (a.test as Node).start && c.node.end <= (a.test as Node).end);
     if (!inTest && !inIfTest) continue;
     const inLoop = (pos: number): boolean => pos >= loop.start && pos < loop.end;
-    const waits = m.atomics.some((x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') && inLoop(x.node.start));
+    // Waiting on the cell for the value the compareExchange wants (the free value) returns at once while it is held.
+    const freeText = c.op === 'compareExchange' ? cx.text(unwrap(c.args[2])).replace(/\s+/g, '') : null;
+    const waits = m.atomics.some((x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') && inLoop(x.node.start) &&
+      !(x.op !== 'pause' && freeText !== null && cellOf(cx, x) === cellOf(cx, c) && cx.text(unwrap(x.args[2])).replace(/\s+/g, '') === freeText));
     const owner = ownerOf(m, c);
     const calls = m.calls.some((x) => inLoop(x.node.start) && !PURE_CALLEES.test(cx.text(x.node.callee as Node)));
     const awaits = (m.awaits.get(owner) ?? []).some(inLoop) || m.fns.size > 0 && [...m.awaits.values()].some((l) => l.some(inLoop));
@@ -103,6 +161,37 @@ function spinWithoutBackoff(cx: LintContext): void {
     seen.add(loop);
     cx.report('spin-without-backoff', c.node, { op: c.op });
   }
+  for (const c of m.atomics) {
+    if (c.op !== 'load' || !c.loops.length) continue;
+    // `while (Atomics.load(a, i) === 0) {}`: an unbounded busy-wait for a flag. A bounded spin
+    // (`i < 100 && …`) or a loop that does work between the checks is not one; the test loop of a
+    // test-and-test-and-set lock is reported once, at its compareExchange.
+    const loop = c.loops[c.loops.length - 1]!;
+    if (seen.has(loop) || c.loops.some((l) => seen.has(l)) || !onlyTests(loop.test as Node | null, c.node) || !emptyBody(loop.body as Node | null)) continue;
+    seen.add(loop);
+    cx.report('spin-without-backoff', c.node, { op: c.op });
+  }
+}
+
+/** True when a loop test is just this load (compared with something simple, or negated). */
+function onlyTests(test: Node | null, load: Node): boolean {
+  const t = unwrap(test);
+  if (!t) return false;
+  if (t === load) return true;
+  if (t.type === 'UnaryExpression' && t.operator === '!') return unwrap(t.argument as Node) === load;
+  if (t.type !== 'BinaryExpression' || !/^(===|!==|==|!=|<|<=|>|>=)$/.test(String(t.operator))) return false;
+  const l = unwrap(t.left as Node);
+  const r = unwrap(t.right as Node);
+  const other = l === load ? r : r === load ? l : null;
+  return !!other && (other.type === 'Identifier' || other.type === 'NumericLiteral' || other.type === 'BigIntLiteral' || (other.type === 'MemberExpression' && !other.computed) || literalNumber(other) !== null);
+}
+
+/** True for a loop body that does nothing: `;`, `{}`, `continue;`. */
+function emptyBody(body: Node | null): boolean {
+  if (!body) return false;
+  if (body.type === 'EmptyStatement' || (body.type === 'ContinueStatement' && !body.label)) return true;
+  const list = body.type === 'BlockStatement' ? ((body.body as Node[]) ?? []) : null;
+  return !!list && (list.length === 0 || (list.length === 1 && emptyBody(list[0]!)));
 }
 
 function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
@@ -117,7 +206,8 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
       if (!rel) continue;
       if (inFinally(rel.node, m.program, acq.end)) continue;
       const between = (n: Node): boolean => n.start >= acq.end && n.end <= rel.at;
-      const exit = (m.exits.get(owner) ?? []).find(between);
+      // A break/continue whose target encloses the acquire leaves the critical section too.
+      const exit = (m.exits.get(owner) ?? []).find(between) ?? (m.jumps.get(owner) ?? []).find((j) => between(j.node) && j.target.start < acq.end)?.node;
       // Only evident throws count: a local function with a `throw`. Flagging every unknown call would bury the real cases.
       const risky = m.calls.find((c) => ownerOf(m, c) === owner && between(c.node) && !locks.releaseNames.has(c.name ?? '') && throws(cx, c, 0));
       const cause = exit ?? risky?.node;

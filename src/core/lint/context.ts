@@ -1,6 +1,7 @@
 /** Shared helpers for the rules of one file: array identity, values, cell keys, reporting. */
-import { literalNumber, unwrap, keyText, type Node } from './ast';
+import { literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } from './ast';
 import type { AtomicsCall, FileModel, Site } from './model';
+import type { Binding } from './scope';
 import { formatMessage, RULES, type RuleId, type Severity } from './rules';
 import type { LintFinding, QuickFix, RelatedSite } from './types';
 import { ValueAnalysis, type Val } from './values';
@@ -14,9 +15,15 @@ export class LintContext {
   /** Atomics calls by array key. */
   readonly atomicsByKey = new Map<string, AtomicsCall[]>();
   private readonly keyMemo = new Map<Node, string | null>();
+  /** Binding id → the binding id it is the same view as (see sameViews). */
+  private readonly viewAlias = new Map<number, number>();
+  private readonly constMemo = new Map<Node, number | null>();
+  private loopOfCounter: Map<Binding, Node> | null = null;
+  private readonly enumMemo = new Map<Node, Map<string, number | null>>();
 
   constructor(readonly m: FileModel, readonly file: string, private readonly disabled: Set<string>) {
     this.values = new ValueAnalysis(m);
+    this.sameViews();
     for (const a of m.atomics) {
       const k = this.arrayKey(a.array);
       if (!k) continue;
@@ -24,6 +31,34 @@ export class LintContext {
       const list = this.atomicsByKey.get(k);
       if (list) list.push(a);
       else this.atomicsByKey.set(k, [a]);
+    }
+  }
+
+  /**
+   * One program, two threads: `const flag = new Int32Array(sab, 0, 1)` where `sab` is a new
+   * SharedArrayBuffer, and `const flag = new Int32Array(workerData, 0, 1)` in the worker branch (or a
+   * message handler) are one array. Views are merged only when they agree on name, type and the
+   * offset/length arguments and one is over a created buffer, the other over a received one.
+   */
+  private sameViews(): void {
+    const groups = new Map<string, { created: number[]; received: number[] }>();
+    for (const b of this.m.scopes.bindings) {
+      const init = unwrap(b.init);
+      if (b.path.length || !init || init.type !== 'NewExpression' || (b.kind !== 'const' && b.kind !== 'let' && b.kind !== 'var')) continue;
+      const callee = unwrap(init.callee as Node);
+      const args = (init.arguments as Node[]) ?? [];
+      if (callee?.type !== 'Identifier' || !TYPED_ARRAYS.has(String(callee.name)) || !args.length) continue;
+      const origin = this.values.of(args[0]);
+      if (origin?.k !== 'sab' && origin?.k !== 'payload') continue;
+      const key = `${b.name}|${String(callee.name)}|${args.slice(1).map((a) => keyText(this.m.source, a)).join(',')}`;
+      const g = groups.get(key) ?? { created: [], received: [] };
+      groups.set(key, g);
+      (origin.k === 'sab' ? g.created : g.received).push(b.id);
+    }
+    for (const g of groups.values()) {
+      if (!g.created.length || !g.received.length) continue;
+      const rep = g.created[0]!;
+      for (const id of [...g.created, ...g.received]) if (id !== rep) this.viewAlias.set(id, rep);
     }
   }
 
@@ -52,10 +87,12 @@ export class LintContext {
     if (!e) return null;
     if (e.type === 'Identifier') {
       const b = this.m.refs.get(e);
-      return b ? `b${b.id}` : `g:${String(e.name)}`;
+      return b ? `b${this.viewAlias.get(b.id) ?? b.id}` : `g:${String(e.name)}`;
     }
     if ((e.type === 'MemberExpression' || e.type === 'OptionalMemberExpression') && !e.computed) {
-      const root = this.arrayKey(e.object as Node) ?? (unwrap(e.object as Node)?.type === 'ThisExpression' ? 'this' : null);
+      const obj = unwrap(e.object as Node);
+      const cls = obj?.type === 'ThisExpression' ? this.m.thisClass.get(obj) : undefined;
+      const root = this.arrayKey(e.object as Node) ?? (obj?.type === 'ThisExpression' ? (cls ? `this@${cls.start}` : 'this') : null);
       return root ? `${root}.${keyText(this.m.source, e.property as Node)}` : null;
     }
     return null;
@@ -74,21 +111,160 @@ export class LintContext {
     return n !== null ? `#${n}` : keyText(this.m.source, e);
   }
 
-  /** A compile-time number: a literal or a `const` initialised with one. */
-  constNumber(expr: Node | null): number | null {
+  /**
+   * A compile-time number: a literal, a `const` initialised with one, an enum member, a property of a
+   * `const` object literal or a static class field nobody assigns, or simple arithmetic on those.
+   */
+  constNumber(expr: Node | null, depth = 0): number | null {
     const e = unwrap(expr);
-    const lit = literalNumber(e);
-    if (lit !== null || !e || e.type !== 'Identifier') return lit;
-    const b = this.m.refs.get(e);
-    return b && b.kind === 'const' && b.path.length === 0 && b.assigned.length === 0 ? literalNumber(b.init) : null;
+    if (!e || depth > 6) return null;
+    const memo = this.constMemo.get(e);
+    if (memo !== undefined) return memo;
+    const v = this.computeConst(e, depth);
+    this.constMemo.set(e, v);
+    return v;
   }
 
-  /** True when two cells may be the same: equal constants, equal text, or a non-constant on either side. */
+  private computeConst(e: Node, depth: number): number | null {
+    const lit = literalNumber(e);
+    if (lit !== null) return lit;
+    switch (e.type) {
+      case 'Identifier': {
+        const b = this.m.refs.get(e);
+        return b && b.kind === 'const' && b.path.length === 0 && b.assigned.length === 0 ? this.constNumber(b.init, depth + 1) : null;
+      }
+      case 'UnaryExpression': {
+        const v = e.operator === '-' || e.operator === '+' ? this.constNumber(e.argument as Node, depth + 1) : null;
+        return v === null ? null : e.operator === '-' ? -v : v;
+      }
+      case 'BinaryExpression': {
+        const l = this.constNumber(e.left as Node, depth + 1);
+        const r = l === null ? null : this.constNumber(e.right as Node, depth + 1);
+        return l === null || r === null ? null : fold(String(e.operator), l, r);
+      }
+      case 'MemberExpression':
+      case 'OptionalMemberExpression': {
+        const name = propName(e);
+        const obj = unwrap(e.object as Node);
+        if (name === null || obj?.type !== 'Identifier') return null;
+        const b = this.m.refs.get(obj);
+        if (!b || b.assigned.length || this.m.memberAssigned.has(keyText(this.m.source, e))) return null;
+        if (b.kind === 'enum' && b.decl) return this.enumMembers(b.decl).get(name) ?? null;
+        if (b.kind === 'class' && b.decl) return this.staticField(b.decl, name, depth);
+        const init = unwrap(b.init);
+        if (b.kind === 'const' && b.path.length === 0 && init?.type === 'ObjectExpression') {
+          for (const p of (init.properties as Node[]) ?? []) {
+            if (p.type !== 'ObjectProperty' || p.computed) continue;
+            const k = p.key as Node;
+            if ((k.type === 'Identifier' && k.name === name) || (k.type === 'StringLiteral' && k.value === name)) return this.constNumber(p.value as Node, depth + 1);
+          }
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** Values of a TypeScript enum's numeric members (auto-incremented, literal or computed from earlier members). */
+  private enumMembers(decl: Node): Map<string, number | null> {
+    const known = this.enumMemo.get(decl);
+    if (known) return known;
+    const out = new Map<string, number | null>();
+    this.enumMemo.set(decl, out);
+    let next: number | null = 0;
+    const members = ((decl.members ?? decl.body?.members) as Node[] | undefined) ?? [];
+    const evalInit = (n: Node | null, d: number): number | null => {
+      const u = unwrap(n);
+      if (!u || d > 6) return null;
+      if (u.type === 'Identifier') return out.get(String(u.name)) ?? null;
+      if (u.type === 'BinaryExpression') {
+        const l = evalInit(u.left as Node, d + 1);
+        const r = l === null ? null : evalInit(u.right as Node, d + 1);
+        return l === null || r === null ? null : fold(String(u.operator), l, r);
+      }
+      if (u.type === 'UnaryExpression' && u.operator === '-') {
+        const v = evalInit(u.argument as Node, d + 1);
+        return v === null ? null : -v;
+      }
+      return literalNumber(u);
+    };
+    for (const mem of members) {
+      const id = mem.id as Node | undefined;
+      const name = id?.type === 'Identifier' ? String(id.name) : id?.type === 'StringLiteral' ? String(id.value) : null;
+      const v: number | null = mem.initializer ? evalInit(mem.initializer as Node, 0) : next;
+      if (name !== null) out.set(name, v);
+      next = v === null ? null : v + 1;
+    }
+    return out;
+  }
+
+  /** A static class field initialised with a constant (`static readonly LOCK = 0`). */
+  private staticField(cls: Node, name: string, depth: number): number | null {
+    for (const p of (cls.body?.body as Node[] | undefined) ?? []) {
+      if (p.type !== 'ClassProperty' || !p.static || p.computed) continue;
+      const k = p.key as Node;
+      if (k.type === 'Identifier' && k.name === name) return this.constNumber(p.value as Node, depth + 1);
+    }
+    return null;
+  }
+
+  /**
+   * True when two cells may be the same: equal constants or equal text, or a non-constant on one
+   * side that is not evidently above the other side's constant (`HDR + i` with `for (let i = 0; …; i++)`).
+   */
   mayAlias(i1: Node | null, i2: Node | null): boolean {
     const a = this.indexKey(i1);
     const b = this.indexKey(i2);
     if (a === b) return true;
-    return !(a.startsWith('#') && b.startsWith('#'));
+    const ca = a.startsWith('#');
+    const cb = b.startsWith('#');
+    if (ca && cb) return false;
+    if (ca || cb) {
+      const c = Number((ca ? a : b).slice(1));
+      const lo = this.lowerBound(ca ? i2 : i1, 0);
+      if (lo !== null && lo > c) return false;
+    }
+    return true;
+  }
+
+  /** A lower bound of an index: constants, counters of `for (let i = c; …; i++)` loops, sums of those. */
+  lowerBound(expr: Node | null, depth: number): number | null {
+    const e = unwrap(expr);
+    if (!e || depth > 4) return null;
+    const c = this.constNumber(e);
+    if (c !== null) return c;
+    if (e.type === 'BinaryExpression' && e.operator === '+') {
+      const l = this.lowerBound(e.left as Node, depth + 1);
+      const r = l === null ? null : this.lowerBound(e.right as Node, depth + 1);
+      return l === null || r === null ? null : l + r;
+    }
+    if (e.type !== 'Identifier') return null;
+    const b = this.m.refs.get(e);
+    if (!b || b.assigned.length || (b.kind !== 'let' && b.kind !== 'var')) return null;
+    const loop = this.counterLoop(b);
+    const update = loop?.update as Node | null | undefined;
+    if (!loop || !update) return null;
+    const decl = ((loop.init as Node).declarations as Node[]).find((d) => d.id === b.node);
+    const start = decl ? this.constNumber(decl.init as Node | null) : null;
+    if (start === null) return null;
+    // Only counted upwards, and only by the loop's own update.
+    const up = b.updates.every((u) => u.start >= update.start && u.end <= update.end &&
+      ((u.type === 'UpdateExpression' && u.operator === '++') || (u.type === 'AssignmentExpression' && u.operator === '+=' && (this.constNumber(u.right as Node) ?? -1) >= 0)));
+    return up ? start : null;
+  }
+
+  private counterLoop(b: Binding): Node | null {
+    if (!this.loopOfCounter) {
+      this.loopOfCounter = new Map();
+      for (const loop of this.m.forLoops) {
+        for (const d of ((loop.init as Node).declarations as Node[]) ?? []) {
+          const db = d.id ? this.m.scopes.declared.get(d.id as Node) : undefined;
+          if (db) this.loopOfCounter.set(db, loop);
+        }
+      }
+    }
+    return this.loopOfCounter.get(b) ?? null;
   }
 
   /** Source text of a node. */
@@ -127,5 +303,19 @@ export class LintContext {
     const list = anc[anc.length - 2];
     if (!stmt || stmt.type !== 'ExpressionStatement' || !list) return null;
     return list.type === 'BlockStatement' || list.type === 'Program' || list.type === 'StaticBlock' || list.type === 'SwitchCase' ? { stmt, list } : null;
+  }
+}
+
+/** Integer arithmetic of constant indices; null for anything else. */
+function fold(op: string, l: number, r: number): number | null {
+  switch (op) {
+    case '+': return l + r;
+    case '-': return l - r;
+    case '*': return l * r;
+    case '|': return l | r;
+    case '&': return l & r;
+    case '<<': return l << r;
+    case '>>': return l >> r;
+    default: return null;
   }
 }

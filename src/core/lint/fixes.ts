@@ -19,6 +19,13 @@ export function applyEdits(source: string, edits: readonly TextEdit[]): string {
 const OPS: Record<string, string> = { '+=': 'add', '-=': 'sub', '&=': 'and', '|=': 'or', '^=': 'xor', '++': 'add', '--': 'sub' };
 const BIN: Record<string, string> = { '+': 'add', '-': 'sub', '&': 'and', '|': 'or', '^': 'xor' };
 
+/** Source text of an expression as a call argument: a comma expression (`a[i, j]`) or a parenthesised one keeps its parentheses. */
+function argText(cx: LintContext, n: Node | null | undefined): string {
+  if (!n) return '';
+  const t = cx.text(n);
+  return n.type === 'SequenceExpression' || n.extra?.parenthesized ? `(${t})` : t;
+}
+
 /** True when the value of `op` is not used (expression statement or a for-loop update). */
 function valueUnused(a: { ancestors: Node[] }, op: Node): boolean {
   const anc = a.ancestors;
@@ -34,8 +41,8 @@ function valueUnused(a: { ancestors: Node[] }, op: Node): boolean {
 /** `a[i]++` / `a[i] += v` / `a[i] = a[i] + v` → the matching Atomics read-modify-write. */
 export function rmwFix(cx: LintContext, a: ElementAccess, bigint: boolean): QuickFix | null {
   const op = a.op;
-  const arr = cx.text(a.node.object as Node);
-  const idx = cx.text(a.node.property as Node);
+  const arr = argText(cx, a.node.object as Node);
+  const idx = argText(cx, a.node.property as Node);
   const one = bigint ? '1n' : '1';
   if (op.type === 'UpdateExpression') {
     const name = OPS[String(op.operator)];
@@ -61,22 +68,23 @@ export function rmwFix(cx: LintContext, a: ElementAccess, bigint: boolean): Quic
     operand = op.right as Node;
   }
   if (!name || !operand) return null;
-  const call = `Atomics.${name}(${arr}, ${idx}, ${cx.text(operand)})`;
+  const call = `Atomics.${name}(${arr}, ${idx}, ${argText(cx, operand)})`;
   return { title: `Use Atomics.${name}`, edits: [{ start: op.start, end: op.end, newText: call }] };
 }
 
 /** `a[i] = v` → `Atomics.store(a, i, v)`. */
 export function plainWriteFix(cx: LintContext, a: ElementAccess): QuickFix | null {
   const op = a.op;
-  if (op.type !== 'AssignmentExpression' || op.operator !== '=') return null;
-  const text = `Atomics.store(${cx.text(a.node.object as Node)}, ${cx.text(a.node.property as Node)}, ${cx.text(op.right as Node)})`;
+  // Atomics.store returns the value converted to an integer, `a[i] = v` returns v itself: only where nobody reads it.
+  if (op.type !== 'AssignmentExpression' || op.operator !== '=' || !valueUnused(a, op)) return null;
+  const text = `Atomics.store(${argText(cx, a.node.object as Node)}, ${argText(cx, a.node.property as Node)}, ${argText(cx, op.right as Node)})`;
   return { title: 'Use Atomics.store', edits: [{ start: op.start, end: op.end, newText: text }] };
 }
 
 /** A plain read `a[i]` → `Atomics.load(a, i)`. */
 export function plainReadFix(cx: LintContext, a: ElementAccess): QuickFix | null {
   if (a.node.optional) return null;
-  const text = `Atomics.load(${cx.text(a.node.object as Node)}, ${cx.text(a.node.property as Node)})`;
+  const text = `Atomics.load(${argText(cx, a.node.object as Node)}, ${argText(cx, a.node.property as Node)})`;
   return { title: 'Use Atomics.load', edits: [{ start: a.node.start, end: a.node.end, newText: text }] };
 }
 
@@ -108,13 +116,18 @@ export function casFix(cx: LintContext, load: AtomicsCall, store: AtomicsCall, e
   };
 }
 
-/** Inserts `Atomics.notify(a, i, count)` on the line after a store statement. */
+/** Inserts `Atomics.notify(a, i, count)` on the line after a store statement (after a comment that ends its line). */
 export function notifyFix(cx: LintContext, stmt: Node, arr: string, idx: string, count: string | null): QuickFix {
   const src = cx.m.source;
   const lineStart = src.lastIndexOf('\n', stmt.start - 1) + 1;
   const indent = /^[ \t]*/.exec(src.slice(lineStart, stmt.start))?.[0] ?? '';
   const call = `Atomics.notify(${arr}, ${idx}${count ? `, ${count}` : ''});`;
-  return { title: `Add Atomics.notify(${arr}, ${idx}${count ? `, ${count}` : ''}) after the store`, edits: [{ start: stmt.end, end: stmt.end, newText: `\n${indent}${call}` }] };
+  const nl = src.indexOf('\n', stmt.end);
+  const lineEnd = nl < 0 ? src.length : nl;
+  const rest = src.slice(stmt.end, lineEnd);
+  // `// …` to the end of the line stays with the store; `/* … */` could close on a later line, so stop before it.
+  const at = /^[ \t]*(\/\/.*)?\r?$/.test(rest) ? lineEnd - (rest.endsWith('\r') ? 1 : 0) : stmt.end;
+  return { title: `Add Atomics.notify(${arr}, ${idx}${count ? `, ${count}` : ''}) after the store`, edits: [{ start: at, end: at, newText: `\n${indent}${call}` }] };
 }
 
 /** `Atomics.wait(a, i, v);` → `while (Atomics.load(a, i) === v) Atomics.wait(a, i, v);`. */
@@ -124,7 +137,8 @@ export function waitLoopFix(cx: LintContext, wait: AtomicsCall, stmt: Node): Qui
     const u = unwrap(n);
     return !!u && (u.type === 'Identifier' || u.type === 'NumericLiteral' || u.type === 'BigIntLiteral' || u.type === 'StringLiteral' || u.type === 'MemberExpression' && !u.computed || (u.type === 'UnaryExpression' && u.operator === '-'));
   };
-  if (!arr || !idx || !v || !simple(idx) || !simple(v) || !simple(arr)) return null;
+  // A timed wait in a re-check loop would retry forever instead of timing out: no one-line equivalent.
+  if (!arr || !idx || !v || wait.args.length > 3 || !simple(idx) || !simple(v) || !simple(arr)) return null;
   const text = `while (Atomics.load(${cx.text(arr)}, ${cx.text(idx)}) === ${cx.text(v)}) ${cx.text(stmt).trim()}`;
   return { title: 'Wrap the wait in a loop that re-checks the value', edits: [{ start: stmt.start, end: stmt.end, newText: text }] };
 }

@@ -72,6 +72,18 @@ export interface FileModel {
   awaits: Map<Node, number[]>;
   /** `return` / `throw` statements by enclosing function (the program for top level). */
   exits: Map<Node, Node[]>;
+  /** The class each `this` sits in (so `this.view` of two classes are two arrays). */
+  thisClass: Map<Node, Node>;
+  /** Constructors by their class. */
+  ctorOf: Map<Node, Node>;
+  /** `new C(…)` of an identifier callee, with C's binding once resolved. */
+  news: { node: Node; binding: Binding | null }[];
+  /** `for (let i = …; …; …)` loops that declare their counter. */
+  forLoops: Node[];
+  /** Every loop with the function (or program) it sits in. */
+  allLoops: { node: Node; owner: Node }[];
+  /** `break` / `continue` statements with the statement they leave, by enclosing function (the program for top level). */
+  jumps: Map<Node, { node: Node; target: Node }[]>;
 }
 
 const NONE: Node[] = [];
@@ -88,8 +100,13 @@ export function buildModel(source: string, program: Node): FileModel {
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
-    checksMainThread: false, awaits: new Map(), exits: new Map(),
+    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
   };
+  const classes: Node[] = [];
+  /** Local names of `isMainThread` (`import { isMainThread as onMain }`, `const { isMainThread: main } = …`). */
+  const mainAliases = new Set<string>();
+  const pendingNews: { entry: { node: Node; binding: Binding | null }; id: Node }[] = [];
+  const pendingUpdates: { id: Node; node: Node }[] = [];
   const ancestors: Node[] = [];
   const fns: Node[] = [];
   let loops: Node[] = [];
@@ -134,7 +151,7 @@ export function buildModel(source: string, program: Node): FileModel {
   const sideOfTest = (test: Node | null): ThreadSide => {
     const t = unwrap(test);
     if (!t) return null;
-    if (t.type === 'Identifier' && t.name === 'isMainThread') return 'main';
+    if (t.type === 'Identifier' && (t.name === 'isMainThread' || mainAliases.has(String(t.name)))) return 'main';
     // `if (workerData)` / `if (parentPort)` only hold inside a worker.
     if (t.type === 'Identifier' && (t.name === 'workerData' || t.name === 'parentPort')) return 'worker';
     if (isMember(t) && propName(t) === 'isMainThread') return 'main';
@@ -241,6 +258,25 @@ export function buildModel(source: string, program: Node): FileModel {
       case 'NewExpression': {
         const c = unwrap(node.callee as Node);
         if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) m.workerSpawns.push(node);
+        if (c?.type === 'Identifier') {
+          const entry = { node, binding: null };
+          m.news.push(entry);
+          pendingNews.push({ entry, id: c });
+        }
+        break;
+      }
+      case 'ForStatement':
+        if (node.init?.type === 'VariableDeclaration') m.forLoops.push(node);
+        break;
+      case 'ThisExpression':
+        if (classes.length) m.thisClass.set(node, classes[classes.length - 1]!);
+        break;
+      case 'ClassMethod':
+        if (node.kind === 'constructor' && classes.length) m.ctorOf.set(classes[classes.length - 1]!, node);
+        break;
+      case 'UpdateExpression': {
+        const arg = unwrap(node.argument as Node);
+        if (arg?.type === 'Identifier') pendingUpdates.push({ id: arg, node });
         break;
       }
       case 'AwaitExpression': {
@@ -248,6 +284,23 @@ export function buildModel(source: string, program: Node): FileModel {
         const list = m.awaits.get(f);
         if (list) list.push(node.start);
         else m.awaits.set(f, [node.start]);
+        break;
+      }
+      case 'ImportSpecifier':
+        if (node.imported?.name === 'isMainThread' && node.local?.type === 'Identifier') mainAliases.add(String(node.local.name));
+        break;
+      case 'ObjectProperty':
+        if (!node.computed && node.key?.type === 'Identifier' && node.key.name === 'isMainThread' && node.value?.type === 'Identifier' && parent?.type === 'ObjectPattern') mainAliases.add(String(node.value.name));
+        break;
+      case 'BreakStatement':
+      case 'ContinueStatement': {
+        const target = jumpTarget(node, ancestors, fnDepth);
+        if (target) {
+          const f = fns.length ? fns[fns.length - 1]! : program;
+          const list = m.jumps.get(f);
+          if (list) list.push({ node, target });
+          else m.jumps.set(f, [{ node, target }]);
+        }
         break;
       }
       case 'ReturnStatement':
@@ -262,11 +315,15 @@ export function buildModel(source: string, program: Node): FileModel {
       case 'AssignmentExpression': {
         const left = unwrap(node.left as Node);
         const right = node.right as Node;
+        if (left?.type === 'Identifier' && node.operator !== '=') pendingUpdates.push({ id: left, node });
         if (left?.type === 'Identifier' && node.operator === '=') {
           pendingAssign.push({ id: left, right });
           if (left.name === 'onmessage' && isFunction(unwrap(right) ?? left)) m.messageHandlers.add(unwrap(right)!);
         } else if (isMember(left) && !left.computed && node.operator === '=') {
-          const k = m.source.slice(left.start, left.end).replace(/\s+/g, '');
+          // The `this` below is visited after this node: tie it to its class now.
+          const root = chainRoot(left);
+          if (root?.type === 'ThisExpression' && classes.length) m.thisClass.set(root, classes[classes.length - 1]!);
+          const k = memberKey(m, left);
           const list = m.memberAssigned.get(k);
           if (list) list.push(right);
           else m.memberAssigned.set(k, [right]);
@@ -295,10 +352,13 @@ export function buildModel(source: string, program: Node): FileModel {
     }
 
     ancestors.push(node);
+    const isClass = node.type === 'ClassDeclaration' || node.type === 'ClassExpression';
+    if (isClass) classes.push(node);
     const loop = isLoop(node);
     if (loop) {
       loops.push(node);
       loopsCopy = null;
+      m.allLoops.push({ node, owner: fns.length ? fns[fns.length - 1]! : program });
     }
     if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
       const side = sideOfTest(node.test as Node);
@@ -321,6 +381,7 @@ export function buildModel(source: string, program: Node): FileModel {
       loops.pop();
       loopsCopy = null;
     }
+    if (isClass) classes.pop();
     ancestors.pop();
     if (fnNode) {
       fns.pop();
@@ -343,7 +404,17 @@ export function buildModel(source: string, program: Node): FileModel {
   }
   for (const c of pendingCalls) c.call.binding = m.refs.get(c.id) ?? null;
   for (const a of pendingAssign) m.refs.get(a.id)?.assigned.push(a.right);
+  for (const u of pendingUpdates) m.refs.get(u.id)?.updates.push(u.node);
+  for (const n of pendingNews) n.entry.binding = m.refs.get(n.id) ?? null;
   return m;
+}
+
+/** Key of a non-computed member chain (`this.view`, `obj.a.b`): its text, with `this` tied to its class. */
+export function memberKey(m: FileModel, node: Node): string {
+  const text = m.source.slice(node.start, node.end).replace(/\s+/g, '');
+  const root = chainRoot(node);
+  const cls = root?.type === 'ThisExpression' ? m.thisClass.get(root) : undefined;
+  return cls && text.startsWith('this') ? `this@${cls.start}${text.slice(4)}` : text;
 }
 
 /** True when `n` is a function node passed somewhere the model tracks. */
@@ -359,3 +430,23 @@ export function ownerOf(m: FileModel, s: Site): Node {
 
 /** True for call nodes (re-exported for rules). */
 export { isCall };
+
+/** The object at the bottom of a member chain (`this` of `this.a.b`). */
+function chainRoot(node: Node): Node | null {
+  let cur: Node | null = node;
+  for (let i = 0; i < 32 && cur && (cur.type === 'MemberExpression' || cur.type === 'OptionalMemberExpression'); i++) cur = unwrap(cur.object as Node);
+  return cur;
+}
+
+/** The statement a `break`/`continue` leaves: its label's statement, else the innermost loop (or switch, for break). */
+function jumpTarget(node: Node, ancestors: Node[], floor: number): Node | null {
+  const label = node.label?.type === 'Identifier' ? String(node.label.name) : null;
+  for (let i = ancestors.length - 1; i >= floor; i--) {
+    const a = ancestors[i]!;
+    if (isFunction(a)) return null;
+    if (label !== null) {
+      if (a.type === 'LabeledStatement' && a.label?.name === label) return a;
+    } else if (isLoop(a) || (node.type === 'BreakStatement' && a.type === 'SwitchStatement')) return a;
+  }
+  return null;
+}

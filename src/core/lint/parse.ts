@@ -19,8 +19,26 @@ export function pluginsFor(fileName: string): ParserPlugin[] {
   return [];
 }
 
-/** Parses `source`; on an unrecoverable syntax error returns `program: null` instead of throwing. */
+/** The plugins the analyser parses with: TypeScript files also accept decorators (`@logged` on a method). */
+export function analyserPlugins(fileName: string): ParserPlugin[] {
+  const plugins = pluginsFor(fileName);
+  return plugins.includes('typescript') ? [...plugins, 'decorators-legacy'] : plugins;
+}
+
+/**
+ * Parses `source`; on an unrecoverable syntax error returns `program: null` instead of throwing.
+ * A JavaScript file that only fails on decorators (Babel- or TypeScript-compiled projects) is parsed
+ * again with them.
+ */
 export function parseSource(source: string, fileName: string): ParsedFile {
+  const plugins = analyserPlugins(fileName);
+  const first = parseWith(source, plugins);
+  if (first.program || plugins.includes('decorators-legacy') || !source.includes('@')) return first;
+  const again = parseWith(source, [...plugins, 'decorators-legacy']);
+  return again.program ? again : first;
+}
+
+function parseWith(source: string, plugins: ParserPlugin[]): ParsedFile {
   try {
     const file = parse(source, {
       sourceType: 'unambiguous',
@@ -32,7 +50,7 @@ export function parseSource(source: string, fileName: string): ParsedFile {
       allowSuperOutsideMethod: true,
       allowUndeclaredExports: true,
       attachComment: false,
-      plugins: pluginsFor(fileName),
+      plugins,
     }) as unknown as Node;
     const errors = (file.errors as unknown[] | undefined) ?? [];
     return { program: file.program as Node, comments: (file.comments as Node[] | undefined) ?? [], errorCount: errors.length };

@@ -48,14 +48,14 @@ export const RULES: Record<RuleId, RuleInfo> = {
   'check-then-act': {
     id: 'check-then-act',
     severity: 'warning',
-    title: 'Atomics.load then Atomics.store of the same cell',
-    message: 'Another thread can change {a}[{i}] between this Atomics.load and the Atomics.store, so both threads may act on the same value; use Atomics.compareExchange to test and set in one step.',
+    title: 'A check and a write of the same cell in two steps',
+    message: '{what}, so two threads may act on the same value; use Atomics.compareExchange to test and set in one step, and act only when it succeeded.',
   },
   'atomics-bad-array': {
     id: 'atomics-bad-array',
     severity: 'error',
-    title: 'Atomics on a float, clamped or non-typed array',
-    message: 'Atomics.{op} throws a TypeError on {t}; use an Int32Array (or another integer typed array) over the SharedArrayBuffer.',
+    title: 'Atomics on a float, clamped or non-typed array, or out of range',
+    message: 'Atomics.{op} throws a {err} on {t}; {advice}.',
   },
   'atomics-non-shared': {
     id: 'atomics-non-shared',
@@ -84,14 +84,14 @@ export const RULES: Record<RuleId, RuleInfo> = {
   'spin-without-backoff': {
     id: 'spin-without-backoff',
     severity: 'warning',
-    title: 'compareExchange spin loop without wait or back-off',
-    message: 'This loop spins on Atomics.{op} without Atomics.wait or any back-off, burning a core while the holder cannot run; wait on the cell (Atomics.wait) after a failed attempt.',
+    title: 'Spin loop without wait or back-off',
+    message: 'This loop spins on Atomics.{op} without Atomics.wait or any back-off, burning a core that the thread it waits for may need; wait on the cell after a failed check (Atomics.wait, or Atomics.waitAsync on the main thread).',
   },
   'unlock-without-notify': {
     id: 'unlock-without-notify',
     severity: 'error',
     title: 'Unlock store without notify (lost wake-up)',
-    message: 'Other code waits on {a}[{i}] with Atomics.wait, but this store changes it without Atomics.notify, so a sleeping thread may never wake; call Atomics.notify({a}, {i}) after the store.',
+    message: 'Other code waits on {a}[{i}] with Atomics.wait, but this Atomics.{op} changes it without Atomics.notify, so a sleeping thread may never wake; call Atomics.notify({a}, {i}) after it.',
   },
   'lock-without-release': {
     id: 'lock-without-release',

@@ -5,7 +5,7 @@ import { isFunction, type Node } from './ast';
 export interface Binding {
   id: number;
   name: string;
-  kind: 'var' | 'let' | 'const' | 'param' | 'function' | 'class' | 'import' | 'catch';
+  kind: 'var' | 'let' | 'const' | 'param' | 'function' | 'class' | 'enum' | 'import' | 'catch';
   /** The declaring identifier. */
   node: Node;
   /** Initialiser the name was destructured from (declarations), or null. */
@@ -24,6 +24,8 @@ export interface Binding {
   importName: string | null;
   /** Every later assignment `name = expr`. */
   assigned: Node[];
+  /** Every other write: `name++`, `name += x`, destructuring or for-in/of targets. */
+  updates: Node[];
   /** Number of resolved references (reads and writes), declaration excluded. */
   refCount: number;
 }
@@ -77,7 +79,7 @@ export function scopeBuilder(program: Node): ScopeBuilder {
   const declare = (scope: Scope, id: Node, d: Decl, path: string[], type: Node | null): void => {
     const binding: Binding = {
       id: table.bindings.length, name: String(id.name), kind: d.kind, node: id, init: d.init, path, fn: d.fn, paramIndex: d.paramIndex,
-      decl: d.decl, type, importSource: d.importSource, importName: d.importName, assigned: [], refCount: 0,
+      decl: d.decl, type, importSource: d.importSource, importName: d.importName, assigned: [], updates: [], refCount: 0,
     };
     table.bindings.push(binding);
     table.declared.set(id, binding);
@@ -172,6 +174,9 @@ export function scopeBuilder(program: Node): ScopeBuilder {
       }
       case 'ClassDeclaration':
         if (node.id) declare(scope, node.id, decl('class', null, null, -1, node), [], null);
+        return scope;
+      case 'TSEnumDeclaration':
+        if (node.id) declare(scope, node.id, decl('enum', null, null, -1, node), [], null);
         return scope;
       case 'ImportDeclaration': {
         const source = String(node.source?.value ?? '');

@@ -4,7 +4,7 @@
  * as shared, followed through assignments, destructuring, returns and call arguments.
  */
 import { isFunction, isMember, propName, TYPED_ARRAYS, unwrap, type Node } from './ast';
-import type { FileModel } from './model';
+import { memberKey, type FileModel } from './model';
 import type { Binding } from './scope';
 
 /** Abstract value of an expression. */
@@ -31,6 +31,8 @@ export class ValueAnalysis {
   private readonly callsByBinding = new Map<Binding, Node[]>();
   /** Functions by the node, to find call sites of function expressions bound to names. */
   private readonly bindingOfFn = new Map<Node, Binding>();
+  /** `new C(…)` sites by constructor (the class's `constructor` method). */
+  private readonly newsByCtor = new Map<Node, Node[]>();
 
   constructor(private readonly m: FileModel) {
     for (const c of m.calls) {
@@ -39,10 +41,21 @@ export class ValueAnalysis {
       if (list) list.push(c.node);
       else this.callsByBinding.set(c.binding, [c.node]);
     }
+    const classOf = new Map<Binding, Node>();
     for (const b of m.scopes.bindings) {
       if (b.decl && isFunction(b.decl)) this.bindingOfFn.set(b.decl, b);
       const init = unwrap(b.init);
       if (init && isFunction(init) && b.path.length === 0) this.bindingOfFn.set(init, b);
+      const cls = b.kind === 'class' ? b.decl : init?.type === 'ClassExpression' && b.path.length === 0 ? init : null;
+      if (cls) classOf.set(b, cls);
+    }
+    for (const n of m.news) {
+      const cls = n.binding && classOf.get(n.binding);
+      const ctor = cls && m.ctorOf.get(cls);
+      if (!ctor) continue;
+      const list = this.newsByCtor.get(ctor);
+      if (list) list.push(n.node);
+      else this.newsByCtor.set(ctor, [n.node]);
     }
   }
 
@@ -124,7 +137,7 @@ export class ValueAnalysis {
       if (fn) {
         if (this.m.messageHandlers.has(fn) && b.paramIndex === 0) consider({ k: 'payload' });
         const fb = this.bindingOfFn.get(fn);
-        for (const call of (fb && this.callsByBinding.get(fb)) ?? []) {
+        for (const call of (fb && this.callsByBinding.get(fb)) ?? this.newsByCtor.get(fn) ?? []) {
           const arg = ((call.arguments as Node[]) ?? [])[b.paramIndex];
           if (arg && arg.type !== 'SpreadElement') consider(this.path(this.of(arg, 1), b.path));
         }
@@ -207,7 +220,7 @@ export class ValueAnalysis {
   }
 
   private ofMember(e: Node, depth: number): Val | null {
-    const key = this.m.source.slice(e.start, e.end).replace(/\s+/g, '');
+    const key = memberKey(this.m, e);
     const assigned = this.m.memberAssigned.get(key);
     if (!assigned || this.memberBusy.has(key)) return null;
     this.memberBusy.add(key);
