@@ -78,7 +78,9 @@ export function createScaling(s: ScalingResult): { element: HTMLElement; draw():
     const el = chart.getDatasetMeta(0).data[i];
     if (!el) return null;
     const r = chart.canvas.getBoundingClientRect();
-    return { x: r.left + el.x, y: r.top + el.y };
+    // Where the point comes to rest (chart.js animates it there from the axis on first draw).
+    const at = el.getProps(['x', 'y'], true) as { x: number; y: number };
+    return { x: r.left + at.x, y: r.top + at.y };
   }
 
   function draw(): void {

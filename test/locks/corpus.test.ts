@@ -43,8 +43,9 @@ const CASES: Record<string, Case> = {
       assert.equal(r.locks.length, 1);
       assert.equal(L(0).acquisitions, 2);
       assert.equal(L(0).contended, 1);
-      near(L(0).waitMs, 300, 60, 'waitMs');
       near(L(0).holdMs, 300, 60, 'holdMs');
+      // The waiter blocks from when it gets to run after the holder's signal (late on a busy machine) to the release.
+      assert.ok(L(0).waitMs > 100 && L(0).waitMs <= L(0).holdMs + 20, `waitMs ${L(0).waitMs}, holdMs ${L(0).holdMs}`);
     },
   },
   'p03-mutex-module.js': {
