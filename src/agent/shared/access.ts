@@ -188,14 +188,22 @@ function lp(
   this: { fid: number; hc?: (LoopCache | undefined)[] },
   x: any, i0: number, i1: number, lo: number, hi: number, incl: number, s: number, kind: number,
 ): void {
-  if (!on || !isView(x) || typeof lo !== 'number' || typeof hi !== 'number' || !Number.isInteger(i0)) return;
+  // Small enough to inline where the loop is: an unsampled segment then costs a branch, not a call.
+  if (on) loopOn(this, x, i0, i1, lo, hi, incl, s, kind);
+}
+
+function loopOn(
+  m: { fid: number; hc?: (LoopCache | undefined)[] },
+  x: any, i0: number, i1: number, lo: number, hi: number, incl: number, s: number, kind: number,
+): void {
+  if (!isView(x) || typeof lo !== 'number' || typeof hi !== 'number' || !Number.isInteger(i0)) return;
   const count = incl ? Math.floor(hi - lo) + 1 : Math.ceil(hi - lo);
   if (!(count > 0)) return;
   const stride = count > 1 ? i1 - i0 : 0;
   if (!Number.isInteger(stride)) return;
   const t = tagOf(x);
   if (t === null) return;
-  const hc = (this.hc ??= []);
+  const hc = (m.hc ??= []);
   let c = hc[s];
   if (c === undefined || c.seg !== seg || c.stride !== stride || c.count !== count || c.bpe !== t.bpe) {
     c = { seg, stride, count, bpe: t.bpe, firsts: new Map() };
@@ -206,7 +214,7 @@ function lp(
   if (done === undefined) c.firsts.set(t.b.idx, (done = new Set()));
   else if (done.has(first)) return;
   done.add(first);
-  loopRange(this.fid, x, t, i0, stride, count, s, kind);
+  loopRange(m.fid, x, t, i0, stride, count, s, kind);
 }
 
 function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, count: number, s: number, kind: number): void {
