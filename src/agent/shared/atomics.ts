@@ -45,6 +45,8 @@ interface SiteCache {
   b: BufferState | null;
   off: number;
   len: number;
+  /** The target is an Int32Array: small integer operands are stored as they are. */
+  i32: boolean;
 }
 
 /** Everything the wrappers need in this thread. */
@@ -53,7 +55,7 @@ export class AtomicsTracker {
   private readonly held: HeldLocks | null;
   private readonly scratch = new Map<unknown, any>();
   private readonly perSite = new Map<number, object>();
-  private readonly global: SiteCache = { site: 0, ta: null, idx: null, b: null, off: 0, len: 0 };
+  private readonly global: SiteCache = { site: 0, ta: null, idx: null, b: null, off: 0, len: 0, i32: false };
   /** µs clock: performance.now() (cheaper than hrtime.bigint) shifted onto ctx.now()'s axis; both read uv_hrtime. */
   private readonly shift: number;
   /** Bumped by every operation that changes memory or ends a wait woken: a wait retried without it is "no progress". */
@@ -113,6 +115,7 @@ export class AtomicsTracker {
     sc.b = sc.b && sc.ta === ta ? sc.b : this.registry.get(b);
     sc.off = ta.byteOffset + i * bpe;
     sc.len = bpe;
+    sc.i32 = ta instanceof Int32Array;
     // A SharedArrayBuffer never shrinks: a valid (view, index) stays valid.
     sc.ta = ta;
     sc.idx = index;
@@ -170,9 +173,9 @@ export class AtomicsTracker {
     return s[0];
   }
 
-  /** The stored value of v as a number (exact for int32 values without a round trip). */
-  private storedNum(ta: any, v: unknown): number {
-    if (typeof v === 'number' && (v | 0) === v && ta instanceof Int32Array) return v;
+  /** The stored value of v as a number (exact for int32 values in an Int32Array without a round trip). */
+  private storedNum(sc: SiteCache, ta: any, v: unknown): number {
+    if (sc.i32 && typeof v === 'number' && (v | 0) === v) return v;
     return num(this.asStored(ta, v));
   }
 
@@ -192,7 +195,7 @@ export class AtomicsTracker {
       }
       const val = num(v);
       const old = num(res);
-      if (!this.log?.op(code, b.idx, off, val, old, sc.site)) this.held?.onWrite(code, b, off, this.storedNum(ta, v), old, sc.site);
+      if (!this.log?.op(code, b.idx, off, val, old, sc.site)) this.held?.onWrite(code, b, off, this.storedNum(sc, ta, v), old, sc.site);
       if (code !== OP_EXCHANGE || val !== old) {
         this.progress++;
         if (this.spinning) this.stopSpin();
@@ -224,7 +227,7 @@ export class AtomicsTracker {
     if (this.races) this.clock.tick();
     this.progress++;
     const val = num(res);
-    if (!this.log?.op(OP_STORE, b.idx, off, val, val, sc.site)) this.held?.onWrite(OP_STORE, b, off, this.storedNum(ta, res), NaN, sc.site);
+    if (!this.log?.op(OP_STORE, b.idx, off, val, val, sc.site)) this.held?.onWrite(OP_STORE, b, off, this.storedNum(sc, ta, res), NaN, sc.site);
     if (this.spinning) this.stopSpin();
     return res;
   }
@@ -243,12 +246,12 @@ export class AtomicsTracker {
     }
     const old = num(res);
     if (ok) {
-      const val = this.storedNum(ta, replacement);
+      const val = this.storedNum(sc, ta, replacement);
       if (val !== old) this.progress++;
       if (!this.log?.op(OP_CASOK, b.idx, off, val, old, sc.site)) this.held?.onWrite(OP_CASOK, b, off, val, old, sc.site);
       if (this.spinning) this.stopSpin();
     } else {
-      if (!this.log?.op(OP_CASFAIL, b.idx, off, num(replacement), old, sc.site)) this.held?.onCasFail(b, off, this.storedNum(ta, expected));
+      if (!this.log?.op(OP_CASFAIL, b.idx, off, num(replacement), old, sc.site)) this.held?.onCasFail(b, off, this.storedNum(sc, ta, expected));
     }
     return res;
   }
@@ -454,7 +457,7 @@ export class AtomicsTracker {
   forSite(site: number): object {
     let w = this.perSite.get(site);
     if (w) return w;
-    const sc: SiteCache = { site, ta: null, idx: null, b: null, off: 0, len: 0 };
+    const sc: SiteCache = { site, ta: null, idx: null, b: null, off: 0, len: 0, i32: false };
     const A = Atomics as any;
     const method = (value: Fn) => ({ value, writable: true, configurable: true });
     const rmw = (code: number, f: Fn) => {

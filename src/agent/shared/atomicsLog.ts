@@ -10,7 +10,8 @@
  */
 import { AtomOp } from '../../protocol/events';
 
-const RING = 8;
+const RING = 8; // a power of two: positions wrap with & MASK
+const MASK = RING - 1;
 const F = 6; // ring fields: op, buf, off, site, val, res
 /** Covered operations between two forced timed cycles. */
 const SAMPLE = 512;
@@ -50,6 +51,14 @@ export class AtomicsLog {
   private countdown = SAMPLE;
   /** End time of the last logged op (start of a run that follows it). */
   private lastUs = 0;
+  /**
+   * Covered ops not yet written into the ring, and the next one's place in the cycle: while a
+   * run goes on the ring stays still (its last p entries are the cycle), so covering an op is
+   * compares only; materialize() writes the ring up to date when something reads it.
+   */
+  private cm = 0;
+  private ph = 0;
+  private readonly tmpl = new Float64Array(RING * F);
 
   constructor(
     private readonly now: () => number,
@@ -65,17 +74,10 @@ export class AtomicsLog {
     const p = this.p;
     if (p !== 0) {
       const r = this.ring;
-      const h = this.h;
-      const j = ((h - p + RING) % RING) * F;
+      const j = ((this.h - p + this.ph) & MASK) * F;
       if (r[j] === op && r[j + 1] === buf && r[j + 2] === off && r[j + 3] === site && r[j + 4] === val && r[j + 5] === res) {
-        const k = h * F;
-        r[k] = op;
-        r[k + 1] = buf;
-        r[k + 2] = off;
-        r[k + 3] = site;
-        r[k + 4] = val;
-        r[k + 5] = res;
-        this.h = (h + 1) % RING;
+        if (++this.ph === p) this.ph = 0;
+        this.cm++;
         if (this.c++ === 0) this.runP = p;
         if (--this.countdown === 0) this.sample();
         return true;
@@ -85,12 +87,36 @@ export class AtomicsLog {
     return false;
   }
 
+  /** Write the covered ops since the last materialize into the ring (the last RING of them). */
+  private materialize(): void {
+    const n = this.cm;
+    if (n === 0) return;
+    const p = this.runP;
+    const r = this.ring;
+    const t = this.tmpl; // the cycle, copied out: writing the ring overwrites it
+    for (let x = 0; x < p; x++) {
+      const from = ((this.h - p + x) & MASK) * F;
+      for (let f = 0; f < F; f++) t[x * F + f] = r[from + f]!;
+    }
+    const m = Math.min(n, RING);
+    for (let k = n - m; k < n; k++) {
+      const src = (k % p) * F;
+      const dst = this.h * F;
+      for (let f = 0; f < F; f++) r[dst + f] = t[src + f]!;
+      this.h = (this.h + 1) & MASK;
+    }
+    this.filled = Math.min(RING, this.filled + m);
+    this.cm = 0;
+    this.ph = 0;
+  }
+
   /** An operation logged with its own time and duration (waits, notifies that woke a waiter). */
   timed(op: number, buf: number, off: number, val: number, res: number, dur: number, site: number, us: number): void {
     this.logged(op, buf, off, val, res, dur, site, us, false);
   }
 
   private sample(): void {
+    this.materialize();
     this.countdown = SAMPLE;
     this.onRun?.(this.runP, this.c, this.lastUs);
     this.force = this.p + 1; // time one whole cycle (and the op closing it)
@@ -98,6 +124,7 @@ export class AtomicsLog {
   }
 
   private logged(op: number, buf: number, off: number, val: number, res: number, dur: number, site: number, us: number, coverable: boolean): void {
+    this.materialize();
     if (this.c > 0) this.closeRun(us);
     this.append(us, op, buf, off, val, res, dur, site);
     this.lastUs = us + dur;
@@ -109,7 +136,7 @@ export class AtomicsLog {
     r[k + 3] = site;
     r[k + 4] = val;
     r[k + 5] = res;
-    this.h = (this.h + 1) % RING;
+    this.h = (this.h + 1) & MASK;
     if (this.filled < RING) this.filled++;
     if (this.force > 0 && --this.force > 0) return;
     this.p = coverable ? this.period() : 0;
@@ -118,9 +145,9 @@ export class AtomicsLog {
   /** Smallest q such that the newest op equals the op q before it (0 when none does). */
   private period(): number {
     const r = this.ring;
-    const n = ((this.h - 1 + RING) % RING) * F;
+    const n = ((this.h - 1 + RING) & MASK) * F;
     for (let q = 1; q < this.filled; q++) {
-      const j = ((this.h - 1 - q + 2 * RING) % RING) * F;
+      const j = ((this.h - 1 - q + 2 * RING) & MASK) * F;
       if (r[j] === r[n] && r[j + 1] === r[n + 1] && r[j + 2] === r[n + 2] && r[j + 3] === r[n + 3] && r[j + 4] === r[n + 4] && r[j + 5] === r[n + 5]) {
         return q;
       }
@@ -165,9 +192,10 @@ export class AtomicsLog {
 
   /** Whether every op of the current cycle is a failed attempt or a read (a spin: nothing changes). */
   cycleChangesNothing(p: number): boolean {
+    this.materialize();
     const r = this.ring;
     for (let q = p; q >= 1; q--) {
-      const j = ((this.h - q + 2 * RING) % RING) * F;
+      const j = ((this.h - q + 2 * RING) & MASK) * F;
       const op = r[j]!;
       if (!(op === OP_CASFAIL || op === OP_LOAD || (op === OP_EXCHANGE && r[j + 4] === r[j + 5]))) return false;
     }
@@ -176,10 +204,12 @@ export class AtomicsLog {
 
   /** The ops of the current cycle, newest last (fields per op: op, buf, off, site, val, res). */
   cycle(p: number): number[][] {
+    this.materialize();
     const out: number[][] = [];
+    const r = this.ring;
     for (let q = p; q >= 1; q--) {
-      const j = ((this.h - q + 2 * RING) % RING) * F;
-      out.push(Array.from(this.ring.subarray(j, j + F)));
+      const j = ((this.h - q + 2 * RING) & MASK) * F;
+      out.push([r[j]!, r[j + 1]!, r[j + 2]!, r[j + 3]!, r[j + 4]!, r[j + 5]!]);
     }
     return out;
   }
