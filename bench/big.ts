@@ -126,14 +126,14 @@ async function gibOfSamples(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'parprof-big-stop-'));
   const stopFile = join(dir, 'stop');
   const target = GIB * 1024 * MiB;
-  process.stderr.write(`  long run: until ${GIB} GiB of samples (8 workers, 50 µs sampling)…\n`);
-  const run = await profiled(file, { WORKERS: '8', STOP_FILE: stopFile }, { sampleIntervalUs: 50, stopAtBytes: target, stopFile });
+  process.stderr.write(`  long run: until ${GIB} GiB of samples (32 workers, 50 µs sampling)…\n`);
+  const run = await profiled(file, { WORKERS: '32', STOP_FILE: stopFile }, { sampleIntervalUs: 50, stopAtBytes: target, stopFile });
   rmSync(dir, { recursive: true, force: true });
   const core = analyse(run.runDir, run.dir);
   rmSync(run.dir, { recursive: true, force: true });
   const summarised = core.warnings.filter((w) => /summarised|flat/.test(w));
   return [
-    `| long run, 8 workers, 50 µs sampling (longRun.js) until ${GIB} GiB of samples | — | ${(run.wallMs / 1000).toFixed(0)} s, ${run.peakMiB.toFixed(0)} MiB | ${(run.samples / MiB).toFixed(0)} MiB of .cpuprofile, ${(run.all / MiB).toFixed(0)} MiB in all | ${core.rssMiB.toFixed(0)} MiB, ${core.seconds.toFixed(1)} s | ${summarised.length ? `${summarised.length} thread timelines summarised (function times exact)` : 'nothing'} |`,
+    `| long run, 32 workers waking every 20 ms, 50 µs sampling (longRun.js), until ${GIB} GiB of samples | — | ${(run.wallMs / 1000).toFixed(0)} s, ${run.peakMiB.toFixed(0)} MiB | ${(run.samples / MiB).toFixed(0)} MiB of .cpuprofile, ${(run.all / MiB).toFixed(0)} MiB in all | ${core.rssMiB.toFixed(0)} MiB, ${core.seconds.toFixed(1)} s | ${summarised.length ? `${summarised.length} thread timelines summarised (function times exact)` : 'nothing'} |`,
   ];
 }
 

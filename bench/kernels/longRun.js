@@ -1,9 +1,10 @@
-// A long run for the big-program benchmark: W workers keep a call-heavy workload with varied
-// stacks busy until the file named by STOP_FILE exists (or SECONDS pass), then all exit.
+// A long run for the big-program benchmark, shaped like a busy server: W workers each wake every
+// 20 ms for a burst of calls with varied stacks, until the file named by STOP_FILE exists (or
+// SECONDS pass). Idle and busy samples alike pile up over the run.
 'use strict';
-const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { Worker, isMainThread, workerData } = require('node:worker_threads');
 const { existsSync } = require('node:fs');
-const W = Number(process.env.WORKERS || 8);
+const W = Number(process.env.WORKERS || 32);
 const SECONDS = Number(process.env.SECONDS || 3600);
 
 function leaf(i) {
@@ -22,22 +23,26 @@ function burst(n, from) {
 }
 
 if (isMainThread) {
-  const workers = [];
-  const sab = new SharedArrayBuffer(4);
-  const stop = new Int32Array(sab);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
   const t0 = Date.now();
-  for (let w = 0; w < W; w++) workers.push(new Worker(__filename, { workerData: sab }));
+  let done = 0;
+  for (let w = 0; w < W; w++) {
+    new Worker(__filename, { workerData: stop.buffer }).on('exit', () => {
+      if (++done === W) console.log(`ran ${((Date.now() - t0) / 1000).toFixed(1)} s with ${W} workers`);
+    });
+  }
   const timer = setInterval(() => {
     if ((process.env.STOP_FILE && existsSync(process.env.STOP_FILE)) || Date.now() - t0 > SECONDS * 1000) {
       Atomics.store(stop, 0, 1);
       clearInterval(timer);
     }
   }, 100);
-  let done = 0;
-  for (const w of workers) w.on('exit', () => ++done === W && console.log(`ran ${((Date.now() - t0) / 1000).toFixed(1)} s with ${W} workers`));
 } else {
   const stop = new Int32Array(workerData);
+  let k = 0;
   let s = 0;
-  for (let k = 0; Atomics.load(stop, 0) === 0; k++) s += burst(20000, k);
-  parentPort.postMessage(s);
+  const timer = setInterval(() => {
+    if (Atomics.load(stop, 0) !== 0) return clearInterval(timer);
+    s += burst(5000, k++);
+  }, 20);
 }
