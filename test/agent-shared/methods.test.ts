@@ -5,22 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccessKind } from '../../src/protocol/events';
-import { accesses, lineOf, runAgent, runPlain, sitesAt, type AgentRun } from './runAgent';
+import { accessesAt, runAgent, runPlain, type AgentRun } from './runAgent';
 
 const FIX = 'methods.js';
 let run: AgentRun;
 const R = AccessKind.Read;
 const W = AccessKind.Write;
 
-function at(tag: string) {
-  const main = run.thread(0);
-  const sites = sitesAt(main, FIX, lineOf(FIX, tag));
-  assert.ok(sites.length > 0, `no site at @${tag}`);
-  return accesses(main)
-    .filter((a) => sites.includes(a.site))
-    .map((a) => ({ off: a.off, len: a.len, kind: a.kind }))
-    .sort((x, y) => x.kind - y.kind || x.off - y.off);
-}
+const at = (tag: string) => accessesAt(run, FIX, tag);
 
 test('methods fixture runs under the agent with unchanged output', () => {
   const plain = runPlain(FIX);

@@ -123,3 +123,14 @@ export function clockAt(vc: number[], idx: number): number {
   for (let k = 0; k + 1 < vc.length; k += 2) if (vc[k] === idx) return vc[k + 1]!;
   return 0;
 }
+
+/** The access runs the main thread recorded at a fixture's `@tag` line, sorted (kind, offset). */
+export function accessesAt(run: AgentRun, fixture: string, tag: string): { off: number; len: number; kind: number }[] {
+  const main = run.thread(0);
+  const sites = sitesAt(main, fixture, lineOf(fixture, tag));
+  if (sites.length === 0) throw new Error(`no site at @${tag}`);
+  return accesses(main)
+    .filter((a) => sites.includes(a.site))
+    .map((a) => ({ off: a.off, len: a.len, kind: a.kind }))
+    .sort((x, y) => x.kind - y.kind || x.off - y.off);
+}
