@@ -62,6 +62,9 @@ function urlToFile(url: string): string {
   return url;
 }
 
+/** The function the transform appends to a script to build its tables (see agent/transform). */
+const MODULE_HEAD_FN = '__ppH';
+
 /** Natives the agent's message wrappers call on the user's behalf (structured clone of the payload). */
 const USER_COST_NATIVES = new Set(['postMessage', 'structuredClone']);
 
@@ -96,7 +99,11 @@ export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: Fun
       profilerIds.add(out[i]!);
     } else {
       const m = mapper.map(url, p.line0[i]!, p.col0[i]!);
-      if (m) {
+      if (!m && p.name[i] === MODULE_HEAD_FN) {
+        // The transform's module-table builder after a script's last line: the profiler's cost.
+        out[i] = ids.intern(PROFILER_FRAME, file, 0, 0);
+        profilerIds.add(out[i]!);
+      } else if (m) {
         out[i] = ids.intern(m.name || '(anonymous)', m.file, m.line, m.column);
         transformed?.add(out[i]!);
       } else {

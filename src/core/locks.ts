@@ -365,7 +365,8 @@ function mutexRole(o: AtomicOp, free: number, shared: boolean): Role {
       if (shared && o.res > free + 1 && o.val === o.res - 1) return 'rel';
       return o.val === free && o.res !== free ? 'rel' : 'try';
     case OP_CASFAIL:
-      return 'try';
+      // A reader whose count-up lost to another reader's: the lock was open to it, not held out.
+      return shared && o.res > free && o.val > free ? null : 'try';
     case OP_EXCHANGE:
       if (o.res === free && o.val !== free) return 'acq';
       if (o.val === free && o.res !== free) return 'rel';

@@ -15,7 +15,8 @@ function checkPositions(run: AgentRun): string[] {
   const seen: string[] = [];
   for (const node of profile.nodes) {
     const cf = node.callFrame;
-    if (!cf.url.endsWith('positions.js') || !cf.functionName || seen.includes(cf.functionName)) continue;
+    // __ppH builds the module's tables after its last line: the profiler's, not the user's (a slow machine samples it).
+    if (!cf.url.endsWith('positions.js') || !cf.functionName || cf.functionName === '__ppH' || seen.includes(cf.functionName)) continue;
     seen.push(cf.functionName);
     assert.equal(`${cf.lineNumber + 1}:${cf.columnNumber + 1}`, generated.get(cf.functionName), cf.functionName);
   }

@@ -82,6 +82,31 @@ test('spin lock by exchange: contention is spin time only', () => {
   assert.equal(l?.holdMs, 0.149);
 });
 
+test('reader-writer lock: a reader whose count-up lost to another reader was not held out; a writer held out by readers was', () => {
+  const [main, r1, r2, w] = threads(4);
+  // atoms rows: [us, op, offset, value, result, duration, line]
+  atoms(r1!, [
+    [10, CAS_OK, 0, 1, 0, 0, 10],
+    [40, SUB, 0, 1, 2, 0, 20],
+  ]);
+  atoms(r2!, [
+    [11, CAS_FAIL, 0, 1, 1, 0, 10], // expected 0, found 1: R1 got in first
+    [12, CAS_OK, 0, 2, 1, 0, 10],
+    [50, SUB, 0, 1, 1, 0, 20],
+    [51, NOTIFY, 0, 1, 1, 0, 21],
+  ]);
+  atoms(w!, [
+    [20, CAS_FAIL, 0, -1, 2, 0, 30], // readers inside
+    [21, WAIT, 0, 2, OK, 30, 31],
+    [52, CAS_OK, 0, -1, 0, 0, 30],
+    [60, STORE, 0, 0, 0, 0, 32],
+  ]);
+  const [l] = analyseLocks(run(main!, r1!, r2!, w!)).locks;
+  assert.equal(l?.acquisitions, 3);
+  assert.equal(l?.contended, 1, 'only the writer waited');
+  assert.equal(l?.waitMs, 0.03);
+});
+
 test('an initialising store by the main thread is not a release', () => {
   const [main, w1] = threads(2);
   atoms(main!, [[0, STORE, 0, 0, 0, 0, 3]]);
