@@ -10,7 +10,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseRunDir } from '../src/core/analyse';
 import { runProgram } from '../src/core/runner';
 import { median } from '../src/core/scaling/formulas';
 
@@ -66,8 +65,9 @@ function analyse(runDir: string, outDir: string): { rssMiB: number; seconds: num
   const r = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, join(root, 'out', 'cli.js'), 'export', runDir, '--format', 'pstats', '--out', out], { encoding: 'utf8' });
   const m = /(\d+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m) throw new Error(`analysis failed: ${r.stderr}`);
-  // The warnings (what was summarised) come from report.json: analyse once more in-process for them.
-  return { rssMiB: Number(m[1]) / 1024, seconds: Number(m[2]), warnings: analyseRunDir(runDir).warnings };
+  // The export prints the warnings of the analysis (what was summarised) on stderr.
+  const warnings = [...(r.stderr ?? '').matchAll(/^warning: (.*)$/gm)].map((x) => x[1]!);
+  return { rssMiB: Number(m[1]) / 1024, seconds: Number(m[2]), warnings };
 }
 
 async function profiled(file: string, env: Record<string, string>, opts: { sampleIntervalUs?: number; stopAtBytes?: number; stopFile?: string }) {
@@ -109,8 +109,9 @@ async function manyWorkers(): Promise<string[]> {
     const run = await profiled(file, {}, {});
     q.push(run);
     core.push(analyse(run.runDir, run.dir));
-    const report = analyseRunDir(run.runDir);
-    if (report.threads.length !== 65) throw new Error(`expected 65 threads, the report has ${report.threads.length}`);
+    const pstats = readFileSync(join(run.dir, 'pstats.txt'), 'utf8');
+    const threads = new Set([...pstats.matchAll(/^Thread (\d+) /gm)].map((x) => x[1]));
+    if (threads.size !== 65) throw new Error(`expected 65 threads, the pstats report has ${threads.size}`);
     rmSync(run.dir, { recursive: true, force: true });
     process.stderr.write(`  64 workers: round ${i + 1}/${ROUNDS}\r`);
   }

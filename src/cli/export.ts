@@ -52,8 +52,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!format || !FORMATS.includes(format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}`);
   const sort = flags.sort as string[] | undefined;
   if (sort) checkSortKeys(sort);
-  const report = loadReportFrom(dir);
   const base = resolve(dir);
+  const analysed = !existsSync(join(base, 'report.json'));
+  const report = loadReportFrom(dir);
+  // A raw run directory was analysed just now: say what was summarised or lost, as `parprof run` does.
+  if (analysed) for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   const out = flags.out as string | undefined;
   const written: string[] = [];
   const write = (defaultName: string, text: string) => {

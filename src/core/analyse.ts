@@ -142,7 +142,8 @@ export function analyseRun(run: LoadedRun): Report {
   run.threads.forEach((t, lane) => {
     const mapper = new FunctionMapper(t);
     const times = new ThreadFunctionTimes();
-    const slices = new ThreadSlices(Math.max(20_000, Math.floor(TIMELINE_BUDGET / Math.max(1, run.threads.length))));
+    const overlays = threadOverlays(t);
+    const slices = new ThreadSlices(Math.max(20_000, Math.floor(TIMELINE_BUDGET / Math.max(1, run.threads.length))), overlays);
     const transformed = new Set<number>();
     let sampled = false;
     for (const rec of [...t.profiles].sort((a, b) => a.startUs - b.startUs)) {
@@ -158,10 +159,11 @@ export function analyseRun(run: LoadedRun): Report {
     if (slices.minUs > 0) {
       warnings.push(
         `The timeline of thread ${t.id} was summarised from ${slices.rawCount} to ${slices.start.length} slices: ` +
-          `neighbouring samples shorter than ${(slices.minUs / 1000).toFixed(2)} ms were merged (function times are exact).`,
+          `neighbouring samples shorter than ${(slices.minUs / 1000).toFixed(2)} ms were merged` +
+          `${slices.crossState ? ', each showing its longest state' : ''} (function times and state totals are exact).`,
       );
     }
-    const totals = tl.addThread(lane, slices, threadOverlays(t));
+    const totals = tl.addThread(lane, slices, overlays);
     const { rows, ids: rowIds } = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);
     attachCallEdges(rows, rowIds, functions.length, times);
     for (const r of rows) functions.push(r);

@@ -62,8 +62,22 @@ export class ThreadSlices {
   minUs = 0;
   /** Slices produced before any summarising. */
   rawCount = 0;
+  /**
+   * Whether summarising had to merge neighbours of different states (a thread that switches
+   * between running and idle faster than the budget allows): each merged slice shows its longest
+   * part, and the thread's state totals come from the raw samples instead (see exactTotals).
+   */
+  crossState = false;
+  /** How many times the lane was compacted (a handful even for a huge lane). */
+  compactions = 0;
+  /** Time (µs) of the raw samples by state, outside the overlays: exact whatever the summarising. */
+  readonly sampled: StateTotals = { running: 0, idle: 0, blocked: 0, gc: 0 };
+  private ov = 0;
 
-  constructor(private readonly budget = Infinity) {}
+  constructor(
+    private readonly budget = Infinity,
+    private readonly over: Overlays = { start: [], end: [], state: [], label: [] },
+  ) {}
 
   /** Appends one chunk's samples, merging runs of equal state and stack. */
   addSamples(p: ParsedProfile, stackOfNode: Int32Array): void {
@@ -76,12 +90,22 @@ export class ThreadSlices {
       const st = k === NodeKind.Idle ? ThreadState.Idle : k === NodeKind.GC ? ThreadState.GC : ThreadState.Running;
       const sk = st === ThreadState.Running ? stackOfNode[node]! : -1;
       const s = p.fromUs[i]!;
+      this.count(s, s + w, st);
       const last = this.start.length - 1;
       if (last >= 0 && this.state[last] === st && this.stack[last] === sk && Math.abs(this.end[last]! - s) < 1) {
         this.end[last] = s + w;
-      } else if (last >= 0 && this.minUs > 0 && this.state[last] === st && Math.abs(this.end[last]! - s) < 1 && this.end[last]! - this.start[last]! < this.minUs) {
-        // Summarising: a short slice absorbs its neighbour; the longer part names the stack.
-        if (w > this.end[last]! - this.start[last]!) this.stack[last] = sk;
+      } else if (
+        last >= 0 &&
+        this.minUs > 0 &&
+        (this.crossState || this.state[last] === st) &&
+        Math.abs(this.end[last]! - s) < 1 &&
+        this.end[last]! - this.start[last]! < this.minUs
+      ) {
+        // Summarising: a short slice absorbs its neighbour; the longer part names the state and stack.
+        if (w > this.end[last]! - this.start[last]!) {
+          this.stack[last] = sk;
+          this.state[last] = st;
+        }
         this.end[last] = s + w;
         this.rawCount++;
       } else {
@@ -95,26 +119,64 @@ export class ThreadSlices {
     }
   }
 
+  /** Adds a raw sample's time outside the overlays to its state's total. */
+  private count(s: number, e: number, st: number): void {
+    const o = this.over;
+    while (this.ov < o.start.length && o.end[this.ov]! <= s) this.ov++;
+    let d = e - s;
+    for (let q = this.ov; q < o.start.length && o.start[q]! < e; q++) d -= Math.max(0, Math.min(e, o.end[q]!) - Math.max(s, o.start[q]!));
+    if (st === ThreadState.Running) this.sampled.running += d;
+    else if (st === ThreadState.Idle) this.sampled.idle += d;
+    else this.sampled.gc += d;
+  }
+
+  /** State totals (µs) of the thread: the raw samples outside the overlays plus the overlays. */
+  exactTotals(): StateTotals {
+    const t = { ...this.sampled };
+    const o = this.over;
+    for (let i = 0; i < o.start.length; i++) {
+      const d = o.end[i]! - o.start[i]!;
+      if (o.state[i] === ThreadState.Blocked) t.blocked += d;
+      else t.gc += d;
+    }
+    return t;
+  }
+
   /** Summarises until the slice count fits the budget (call once all samples are in). */
   finish(): void {
     while (this.start.length > this.budget) this.compact();
   }
 
-  /** Doubles the merge threshold and merges short neighbours of one state. */
+  /**
+   * Doubles the merge threshold and merges short neighbours of one state; when that cannot
+   * shrink the lane (states alternate faster than the threshold), neighbours of any state.
+   * Without the second pass a lane that alternates would be compacted again on every sample.
+   */
   compact(): void {
     const n = this.start.length;
     if (n < 2) return;
     const span = this.end[n - 1]! - this.start[0]!;
     this.minUs = Math.max(this.minUs * 2, span / this.budget, 1);
+    this.compactions++;
+    this.merge(false);
+    if (this.start.length * 4 > n * 3) {
+      this.crossState = true;
+      this.merge(true);
+    }
+  }
+
+  private merge(anyState: boolean): void {
+    const n = this.start.length;
     let o = 0;
     let bestLen = this.end[0]! - this.start[0]!;
     for (let i = 1; i < n; i++) {
       const len = this.end[i]! - this.start[i]!;
       const contiguous = Math.abs(this.start[i]! - this.end[o]!) < 1;
-      if (contiguous && this.state[i] === this.state[o] && this.end[o]! - this.start[o]! < this.minUs) {
+      if (contiguous && (anyState || this.state[i] === this.state[o]) && this.end[o]! - this.start[o]! < this.minUs) {
         if (len > bestLen) {
           bestLen = len;
           this.stack[o] = this.stack[i]!;
+          this.state[o] = this.state[i]!;
         }
         this.end[o] = this.end[i]!;
       } else {
@@ -238,7 +300,8 @@ export class TimelineBuilder {
       }
     }
     emitOverlaysBefore(Infinity);
-    return totals;
+    // Slices merged across states show their longest part; the totals stay exact.
+    return base.crossState ? base.exactTotals() : totals;
   }
 }
 

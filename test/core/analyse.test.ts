@@ -153,6 +153,34 @@ test('a huge profile is summarised to the timeline budget with exact function ti
   assert.equal(covered, n * 100 - 50, 'no time lost or invented (samples stand for the time half-way to their neighbours)');
 });
 
+test('a lane alternating between running and idle is summarised across states in a few passes, with exact state totals', async () => {
+  const { ThreadSlices } = await import('../../src/core/timeline');
+  const { parseProfile } = await import('../../src/core/profile');
+  const n = 200_000;
+  const nodes = [
+    { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, children: [2, 3] },
+    { id: 2, callFrame: { functionName: 'a', scriptId: '1', url: 'file:///x.js', lineNumber: 0, columnNumber: 10 } },
+    { id: 3, callFrame: { functionName: '(idle)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 } },
+  ];
+  // Running 3 samples, idle 1 sample, over and over: same-state merging cannot shrink it.
+  const samples = Array.from({ length: n }, (_, i) => (i % 4 === 3 ? 3 : 2));
+  const p = parseProfile({ nodes, startTime: 0, endTime: n * 100, samples, timeDeltas: new Array(n).fill(100) });
+  // Sample i is at (i + 1)·100 µs and stands for [i·100 + 50, i·100 + 150); the last for 50 µs.
+  // One blocked overlay over the first 1000 µs of samples takes that time from the sampled states.
+  const over = { start: [50], end: [1050], state: [2], label: ['B:0'] };
+  const slices = new ThreadSlices(1000, over);
+  slices.addSamples(p, Int32Array.from([-1, 0, -1]));
+  slices.finish();
+  assert.ok(slices.crossState);
+  assert.ok(slices.start.length <= 1000, `${slices.start.length} slices`);
+  assert.ok(slices.compactions <= 12, `${slices.compactions} compactions (one per sample would be quadratic)`);
+  const t = slices.exactTotals();
+  assert.equal(t.blocked, 1000);
+  assert.equal(t.running + t.idle, n * 100 - 50 - 1000);
+  // Idle samples 3 and 7 lie under the overlay; the last sample (idle) covers 50 µs.
+  assert.equal(t.idle, (n / 4) * 100 - 200 - 50);
+});
+
 test("the profiler's own slices are left out of the program's busy time", async () => {
   const { computeMetrics } = await import('../../src/core/metrics');
   const tl = { thread: [0, 0, 1], start: [0, 4, 0], end: [4, 10, 10], state: [0, 0, 0], stack: [7, 8, 8], label: [-1, -1, -1], labels: [], wakeups: [] };
