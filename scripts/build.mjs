@@ -18,7 +18,6 @@ const entries = [
   { in: 'src/agent/main.ts', out: 'out/agent-main.js', platform: 'node', format: 'cjs' },
   { in: 'src/agent/typescript.ts', out: 'out/agent-ts.js', platform: 'node', format: 'cjs' },
   { in: 'src/cli/main.ts', out: 'out/cli.js', platform: 'node', format: 'cjs', banner: '#!/usr/bin/env node' },
-  { in: 'src/core/analysisWorker.ts', out: 'out/analysisWorker.js', platform: 'node', format: 'cjs' },
   { in: 'webview/main.ts', out: 'out/webview.js', platform: 'browser', format: 'iife' },
   { in: 'test/vscode/index.ts', out: 'out/test/index.js', platform: 'node', format: 'cjs', external: ['vscode', 'mocha'] },
 ];
