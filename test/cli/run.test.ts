@@ -116,6 +116,16 @@ test('export converts a run folder to chrome, pstats, speedscope and cpuprofile'
   assert.equal(raw.code, 0, raw.stderr);
 });
 
+test('export of a raw run directory says what its analysis found (warnings on stderr); of a report folder, nothing', T, () => {
+  const out = tmp();
+  assert.equal(parprof(['run', 'crash-worker.js', '--out', out]).code, 0);
+  const raw = parprof(['export', join(out, 'run'), '--format', 'pstats', '--out', join(tmp(), 'p.txt')]);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.match(raw.stderr, /^warning: Worker 1 \(crasher\) crashed: Error: worker went boom \(at .*crash-worker\.js:4\)$/m);
+  const done = parprof(['export', out, '--format', 'pstats', '--out', join(tmp(), 'q.txt')]);
+  assert.equal(done.stderr, '');
+});
+
 test('a reader that stops early (run … | head) ends the echo, not the run: exit 0 and every file written', T, async () => {
   const out = tmp();
   const child = spawn(process.execPath, [cli, 'run', 'fib.js', '--out', out], { cwd: programs, stdio: ['ignore', 'pipe', 'pipe'] });
