@@ -16,6 +16,8 @@ export interface HoldEvent {
   lock: string;
   acquire: boolean;
   site: number;
+  /** A reader's acquisition of a reader-writer lock (shared mode: other readers are let in). */
+  shared?: boolean;
 }
 
 type Site = DeadlockReport['sites'][number];
@@ -139,11 +141,14 @@ function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threa
   return { kind: 'cycle', threadIds: members.map(id), locks, message, sites };
 }
 
-/** One nesting "holding A, thread t acquired B". */
+/** One nesting "holding A, thread t acquired B" (with the modes A was held and B taken in). */
 interface OrderEdge {
   thread: LoadedThread;
   siteA: number;
   siteB: number;
+  sharedA: boolean;
+  sharedB: boolean;
+  /** The other locks held meanwhile ("lock" or "lock/r" when held in shared mode). */
   gates: string[];
 }
 
@@ -154,7 +159,7 @@ export function lockOrderInversions(events: HoldEvent[], index: RunIndex): Deadl
   for (const e of events) (byThread.get(e.thread) ?? byThread.set(e.thread, []).get(e.thread)!).push(e);
   for (const [thread, list] of byThread) {
     list.sort((a, b) => a.seq - b.seq);
-    const held: { lock: string; site: number }[] = [];
+    const held: { lock: string; site: number; shared: boolean }[] = [];
     const dedupe = new Set<string>();
     for (const e of list) {
       if (!e.acquire) {
@@ -164,14 +169,15 @@ export function lockOrderInversions(events: HoldEvent[], index: RunIndex): Deadl
       }
       for (const h of held) {
         if (h.lock === e.lock) continue;
-        const gates = held.filter((g) => g.lock !== h.lock && g.lock !== e.lock).map((g) => g.lock).sort();
-        const key = `${h.lock}|${e.lock}|${h.site}|${e.site}|${gates.join(',')}`;
+        const shared = e.shared === true;
+        const gates = held.filter((g) => g.lock !== h.lock && g.lock !== e.lock).map((g) => (g.shared ? `${g.lock}/r` : g.lock)).sort();
+        const key = `${h.lock}|${e.lock}|${h.site}|${e.site}|${h.shared}|${shared}|${gates.join(',')}`;
         if (dedupe.has(key)) continue;
         dedupe.add(key);
         const from = edges.get(h.lock) ?? edges.set(h.lock, new Map()).get(h.lock)!;
-        (from.get(e.lock) ?? from.set(e.lock, []).get(e.lock)!).push({ thread, siteA: h.site, siteB: e.site, gates });
+        (from.get(e.lock) ?? from.set(e.lock, []).get(e.lock)!).push({ thread, siteA: h.site, siteB: e.site, sharedA: h.shared, sharedB: shared, gates });
       }
-      held.push({ lock: e.lock, site: e.site });
+      held.push({ lock: e.lock, site: e.site, shared: e.shared === true });
     }
   }
   const out: DeadlockReport[] = [];
@@ -203,15 +209,21 @@ function simpleCycles(edges: Map<string, Map<string, OrderEdge[]>>, maxLen: numb
   return out;
 }
 
-/** One nesting per edge such that two threads differ and no gate lock is common to all. */
+/**
+ * One nesting per edge such that two threads differ, each waits for a hold that excludes it (a
+ * reader waiting for a lock another thread holds as a reader is let in), and no gate lock is
+ * common to all — a gate held in shared mode by more than one of them lets them in together.
+ */
 function chooseInstances(cycle: string[], edges: Map<string, Map<string, OrderEdge[]>>): OrderEdge[] | null {
   const options = cycle.map((a, i) => edges.get(a)!.get(cycle[(i + 1) % cycle.length]!)!);
   const pick: OrderEdge[] = [];
   let budget = 10000;
   const ok = (): boolean => {
     if (new Set(pick.map((p) => p.thread)).size < 2) return false;
-    const common = pick.slice(1).reduce((acc, p) => acc.filter((g) => p.gates.includes(g)), pick[0]!.gates);
-    return common.length === 0;
+    if (pick.some((p, i) => p.sharedB && pick[(i + 1) % pick.length]!.sharedA)) return false;
+    const bare = (g: string): string => (g.endsWith('/r') ? g.slice(0, -2) : g);
+    const common = pick.slice(1).reduce((acc, p) => acc.filter((g) => p.gates.some((x) => bare(x) === g)), pick[0]!.gates.map(bare));
+    return !common.some((g) => pick.filter((p) => p.gates.includes(`${g}/r`)).length <= 1);
   };
   const search = (i: number): boolean => {
     if (budget-- <= 0) return false;

@@ -43,8 +43,8 @@ type Role = 'acq' | 'rel' | 'try' | 'wait' | null;
 
 /** Per-thread state while replaying one lock. */
 interface ThreadState {
-  /** Acquisitions not yet released: first and last time (a weighted stand-in spans a run). */
-  held: { us: number; lastUs: number }[];
+  /** Acquisitions not yet released: first and last time (a weighted stand-in spans a run), value written. */
+  held: { us: number; lastUs: number; val: number }[];
   firstTryUs: number | null;
   /** End of the latest failed attempt or wait, its site, and whether this attempt waited. */
   lastTryUs: number;
@@ -264,6 +264,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
   const xchg = count(ops, (o) => o.op === OP_EXCHANGE);
   let shape: string;
   let classify: (o: AtomicOp, st: ThreadState) => Role;
+  let shared = false;
   const decrementing = count(casOk, (o) => o.res > 0 && o.val === o.res - 1);
   const subAcquires = count(ops, (o) => o.op === OP_SUB && o.res - o.val >= 0);
   const adds = count(ops, (o) => o.op === OP_ADD && o.val > 0);
@@ -278,7 +279,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     const futexish = hasWait || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
     shape = futexish ? 'mutex' : 'spinlock';
     // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
-    const shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
+    shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
     classify = (o) => mutexRole(o, free, shared);
   } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (hasWait || subFirst(ops))) {
     shape = 'semaphore';
@@ -293,7 +294,10 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
   for (const o of ops) {
     let st = states.get(o.thread);
     if (!st) states.set(o.thread, (st = newState()));
-    const role = classify(o, st);
+    let role = classify(o, st);
+    // A thread that holds the lock and reads back the value its own acquisition wrote (a
+    // reentrant lock checking "is the owner me?" by load or a failing CAS) is not held out.
+    if (role === 'try' && !semaphore && st.held.length > 0 && o.res === st.held[st.held.length - 1]!.val) role = null;
     if (role === 'wait') {
       stats.site(o, 'wait', o.dur);
       stats.waitUs += o.dur;
@@ -307,7 +311,8 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
       st.lastTryUs = o.lastUs;
       st.trySites.add(o.site);
     } else if (role === 'acq') {
-      acquire(stats, st, o, loc, semaphore ? null : mine);
+      // On a reader-writer lock, counting up by one is a reader's (shared) acquisition.
+      acquire(stats, st, o, loc, semaphore ? null : mine, shared && o.op === OP_CASOK && o.val === o.res + 1);
     } else if (role === 'rel') {
       // A mutex "released" by a thread that does not hold it is an initialising store; a
       // semaphore is often posted by a thread that never waited on it (producer → consumer).
@@ -335,7 +340,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
 }
 
 /** Records an acquisition, contended when this attempt failed or waited first. */
-function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, holds: HoldEvent[] | null): void {
+function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, holds: HoldEvent[] | null, shared = false): void {
   stats.acquisitions += o.w;
   let delay = 0;
   // A failed try given up long ago (tryLock, then other work, then lock() elsewhere) is not
@@ -352,8 +357,8 @@ function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, 
   st.waitUs = 0;
   st.waited = false;
   st.trySites.clear();
-  st.held.push({ us: o.us, lastUs: o.lastUs });
-  holds?.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: true, site: o.site });
+  st.held.push({ us: o.us, lastUs: o.lastUs, val: o.val });
+  holds?.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: true, site: o.site, ...(shared ? { shared } : {}) });
 }
 
 function mutexRole(o: AtomicOp, free: number, shared: boolean): Role {

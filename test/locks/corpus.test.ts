@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 60 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 63 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -226,6 +226,29 @@ const CASES: Record<string, Case> = {
     check: (r, _o, { cycles, ids, offs }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(ids(cycles[0]!), '1,2'), assert.equal(offs(cycles[0]!), '0,4'), assert.match(cycles[0]!.message, /^Deadlock:/)),
   },
   'p57-histogram.js': { check: (r) => noLocks(r) },
+  'p58-reentrant.js': {
+    check: (r, _o, { L }) => {
+      assert.equal(r.locks.length, 2);
+      assert.equal(L(0).acquisitions, 200);
+      assert.equal(L(0).contended, 0, 'a load of its own owner id is a re-entry, not a failed attempt');
+      assert.equal(L(4).acquisitions, 202);
+      assert.equal(L(4).contended, 1, 'a CAS failing on its own owner id is a re-entry, not a failed attempt');
+      assert.equal(r.deadlocks.length, 0);
+    },
+  },
+  'p59-read-read-order.js': {
+    check: (r, _o, { L }) => {
+      assert.deepEqual(r.deadlocks.map((d) => d.message), [], 'readers taking two reader-writer locks in opposite orders never exclude each other');
+      assert.equal(L(0).acquisitions, 30);
+      assert.equal(L(4).acquisitions, 30);
+    },
+  },
+  'p60-rw-inversions.js': {
+    check: (r, _o, { cycles, lockOrder, offs }) => {
+      assert.equal(cycles.length, 0);
+      assert.deepEqual(lockOrder.map(offs).sort(), ['12,16', '4,8'], 'a gate both threads hold as readers keeps nobody apart');
+    },
+  },
 };
 
 function helpers(r: Report): Helpers {
