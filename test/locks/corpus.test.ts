@@ -178,7 +178,8 @@ const CASES: Record<string, Case> = {
   'p40-hot-vs-private-spin.js': {
     check: (_r, _o, { L }) => {
       assert.equal(L(0).acquisitions, 9000);
-      assert.ok(L(0).contended >= 100, `hot lock contended ${L(0).contended}`);
+      // How often three spinners meet on two cores is the scheduler's call (3 to hundreds): at least once.
+      assert.ok(L(0).contended >= 1, `hot lock contended ${L(0).contended}`);
       for (const o of [16, 20, 24]) assert.deepEqual([L(o).acquisitions, L(o).contended, L(o).spinMs], [3000, 0, 0], `@${o}`);
     },
   },
