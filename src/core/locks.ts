@@ -51,10 +51,31 @@ interface ThreadState {
   trySites: Set<number>;
   waited: boolean;
   waitUs: number;
+  /** Time between this attempt's tries that the thread spent elsewhere (polling from a timer is not spinning). */
+  awayUs: number;
+  /** A weighted run of tries whose repetitions came far apart: its span, counted away once its run is over. */
+  pendingAwayUs: number;
+  pendingEndUs: number;
   undo: boolean;
 }
 
-const newState = (): ThreadState => ({ held: [], firstTryUs: null, lastTryUs: 0, trySites: new Set(), waited: false, waitUs: 0, undo: false });
+const newState = (): ThreadState => ({
+  held: [], firstTryUs: null, lastTryUs: 0, trySites: new Set(), waited: false, waitUs: 0, awayUs: 0, pendingAwayUs: 0, pendingEndUs: 0, undo: false,
+});
+
+/**
+ * Tries this far apart are not one spin: the thread did other work or idled in its event loop
+ * between them (a try-lock polled from a timer). A spinner retries within microseconds, and a
+ * long run of its retries arrives as one weighted stand-in whose repetitions are close.
+ */
+const SPIN_GAP_US = 2_000;
+
+/** Counts the time since the thread's previous try (or wait) as away when it is a gap, not a spin. */
+function noteGap(st: ThreadState, o: AtomicOp): void {
+  if (st.pendingAwayUs > 0 && o.us >= st.pendingEndUs) st.awayUs += st.pendingAwayUs;
+  st.pendingAwayUs = 0;
+  if (st.firstTryUs !== null && o.us - st.lastTryUs >= SPIN_GAP_US) st.awayUs += o.us - st.lastTryUs;
+}
 
 /** An attempt given up this long before the lock was taken elsewhere in the code is not contention. */
 const GIVE_UP_US = 10_000;
@@ -299,6 +320,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     // reentrant lock checking "is the owner me?" by load or a failing CAS) is not held out.
     if (role === 'try' && !semaphore && st.held.length > 0 && o.res === st.held[st.held.length - 1]!.val) role = null;
     if (role === 'wait') {
+      noteGap(st, o);
       stats.site(o, 'wait', o.dur);
       stats.waitUs += o.dur;
       st.waitUs += o.dur;
@@ -307,10 +329,18 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
       st.lastTryUs = o.us + o.dur;
       st.trySites.add(o.site);
     } else if (role === 'try') {
+      noteGap(st, o);
       st.firstTryUs ??= o.us;
       st.lastTryUs = o.lastUs;
       st.trySites.add(o.site);
+      // A stand-in for w tries in a row (not interleaved with this thread's other ops of a cycle,
+      // which start before its last repetition): repetitions far apart were polls.
+      if (o.w > 1 && (o.lastUs - o.us) / (o.w - 1) >= SPIN_GAP_US) {
+        st.pendingAwayUs = o.lastUs - o.us;
+        st.pendingEndUs = o.lastUs;
+      }
     } else if (role === 'acq') {
+      noteGap(st, o);
       // On a reader-writer lock, counting up by one is a reader's (shared) acquisition.
       acquire(stats, st, o, loc, semaphore ? null : mine, shared && o.op === OP_CASOK && o.val === o.res + 1);
     } else if (role === 'rel') {
@@ -349,12 +379,14 @@ function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, 
   if (attempt) {
     stats.contended += o.w;
     delay = Math.max(0, o.us - st.firstTryUs!);
-    stats.spinUs += o.w * Math.max(0, delay - st.waitUs);
+    stats.spinUs += o.w * Math.max(0, delay - st.waitUs - st.awayUs);
     stats.delays.push({ us: o.us, delay: delay * o.w, thread: o.thread });
   }
   stats.site(o, 'acquire', delay * o.w);
   st.firstTryUs = null;
   st.waitUs = 0;
+  st.awayUs = 0;
+  st.pendingAwayUs = 0;
   st.waited = false;
   st.trySites.clear();
   st.held.push({ us: o.us, lastUs: o.lastUs, val: o.val });

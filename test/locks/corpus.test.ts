@@ -183,6 +183,9 @@ const CASES: Record<string, Case> = {
       for (const o of [16, 20, 24]) assert.deepEqual([L(o).acquisitions, L(o).contended, L(o).spinMs], [3000, 0, 0], `@${o}`);
     },
   },
+  'p61-trylock-poll.js': {
+    check: (_r, _o, { L }) => (assert.equal(L(0).acquisitions, 2), assert.equal(L(0).waitMs, 0), assert.ok(L(0).spinMs < 5, `spinMs ${L(0).spinMs}: polls 25 ms apart are not a spin`)),
+  },
   'p41-same-thread-inversion.js': { check: (r, _o, { L }) => (assert.equal(r.deadlocks.length, 0), assert.equal(L(0).acquisitions, 2), assert.equal(L(4).acquisitions, 2)) },
   'p42-aliased-views.js': { check: (r, _o, { L }) => (assert.equal(r.locks.length, 1), assert.equal(L(8).acquisitions, 300)) },
   'p43-timed-wait-deadlock.js': {

@@ -107,6 +107,34 @@ test('reader-writer lock: a reader whose count-up lost to another reader was not
   assert.equal(l?.waitMs, 0.03);
 });
 
+test('a try-lock polled from a timer is contended but does not spin; a tight retry loop spins', () => {
+  const [main, holder, poller, spinner] = threads(4);
+  atoms(holder!, [
+    [0, CAS_OK, 0, 1, 0, 0, 10],
+    [75_000, STORE, 0, 0, 0, 0, 11],
+    [80_000, CAS_OK, 8, 1, 0, 0, 10],
+    [80_500, STORE, 8, 0, 0, 0, 11],
+  ]);
+  // Every 25 ms a failed try, the event loop idle in between; the fourth succeeds.
+  atoms(poller!, [
+    [10_000, CAS_FAIL, 0, 1, 1, 0, 20],
+    [35_000, CAS_FAIL, 0, 1, 1, 0, 20],
+    [60_000, CAS_FAIL, 0, 1, 1, 0, 20],
+    [85_000, CAS_OK, 0, 1, 0, 0, 20],
+    [85_100, STORE, 0, 0, 0, 0, 21],
+  ]);
+  // Retrying every few microseconds for 400 µs.
+  atoms(spinner!, [
+    ...Array.from({ length: 100 }, (_, k) => [80_100 + 4 * k, CAS_FAIL, 8, 1, 1, 0, 30] as [number, number, number, number, number, number, number]),
+    [80_500, CAS_OK, 8, 1, 0, 0, 30],
+    [80_600, STORE, 8, 0, 0, 0, 31],
+  ]);
+  const locks = analyseLocks(run(main!, holder!, poller!, spinner!)).locks;
+  const at = (off: number) => locks.find((l) => l.id === `B:${off}`)!;
+  assert.deepEqual([at(0).acquisitions, at(0).contended, at(0).spinMs], [2, 1, 0]);
+  assert.deepEqual([at(8).acquisitions, at(8).contended, at(8).spinMs], [2, 1, 0.4]);
+});
+
 test('an initialising store by the main thread is not a release', () => {
   const [main, w1] = threads(2);
   atoms(main!, [[0, STORE, 0, 0, 0, 0, 3]]);
