@@ -13,7 +13,7 @@ import { toolVersion } from './packageInfo';
 import { readProfileChunk } from './profile';
 import { analyseRaces } from './races';
 import type { LoadedRun, LoadedThread } from './runData';
-import { buildMessages, nodeStacks, StackInterner, ThreadSlices, threadOverlays, TimelineBuilder } from './timeline';
+import { buildMessages, idleTimeOf, nodeStacks, StackInterner, ThreadSlices, threadOverlays, TimelineBuilder } from './timeline';
 
 /** Most timeline slices a report holds (over all threads); past it slices are summarised. */
 export const TIMELINE_BUDGET = 1_000_000;
@@ -218,7 +218,7 @@ export function analyseRun(run: LoadedRun): Report {
   };
   if (run.threads.length === 0) warnings.push('No thread recorded any data: the agent did not start in the program.');
   report.races = guard('race detection', warnings, () => analyseRaces(run), []);
-  const locks = guard('lock analysis', warnings, () => analyseLocks(run), { locks: [], deadlocks: [], wakeups: [] });
+  const locks = guard('lock analysis', warnings, () => analyseLocks(run, idleTimeOf(timeline, run.originUs)), { locks: [], deadlocks: [], wakeups: [] });
   report.locks = locks.locks;
   report.deadlocks = locks.deadlocks;
   timeline.wakeups = locks.wakeups;

@@ -70,11 +70,18 @@ const newState = (): ThreadState => ({
  */
 const SPIN_GAP_US = 2_000;
 
+/**
+ * Time (µs) a thread's lane was sampled idle between two instants; without it, a whole gap
+ * between tries counts as away. A spinner the OS pre-empted was not idle: its gap stays spin.
+ */
+export type IdleTime = (lane: number, fromUs: number, toUs: number) => number;
+
 /** Counts the time since the thread's previous try (or wait) as away when it is a gap, not a spin. */
-function noteGap(st: ThreadState, o: AtomicOp): void {
-  if (st.pendingAwayUs > 0 && o.us >= st.pendingEndUs) st.awayUs += st.pendingAwayUs;
+function noteGap(st: ThreadState, o: AtomicOp, idle: IdleTime | undefined): void {
+  const away = (from: number, to: number) => (idle ? Math.min(to - from, idle(o.lane, from, to)) : to - from);
+  if (st.pendingAwayUs > 0 && o.us >= st.pendingEndUs) st.awayUs += away(st.pendingEndUs - st.pendingAwayUs, st.pendingEndUs);
   st.pendingAwayUs = 0;
-  if (st.firstTryUs !== null && o.us - st.lastTryUs >= SPIN_GAP_US) st.awayUs += o.us - st.lastTryUs;
+  if (st.firstTryUs !== null && o.us - st.lastTryUs >= SPIN_GAP_US) st.awayUs += away(st.lastTryUs, o.us);
 }
 
 /** An attempt given up this long before the lock was taken elsewhere in the code is not contention. */
@@ -152,7 +159,7 @@ class LockStats {
 }
 
 /** Locks, deadlocks and wake-up arrows (fromThread/toThread = index into run.threads, times ms since run.originUs). */
-export function analyseLocks(run: LoadedRun): { locks: LockReport[]; deadlocks: DeadlockReport[]; wakeups: TimelineData['wakeups'] } {
+export function analyseLocks(run: LoadedRun, idle?: IdleTime): { locks: LockReport[]; deadlocks: DeadlockReport[]; wakeups: TimelineData['wakeups'] } {
   const index = new RunIndex(run);
   const locations = collect(run, index);
   const locks: LockReport[] = [];
@@ -169,7 +176,7 @@ export function analyseLocks(run: LoadedRun): { locks: LockReport[]; deadlocks: 
     }
   }
   for (const loc of locations) {
-    const r = analyseLocation(loc, tickets, index, holds, inDeadlock);
+    const r = analyseLocation(loc, tickets, index, holds, inDeadlock, idle);
     if (r) locks.push(r);
   }
   addDeadlockedWaits(run, index, locks, locations);
@@ -277,7 +284,7 @@ function subFirst(ops: AtomicOp[]): boolean {
 }
 
 /** Recognises the lock shape of one location and replays it; null when it is not a lock. */
-function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunIndex, holds: HoldEvent[], inDeadlock: Set<string>): LockReport | null {
+function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunIndex, holds: HoldEvent[], inDeadlock: Set<string>, idle: IdleTime | undefined): LockReport | null {
   const ops = loc.ops;
   const casOk = ops.filter((o) => o.op === OP_CASOK);
   const casOkW = count(casOk, () => true);
@@ -320,7 +327,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     // reentrant lock checking "is the owner me?" by load or a failing CAS) is not held out.
     if (role === 'try' && !semaphore && st.held.length > 0 && o.res === st.held[st.held.length - 1]!.val) role = null;
     if (role === 'wait') {
-      noteGap(st, o);
+      noteGap(st, o, idle);
       stats.site(o, 'wait', o.dur);
       stats.waitUs += o.dur;
       st.waitUs += o.dur;
@@ -329,7 +336,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
       st.lastTryUs = o.us + o.dur;
       st.trySites.add(o.site);
     } else if (role === 'try') {
-      noteGap(st, o);
+      noteGap(st, o, idle);
       st.firstTryUs ??= o.us;
       st.lastTryUs = o.lastUs;
       st.trySites.add(o.site);
@@ -340,7 +347,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
         st.pendingEndUs = o.lastUs;
       }
     } else if (role === 'acq') {
-      noteGap(st, o);
+      noteGap(st, o, idle);
       // On a reader-writer lock, counting up by one is a reader's (shared) acquisition.
       acquire(stats, st, o, loc, semaphore ? null : mine, shared && o.op === OP_CASOK && o.val === o.res + 1);
     } else if (role === 'rel') {

@@ -348,3 +348,40 @@ export function buildMessages(run: LoadedRun): ReportMessage[] {
   out.sort((a, b) => a.sentMs - b.sentMs);
   return out;
 }
+
+/** Time (µs) each lane was sampled idle between two instants (µs since the epoch), from the finished timeline. */
+export function idleTimeOf(tl: TimelineData, originUs: number): (lane: number, fromUs: number, toUs: number) => number {
+  const lanes = new Map<number, { s: number[]; e: number[]; sum: number[] }>();
+  for (let i = 0; i < tl.thread.length; i++) {
+    if (tl.state[i] !== ThreadState.Idle) continue;
+    let l = lanes.get(tl.thread[i]!);
+    if (!l) lanes.set(tl.thread[i]!, (l = { s: [], e: [], sum: [0] }));
+    const s = originUs + tl.start[i]! * 1000;
+    const e = originUs + tl.end[i]! * 1000;
+    l.s.push(s);
+    l.e.push(e);
+    l.sum.push(l.sum[l.sum.length - 1]! + (e - s));
+  }
+  // First index whose value is > x (values ascending).
+  const after = (a: number[], x: number): number => {
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid]! > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  return (lane, fromUs, toUs) => {
+    const l = lanes.get(lane);
+    if (!l || toUs <= fromUs) return 0;
+    const i = after(l.e, fromUs); // first idle interval ending after `from`
+    const j = after(l.s, toUs - 1e-9) - 1; // last one starting before `to`
+    if (j < i) return 0;
+    let t = l.sum[j + 1]! - l.sum[i]!;
+    t -= Math.max(0, fromUs - l.s[i]!);
+    t -= Math.max(0, l.e[j]! - toUs);
+    return Math.max(0, t);
+  };
+}

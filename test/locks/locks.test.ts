@@ -133,6 +133,21 @@ test('a try-lock polled from a timer is contended but does not spin; a tight ret
   const at = (off: number) => locks.find((l) => l.id === `B:${off}`)!;
   assert.deepEqual([at(0).acquisitions, at(0).contended, at(0).spinMs], [2, 1, 0]);
   assert.deepEqual([at(8).acquisitions, at(8).contended, at(8).spinMs], [2, 1, 0.4]);
+  // When the samples say the poller was never idle between its tries (pre-empted, not polling), it spun.
+  const busy = analyseLocks(run(main!, holder!, poller!, spinner!), () => 0).locks.find((l) => l.id === 'B:0')!;
+  assert.equal(busy.spinMs, 75);
+});
+
+test('idle time of a lane between two instants, from the timeline', async () => {
+  const { idleTimeOf } = await import('../../src/core/timeline');
+  // Lane 1: idle 0–10 ms and 20–30 ms, running between; lane 0 always running. Origin 1000 µs.
+  const tl = { thread: [1, 1, 1, 0], start: [0, 10, 20, 0], end: [10, 20, 30, 30], state: [1, 0, 1, 0], stack: [-1, 3, -1, 3], label: [-1, -1, -1, -1], labels: [], wakeups: [] };
+  const idle = idleTimeOf(tl, 1000);
+  assert.equal(idle(1, 1000, 31_000), 20_000);
+  assert.equal(idle(1, 6000, 26_000), 10_000, '5 ms of the first interval and 5 ms of the second');
+  assert.equal(idle(1, 12_000, 20_000), 0);
+  assert.equal(idle(0, 1000, 31_000), 0);
+  assert.equal(idle(1, 26_000, 6000), 0);
 });
 
 test('an initialising store by the main thread is not a release', () => {
