@@ -18,7 +18,7 @@ import { MessageTracker } from './messages';
 import { ModuleRegistry } from './runtime';
 import { startSampler } from './sampler';
 import { createSharedExtension } from './shared/index';
-import { CTL_FLUSHED, CTL_READY, ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
+import { CTL_EXITING, CTL_FLUSHED, CTL_READY, ENV_CTL, ENV_HOOKS, ENV_OPTIONS, FORKED_BY_ENV, PCTL_ATTACHING, PCTL_LIVE, type AgentState, type SpawnData, ENV_SPAWN } from './state';
 import { ThreadReach, type FlushWhy } from './reach';
 import { CTL_BEAT, flushAllThreads, installThreadHooks, listenForFlushRequests, pendingRequest, PCTL_NOTED, PCTL_WORDS, trackIpc } from './threads';
 import { errorText, installExitPaths } from './lifecycle';
@@ -43,6 +43,8 @@ function isEsmEntry(entry: string | null): boolean {
 
 /** Default period of CPU profile chunks (ms). */
 const PROFILE_CHUNK_MS = 10_000;
+/** Longest an exiting worker waits for the main thread to finish attaching the inspector (microseconds, normally). */
+const ATTACH_WAIT_MS = 100;
 
 
 /** Start profiling this thread with `options` (JSON text kept for forked children). */
@@ -187,6 +189,8 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
       if (finished) return;
       finished = true;
       guarded(() => {
+        // Shutting down from here on: the main thread no longer attaches the inspector to this worker.
+        if (spawnCtl) N.store(spawnCtl, CTL_EXITING, 1);
         clearInterval(timer);
         writeProfile(() => sampler.stop());
         st.flushAll(true);
@@ -195,6 +199,11 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
         writer.write(rec);
         writer.close();
         reach.close();
+        // An attach that began before CTL_EXITING was set may be under way: let it end first.
+        if (spawnCtl) {
+          const until = Date.now() + ATTACH_WAIT_MS;
+          while (N.load(pctl, PCTL_ATTACHING) === 1 && Date.now() < until) N.wait(pctl, PCTL_ATTACHING, 1, 5);
+        }
         // The acknowledgements a waiting terminate() or flush-all looks for, last of all: when
         // this runs by interrupt (reach.ts), a terminate() that arrives while any more of our
         // code runs is consumed by that code and lost, and the worker would never stop.
@@ -247,7 +256,7 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   }
 
   const registry = new ModuleRegistry(ctx, ext);
-  const reach = new ThreadReach();
+  const reach = new ThreadReach(pctl);
   registry.install({
     f: answer,
     // The main thread forwards a worker's request to threads the worker cannot reach itself.

@@ -9,6 +9,8 @@
  */
 import * as inspector from 'node:inspector';
 import { isMainThread } from 'node:worker_threads';
+import { nativeAtomics as N } from './shared/native';
+import { PCTL_ATTACHING } from './state';
 
 /** Why a thread is asked for its data: its last flush (terminate, exit, signal) or a periodic one. */
 export type FlushWhy = 'terminate' | 'exit' | 'signal' | 'periodic';
@@ -28,6 +30,11 @@ export class ThreadReach {
   private readonly targets = new Map<number, string>();
   private toMain: inspector.Session | null = null;
   private failed = false;
+  /** Whether a worker of this thread is shutting down (set by the thread hooks, threads.ts). */
+  childExiting: () => boolean = () => false;
+
+  /** `pctl`: the process control words (PCTL_ATTACHING), null where there is no such handshake. */
+  constructor(private readonly pctl: Int32Array | null = null) {}
 
   /** Ask threads `tids` (null: every worker of the process) to flush; false when the inspector cannot reach them. */
   flush(tids: number[] | null, why: FlushWhy): boolean {
@@ -54,14 +61,11 @@ export class ThreadReach {
   }
 
   private fromMain(tids: number[] | null, why: FlushWhy): boolean {
-    const created = !this.session;
-    const s = this.mainSession();
     // A worker started since the last request may not be attached yet: attach afresh once.
-    if (!created && (tids === null || tids.some((t) => !this.targets.has(t)))) {
-      s.post('NodeWorker.disable');
-      this.targets.clear();
-      s.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    if (!this.session || tids === null || tids.some((t) => !this.targets.has(t))) {
+      if (!this.attach()) return false;
     }
+    const s = this.session!;
     const message = JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: flushExpression(why), silent: true } });
     let reached = 0;
     for (const [tid, sessionId] of this.targets) {
@@ -72,9 +76,36 @@ export class ThreadReach {
     return tids === null || reached === tids.length;
   }
 
-  /** The main thread's NodeWorker session, every live worker attached. */
+  /**
+   * (Re)attach the main thread's NodeWorker session to every live worker; false, attaching
+   * nothing, while a worker is shutting down. NodeWorker.enable connects to each worker, and
+   * one whose shutdown has begun (terminate(), its event loop ended, process.exit) crashes the
+   * process with SIGSEGV in MainThreadHandle::Connect (Node 20/22). The caller falls back to
+   * the request word and the BroadcastChannel, which reach every thread but one computing.
+   */
+  private attach(): boolean {
+    const ctl = this.pctl;
+    if (ctl) N.store(ctl, PCTL_ATTACHING, 1);
+    try {
+      if (this.childExiting()) return false;
+      if (this.session) {
+        this.session.post('NodeWorker.disable');
+        this.targets.clear();
+        this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+      } else {
+        this.session = this.mainSession();
+      }
+      return true;
+    } finally {
+      if (ctl) {
+        N.store(ctl, PCTL_ATTACHING, 0);
+        N.notify(ctl, PCTL_ATTACHING);
+      }
+    }
+  }
+
+  /** A new NodeWorker session of the main thread, every live worker attached. */
   private mainSession(): inspector.Session {
-    if (this.session) return this.session;
     const s = new inspector.Session();
     s.connect();
     s.on('NodeWorker.attachedToWorker', (m: any) => {
@@ -86,7 +117,6 @@ export class ThreadReach {
     });
     // Same-thread sessions answer synchronously: every live worker is attached when post returns.
     s.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
-    this.session = s;
     return s;
   }
 

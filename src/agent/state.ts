@@ -27,10 +27,19 @@ export interface SpawnData {
 /** Slots of a child's control array. */
 export const CTL_READY = 0;
 export const CTL_FLUSHED = 1;
+/** Set by a child as its last flush begins: from then on it is shutting down (see PCTL_ATTACHING). */
+export const CTL_EXITING = 4;
 
 /** Slots of the process-wide control array (live agents, acks of a flush-all request). */
 export const PCTL_LIVE = 0;
 export const PCTL_ACKS = 1;
+/**
+ * Set by the main thread while it attaches the inspector to its workers (reach.ts). Node crashes
+ * the process when NodeWorker.enable meets a worker that is shutting down, so the main thread
+ * attaches only when no child has set CTL_EXITING, and an exiting child waits for this word to
+ * clear: each side sets its own word before reading the other's, so one of them sees the other.
+ */
+export const PCTL_ATTACHING = 4;
 
 /** The base runtime of one thread. */
 export interface AgentState {

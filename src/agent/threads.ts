@@ -18,7 +18,7 @@ import wt from 'node:worker_threads';
 import { AGENT_OPTIONS_ENV } from '../protocol/events';
 import type { MessageTracker } from './messages';
 import type { FlushWhy, ThreadReach } from './reach';
-import { CTL_FLUSHED, CTL_READY, ENV_SPAWN, PCTL_LIVE, FORKED_BY_ENV, type AgentState, type SpawnData } from './state';
+import { CTL_EXITING, CTL_FLUSHED, CTL_READY, ENV_SPAWN, PCTL_LIVE, FORKED_BY_ENV, type AgentState, type SpawnData } from './state';
 import { transformSource } from './transform/index';
 import { nativeAtomics as N } from './shared/native';
 
@@ -27,13 +27,13 @@ export const CTL_REQUEST = 2;
 /** Child control word: the child's heartbeat, bumped by its periodic flush. */
 export const CTL_BEAT = 3;
 /** Int32 words of a child's control buffer. */
-const CTL_WORDS = 4;
+const CTL_WORDS = 5;
 /** Process control word: a flush-all request from the main thread (REQ_EXIT or REQ_SIGNAL). */
 export const PCTL_REQUEST = 2;
 /** Process control word: the note on the ES module hooks thread was written (agent.ts). */
 export const PCTL_NOTED = 3;
 /** Int32 words of the process control buffer. */
-export const PCTL_WORDS = 4;
+export const PCTL_WORDS = 5;
 /** Request word values: the parent's terminate(), the main thread's exit, a signal. */
 export const REQ_TERMINATE = 1;
 export const REQ_EXIT = 2;
@@ -53,6 +53,8 @@ interface ChildInfo {
   tid: number;
   ctl: Int32Array;
   exited: boolean;
+  /** terminate() was called: the child is shutting down (perhaps without its agent's last flush). */
+  terminating: boolean;
   /** Last heartbeat seen, and parent ticks since it changed. */
   beat: number;
   stale: number;
@@ -125,7 +127,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
       wt.setEnvironmentData(ENV_SPAWN, spawn as any);
       super(code, opts);
       const childTid = this.threadId;
-      const info: ChildInfo = { tid: childTid, ctl, exited: false, beat: 0, stale: 0 };
+      const info: ChildInfo = { tid: childTid, ctl, exited: false, terminating: false, beat: 0, stale: 0 };
       children.set(this, info);
       live.add(info);
       ctx.write({ k: 'spawn', us: ctx.now(), childTid, entry: spawn.entry, eval: isEval, site: null, stack: ctx.captureStack(0) });
@@ -169,7 +171,13 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
         again.unref();
       }
     }
+    if (info) info.terminating = true;
     return (origTerminate as any).apply(this, args);
+  };
+  // A child between the start of its shutdown and its 'exit' event here must not meet NodeWorker.enable.
+  reach.childExiting = () => {
+    for (const c of live) if (c.terminating || N.load(c.ctl, CTL_EXITING) === 1) return true;
+    return false;
   };
 
   (wt as any).Worker = Worker;

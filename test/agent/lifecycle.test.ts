@@ -172,6 +172,23 @@ describe('agent: lifecycle', () => {
     assert.equal(countPrimes, 10);
   });
 
+  it('survives a pool whose workers end on their own while another is terminated (poolifier destroy), nothing lost', async () => {
+    // Attaching the inspector then crashed Node with SIGSEGV in some runs (1 in 5 of 40 rounds).
+    const rounds = 10;
+    const run = await runAgent('exiting-pool.js', { args: [String(rounds)] });
+    assert.equal(run.signal, null, run.stderr);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `rounds ${rounds}\n`);
+    const workers = run.threads.filter((t) => t.info.kind === 'worker');
+    assert.equal(workers.length, 4 * rounds);
+    let calls = 0;
+    for (const w of workers) {
+      assert.ok(recordsOf(w, 'exit').length === 1, `${w.file} has its last flush`);
+      calls += callsOf(w, 'exiting-pool.js', 'work')?.[0] ?? 0;
+    }
+    assert.equal(calls, 4 * rounds);
+  });
+
   it('flushes a worker that computes without end when terminate() ends it', async () => {
     const run = await runAgent('busy-worker.js', { args: ['terminate'] });
     assert.equal(run.code, 0, run.stderr);
