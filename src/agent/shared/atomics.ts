@@ -483,6 +483,76 @@ export class AtomicsTracker {
   }
 
   /**
+   * Web Locks (`navigator.locks.request`, Node 22+): a granted request is an acquisition of the
+   * name's stand-in lock word (an Atomics acquire for races: the previous holder's release
+   * happens before it), its callback settling a release. Exclusive requests are logged as a
+   * mutex: a request made while another thread held the name is a failed try, then an async
+   * wait until granted; the release wakes the next waiter. Shared requests only order threads.
+   */
+  patchWebLocks(): void {
+    const manager = (globalThis as any).navigator?.locks;
+    const proto = manager ? Object.getPrototypeOf(manager) : null;
+    const native = proto?.request as Fn | undefined;
+    if (typeof native !== 'function') return;
+    const callback = (name: string, exclusive: boolean, cb: Fn): Fn => this.webLockCallback(name, exclusive, cb);
+    const wrapped = function request(this: unknown, ...args: unknown[]): unknown {
+      const [name, a, b] = args;
+      const cb = typeof a === 'function' ? a : b;
+      if (typeof cb !== 'function' || typeof name !== 'string') return Reflect.apply(native, this, args);
+      const opts = typeof a === 'function' ? undefined : (a as { mode?: string; ifAvailable?: boolean } | undefined);
+      const inner = callback(name, opts?.mode !== 'shared', cb as Fn);
+      return opts === undefined ? Reflect.apply(native, this, [name, inner]) : Reflect.apply(native, this, [name, opts, inner]);
+    };
+    Object.defineProperty(wrapped, 'length', { value: native.length });
+    Object.defineProperty(proto, 'request', { value: wrapped, writable: true, configurable: true, enumerable: false });
+  }
+
+  private webLockCallback(name: string, exclusive: boolean, cb: Fn): Fn {
+    const b = this.registry.named(`locks:${name}`);
+    const ctl = this.ctl;
+    const pair = ctl ? ctl.webLock(b.hash) : -1;
+    const t0 = this.now();
+    const held = exclusive && ctl !== null && N.load(ctl.i32, pair) > 0;
+    if (held) {
+      N.add(ctl!.i32, pair + 1, 1);
+      this.log?.timed(OP_CASFAIL, b.idx, 0, 1, 1, 0, 0, t0);
+    }
+    return (lock: unknown): unknown => {
+      const t1 = this.now();
+      if (held) N.sub(ctl!.i32, pair + 1, 1);
+      if (lock === null) return cb(lock); // ifAvailable and not available: nothing taken
+      if (this.races) this.acquire(b, 0);
+      if (exclusive) {
+        if (held) this.log?.timed(OP_WAITASYNC, b.idx, 0, 1, WaitResult.Ok, t1 - t0, 0, t0);
+        if (ctl) N.add(ctl.i32, pair, 1);
+        this.log?.timed(OP_CASOK, b.idx, 0, 1, 0, 0, 0, t1);
+      }
+      this.progress++;
+      const done = (): void => {
+        if (this.races) {
+          this.release(b, 0);
+          this.clock.tick();
+        }
+        if (!exclusive) return;
+        if (ctl) N.sub(ctl.i32, pair, 1);
+        const t2 = this.now();
+        this.log?.timed(OP_STORE, b.idx, 0, 0, 0, 0, 0, t2);
+        const waiting = ctl ? N.load(ctl.i32, pair + 1) : 0;
+        this.log?.timed(OP_NOTIFY, b.idx, 0, 1, waiting > 0 ? 1 : 0, 0, 0, t2);
+      };
+      let r: unknown;
+      try {
+        r = cb(lock);
+      } catch (err) {
+        done();
+        throw err;
+      }
+      // The lock is held until the callback's promise settles; the manager waits on this one.
+      return Promise.resolve(r).finally(done);
+    };
+  }
+
+  /**
    * Patch the global Atomics methods for uninstrumented code (node_modules, `globalThis.Atomics`
    * aliases, eval'd code): their operations still order threads, show blocked time and locks
    * (site 0). The agent's own buffers pass straight through.

@@ -32,6 +32,8 @@ export class BufferRegistry {
   private readonly byIndex: WeakRef<BufferState>[] = [];
   private next = 0;
   private localN = 0;
+  /** Stand-in buffers (see named) live as long as the thread. */
+  private readonly pinned: BufferState[] = [];
 
   constructor(private readonly ctx: AgentContext) {
     trackEnvironmentData(this);
@@ -76,6 +78,24 @@ export class BufferRegistry {
     this.byId.set(name, new WeakRef(st));
     this.byIndex[st.idx] = new WeakRef(st);
     this.ctx.write({ k: 'buf', idx: st.idx, id: name, byteLength: sab.byteLength, site: origin ? site : null, origin });
+    return st;
+  }
+
+  /**
+   * A stand-in buffer for something that is not memory but orders threads and can be a lock (a
+   * Web Locks name): one per id in this thread, its hash from the id so every thread that uses
+   * the name meets on the same sync-table row.
+   */
+  named(id: string): BufferState {
+    const have = this.byId.get(id)?.deref();
+    if (have) return have;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    const st: BufferState = { idx: this.next++, id, idTid: -1, idN: h | 0, hash: h >>> 0, byteLength: 0, stamps: [] };
+    this.byId.set(id, new WeakRef(st));
+    this.byIndex[st.idx] = new WeakRef(st);
+    this.pinned.push(st);
+    this.ctx.write({ k: 'buf', idx: st.idx, id, byteLength: 0, site: null, origin: false });
     return st;
   }
 

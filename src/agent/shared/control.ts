@@ -61,7 +61,10 @@ export const F_IDLE_SEEN = 2;
 
 const ROW = MAXT + 2; // sync row: [lock, generation, clocks…]
 
-const OFF_FREE = HDR;
+/** Web Locks names hashed to [exclusive holders, waiters] pairs (collisions only add contention). */
+export const NWL = 256;
+const OFF_WL = HDR;
+const OFF_FREE = OFF_WL + 2 * NWL;
 const OFF_SLOTS = OFF_FREE + MAXT;
 const OFF_PUB = OFF_SLOTS + MAXT * SLOT;
 const OFF_SYNC = OFF_PUB + MAXT * MAXT;
@@ -104,6 +107,11 @@ export class Control {
   }
 
   /** Word index of a sync row's lock word; generation at +1, clocks at +2+k. */
+  /** Index of the [holders, waiters] pair of a Web Locks name's hash. */
+  webLock(h: number): number {
+    return OFF_WL + 2 * (h & (NWL - 1));
+  }
+
   row(h: number): number {
     return OFF_SYNC + (h & (NSYNC - 1)) * ROW;
   }

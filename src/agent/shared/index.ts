@@ -101,6 +101,7 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       }
       tracker = new AtomicsTracker(ctx, registry, clock, ctl, watchdog, o.races, o.locks);
       tracker.patchGlobal();
+      tracker.patchWebLocks();
       initAccess(ctx, registry, clock, o.races);
     },
 

@@ -1,0 +1,31 @@
+/**
+ * Web Locks (navigator.locks) under the real agent, on Node 24 (Node 20 has no navigator.locks):
+ * the one the real-VS-Code suite installs from npm into ~/.cache/parprof/ (installed here when
+ * missing). A granted request orders threads like an Atomics acquire, and the name is a lock.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ROOT, agentMissing, describeRaces, profileFixture } from '../races/fixtureRun';
+
+function node24(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../scripts/install-code-server.mjs') as { ensureNode24(): { nodeBin: string } }).ensureNode24().nodeBin + '/node';
+}
+
+test('navigator.locks: the name is a lock with its contention and wait, and it orders what it guards', { skip: agentMissing() ?? false, timeout: 600_000 }, async () => {
+  const node = node24();
+  assert.ok(existsSync(node), node);
+  const { report: r, output } = await profileFixture(join(ROOT, 'test', 'fixtures', 'locks', 'weblocks.js'), { node });
+  assert.match(output, /count 102/);
+  assert.equal(r.locks.length, 1, JSON.stringify(r.locks));
+  const l = r.locks[0]!;
+  assert.deepEqual([l.id, l.shape, l.acquisitions], ['locks:counter:0', 'web lock', 102]);
+  assert.ok(l.contended >= 1, `contended ${l.contended}`);
+  assert.ok(l.waitMs >= 80, `waitMs ${l.waitMs}: B waited while A kept the lock 100 ms`);
+  assert.ok(r.timeline.wakeups.length >= 1, 'a release that let a waiter in is a wake-up arrow');
+  // The increments under the lock are ordered by it; the two writes after the loops are not.
+  assert.equal(r.races.length, 1, describeRaces(r.races));
+  assert.deepEqual(r.races[0]!.accesses.map((a) => `${basename(a.file)}:${a.line}`).sort(), ['weblocks.js:38', 'weblocks.js:39']);
+});
