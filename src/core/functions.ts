@@ -16,7 +16,7 @@ export const PROFILER_FRAME = '(profiler)';
 
 let agentDir: string | null = null;
 /** The agent bundle's files: out/agent*.js / .mjs of this package (preload, main part, ESM hooks, TS loader). */
-function isAgentFile(file: string): boolean {
+export function isAgentFile(file: string): boolean {
   agentDir ??= join(packageRoot(), 'out') + sep;
   if (!file.startsWith(agentDir)) return false;
   const name = file.slice(agentDir.length);
@@ -51,7 +51,7 @@ export class FunctionIdentities {
   }
 }
 
-function urlToFile(url: string): string {
+export function urlToFile(url: string): string {
   if (url.startsWith('file:')) {
     try {
       return fileURLToPath(url);
@@ -61,6 +61,9 @@ function urlToFile(url: string): string {
   }
   return url;
 }
+
+/** Names of the agent's frames that stand in for the user's Atomics.wait (see agent/shared/atomics.ts). */
+const WAIT_STAND_INS = new Set(['wait']);
 
 /** The function the transform appends to a script to build its tables (see agent/transform). */
 const MODULE_HEAD_FN = '__ppH';
@@ -75,6 +78,8 @@ const USER_COST_NATIVES = new Set(['postMessage', 'structuredClone']);
 export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: FunctionIdentities, transformed?: Set<number>): Int32Array {
   const out = new Int32Array(p.parent.length);
   const profilerIds = new Set<number>();
+  // Nodes of the agent's stand-in for Atomics.wait under user code, and everything under them.
+  const waiting = new Uint8Array(p.parent.length);
   const ourDeps = join(packageRoot(), 'node_modules') + sep;
   for (let i = 0; i < out.length; i++) {
     const k = p.kind[i]!;
@@ -89,8 +94,16 @@ export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: Fun
     // Except the message natives its wrappers forward to: cloning a message is the user's cost.
     const runtime =
       k === NodeKind.Js && (url === '' || url.startsWith('node:') || file.startsWith(ourDeps)) && !(url === '' && USER_COST_NATIVES.has(p.name[i]!));
-    if (par >= 0 && profilerIds.has(out[par]!) && runtime) {
+    if (par >= 0 && waiting[par] && (runtime || isAgentFile(file))) {
       out[i] = out[par]!;
+      waiting[i] = 1;
+    } else if (par >= 0 && profilerIds.has(out[par]!) && runtime) {
+      out[i] = out[par]!;
+    } else if (k === NodeKind.Js && par >= 0 && out[par]! >= 0 && !profilerIds.has(out[par]!) && WAIT_STAND_INS.has(p.name[i]!) && isAgentFile(file)) {
+      // Blocked in Atomics.wait through the agent's stand-in: the caller's time, as it is under
+      // plain node (the timeline shows it blocked), not the profiler's cost.
+      out[i] = out[par]!;
+      waiting[i] = 1;
     } else if (k !== NodeKind.Js) {
       out[i] = ids.intern(p.name[i]!, '', 0, 0);
     } else if (isAgentFile(file)) {

@@ -5,7 +5,7 @@
  */
 import { AtomOp } from '../protocol/events';
 import { ThreadState, type MessageRecord as ReportMessage, type StackTable, type TimelineData } from '../protocol/report';
-import { PROFILER_FRAME, type FunctionIdentities } from './functions';
+import { isAgentFile, PROFILER_FRAME, urlToFile, type FunctionIdentities } from './functions';
 import { NodeKind, type ParsedProfile } from './profile';
 import type { LoadedRun, LoadedThread } from './runData';
 
@@ -41,8 +41,9 @@ export function nodeStacks(p: ParsedProfile, nodeFn: Int32Array, interner: Stack
     const k = p.kind[i]!;
     if (k === NodeKind.Root || k === NodeKind.Idle || k === NodeKind.GC || nodeFn[i]! < 0) continue;
     const par = p.parent[i]!;
-    // A run of one frame (the collapsed profiler frame) stays one frame deep.
-    if (par >= 0 && nodeFn[par] === nodeFn[i] && out[par]! >= 0 && ids.name[nodeFn[i]!] === PROFILER_FRAME) out[i] = out[par]!;
+    // A run of one frame (the collapsed profiler frame, or the agent's frames folded into the
+    // user's caller) stays one frame deep.
+    if (par >= 0 && nodeFn[par] === nodeFn[i] && out[par]! >= 0 && (ids.name[nodeFn[i]!] === PROFILER_FRAME || isAgentFile(urlToFile(p.url[i]!)) || p.url[i] === '')) out[i] = out[par]!;
     else out[i] = interner.push(par >= 0 ? out[par]! : -1, nodeFn[i]!);
   }
   return out;

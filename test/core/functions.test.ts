@@ -27,3 +27,39 @@ test("the transform's module-table builder (__ppH) is the profiler's frame, not 
   const names = Array.from(nodeFn, (i) => (i < 0 ? null : ids.name[i]));
   assert.deepEqual(names.slice().sort(), [PROFILER_FRAME, 'work', null].sort());
 });
+
+test("time blocked in the agent's stand-in for Atomics.wait is the caller's, as under plain node; other agent frames stay the profiler's", async () => {
+  const { packageRoot } = await import('../../src/core/packageInfo');
+  const agent = `file://${packageRoot()}/out/agent-main.js`;
+  const url = 'file:///w/app.js';
+  const profile: CpuProfile = {
+    nodes: [
+      frame(1, '(root)', '', -1, [2, 5]),
+      frame(2, 'lock', url, 3, [3]),
+      frame(3, 'wait', agent, 900, [4]),
+      frame(4, 'wait', agent, 300),
+      frame(5, 'flush', agent, 50, [6]),
+      frame(6, 'wait', agent, 300),
+    ],
+    startTime: 0,
+    endTime: 4,
+    samples: [3, 4, 4, 6],
+    timeDeltas: [1, 1, 1, 1],
+  };
+  const ids = new FunctionIdentities();
+  const p = parseProfile(profile);
+  const nodeFn = identifyNodes(p, new FunctionMapper({ modules: new Map() } as unknown as LoadedThread), ids);
+  // "frame:line under parent → identity" for every node but the root.
+  const rows = [];
+  for (let i = 0; i < p.parent.length; i++) {
+    if (p.parent[i]! < 0) continue;
+    rows.push(`${p.name[i]}:${p.line0[i]} < ${p.name[p.parent[i]!]} → ${ids.name[nodeFn[i]!]}`);
+  }
+  assert.deepEqual(rows.sort(), [
+    `flush:50 < (root) → ${PROFILER_FRAME}`,
+    'lock:3 < (root) → lock',
+    `wait:300 < flush → ${PROFILER_FRAME}`,
+    'wait:300 < wait → lock',
+    'wait:900 < lock → lock',
+  ]);
+});
