@@ -11,7 +11,7 @@
  */
 import { fullAncestor } from 'acorn-walk';
 import { SiteKind } from '../../protocol/events';
-import { FROM_OWNERS, RANGE_METHODS, VIEW_COPIERS, VIEW_READERS } from '../shared/methods';
+import { FROM_OWNERS, RANGE_METHODS, STATIC_READERS, VIEW_COPIERS, VIEW_READERS } from '../shared/methods';
 import type { TransformContext } from './types';
 
 // Openings go after the call-counter pass's arrow-body openings (-100) and closings before its
@@ -246,11 +246,13 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     wrapWith('v', obj, SiteKind.Read, depth);
   }
 
-  /** `Array.from(view)`, `Int32Array.from(view)`, `Buffer.from(view)` copy the view whole. */
+  /** `Array.from(view)`, `Int32Array.from(view)`, `Buffer.from(view)` copy the view whole; `JSON.stringify(view)`, `Object.values(view)` read it whole. */
   function copyFrom(node: any, depth: number): void {
     const callee = node.callee;
-    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || !FROM_OWNERS.has(callee.object.name)) return;
-    if (callee.property.type !== 'Identifier' || callee.property.name !== 'from') return;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.property.type !== 'Identifier') return;
+    const owner = callee.object.name;
+    const name = callee.property.name;
+    if (!(FROM_OWNERS.has(owner) && name === 'from') && !STATIC_READERS.has(`${owner}.${name}`)) return;
     const first = node.arguments[0];
     if (first && first.type !== 'SpreadElement') wrapWhole(first, depth);
   }
@@ -340,7 +342,7 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     const name = callee.property.name;
     if (!RANGE_METHODS.has(name)) return false;
     if (name === 'toString' && node.arguments.length < 2) return false; // Buffer#toString(encoding, start, end)
-    if (callee.object.type === 'Identifier' && (callee.object.name === 'Atomics' || callee.object.name === 'Reflect')) return false;
+    if (callee.object.type === 'Identifier' && ['Atomics', 'Reflect', 'Object', 'JSON'].includes(callee.object.name)) return false;
     if (inOptionalChain(callee.object)) return false;
     if (node.arguments.some((a: any) => a.type === 'SpreadElement')) return false;
     const first = node.arguments[0];
