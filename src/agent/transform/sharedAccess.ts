@@ -25,6 +25,11 @@ function isSimple(n: any): boolean {
   return n.type === 'ThisExpression';
 }
 
+/** True when `k` is a string a typed array reads as an element index (a number's canonical form). */
+function isIndexString(k: unknown): boolean {
+  return typeof k === 'string' && k !== '' && String(Number(k)) === k;
+}
+
 /** True when `n` continues an optional chain (`a?.b` in `a?.b[i]`): parentheses would end the chain's short-circuit. */
 function inOptionalChain(n: any): boolean {
   for (;;) {
@@ -260,8 +265,10 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
     if (!node.computed || node.object.type === 'Super' || hoisted.has(node)) return;
     const key = node.property;
-    if (key.type === 'Literal' && typeof key.value === 'string') return;
-    if (key.type === 'TemplateLiteral' && key.expressions.length === 0) return;
+    // A constant string key is a property name, unless it is a number's canonical form: v['0'] and
+    // v[`1`] are elements of a typed array as much as v[0].
+    if (key.type === 'Literal' && typeof key.value === 'string' && !isIndexString(key.value)) return;
+    if (key.type === 'TemplateLiteral' && key.expressions.length === 0 && !isIndexString(key.quasis[0]?.value?.cooked)) return;
     const { role, assign } = roleOf(node, parent, ancestors);
     if (role === 'skip') return;
     const obj = node.object;
