@@ -236,13 +236,28 @@ export class AtomicsTracker {
     if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.compareExchange(ta, index, expected, replacement);
     const b = sc.b!;
     const off = sc.off;
-    if (this.races) this.release(b, off);
-    const res = N.compareExchange(ta, index, expected, replacement);
-    const ok = res === expected || res === this.asStored(ta, expected);
-    if (this.races) {
+    let res: any;
+    let ok: boolean;
+    if (this.races && this.ctl && this.clock.valid) {
+      // A failed exchange writes nothing and so releases nothing. Success is known only after
+      // the exchange, so it runs under the location's row lock: a thread that reads the new
+      // value acquires the row after its read, hence after this release.
+      const at = this.rowOf(b, off);
+      this.lockRow(at);
+      try {
+        res = N.compareExchange(ta, index, expected, replacement);
+        ok = res === expected || res === this.asStored(ta, expected);
+        if (ok) this.clock.releaseInto(this.ctl.i32, at + 2);
+      } finally {
+        N.store(this.ctl.i32, at, 0);
+      }
       recordAtomic(b, off, sc.len, ok, sc.site);
       this.acquire(b, off);
-      this.clock.tick();
+      if (ok) this.clock.tick();
+    } else {
+      res = N.compareExchange(ta, index, expected, replacement);
+      ok = res === expected || res === this.asStored(ta, expected);
+      if (this.races) recordAtomic(b, off, sc.len, ok, sc.site);
     }
     const old = num(res);
     if (ok) {
