@@ -70,7 +70,7 @@ function entryOf(filename: unknown, isEval: boolean): string | null {
   if (isEval) return '[eval]';
   try {
     if (filename instanceof URL) return filename.protocol === 'file:' ? fileURLToPath(filename) : filename.href;
-    if (typeof filename === 'string') return filename.startsWith('file:') ? fileURLToPath(filename) : resolve(filename);
+    if (typeof filename === 'string') return filename.startsWith('file:') ? fileURLToPath(filename) : filename.startsWith('data:') ? filename : resolve(filename);
   } catch {
     // fall through
   }
