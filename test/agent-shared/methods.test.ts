@@ -76,6 +76,11 @@ test('entries() iteration and JSON.stringify read the whole view', () => {
   assert.deepEqual(at('stringify'), [{ off: 0, len: 32, kind: R }]);
 });
 
+test('a method called through ?. records its range; on a missing object nothing runs', () => {
+  assert.deepEqual(at('optfill'), [{ off: 24, len: 8, kind: W }]);
+  assert.deepEqual(at('optnull'), []);
+});
+
 test('the same calls on plain arrays, sets and strings record nothing', () => {
   assert.deepEqual(at('plain'), []);
   assert.deepEqual(at('plainsearch'), []);

@@ -199,7 +199,7 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         }
         return;
       case 'CallExpression':
-        if (races && !rangeCall(node, depth)) {
+        if (races && !rangeCall(node, parent, depth)) {
           viewReader(node, depth);
           copyFrom(node, depth);
         }
@@ -341,10 +341,16 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     edits.insert(node.end, `)`, close(depth));
   }
 
-  /** Route `o.name(args)` through `__ppM.tm(s, o, 'name', args)` for range methods; true when routed. */
-  function rangeCall(node: any, depth: number): boolean {
+  /**
+   * Route `o.name(args)` through `__ppM.tm(s, o, 'name', args)` for range methods; true when routed.
+   * `o?.name(args)` ending its chain becomes `((__ppM.t=o)==null?void 0:__ppM.tm(s,__ppM.t,'name',args))`:
+   * o once, and the arguments evaluated only when o is there, as the chain would.
+   */
+  function rangeCall(node: any, parent: any, depth: number): boolean {
     const callee = node.callee;
-    if (node.optional || callee.type !== 'MemberExpression' || callee.computed || callee.optional) return false;
+    if (node.optional || callee.type !== 'MemberExpression' || callee.computed) return false;
+    const optional = callee.optional === true;
+    if (optional && !(parent?.type === 'ChainExpression' && parent.expression === node)) return false;
     if (callee.object.type === 'Super' || callee.property.type !== 'Identifier') return false;
     const name = callee.property.name;
     if (!RANGE_METHODS.has(name)) return false;
@@ -357,8 +363,14 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     if (!first && source[to] !== ')') return false;
     // Only the plain shape `obj.name(`: parentheses or comments in between keep the call as it is.
     const between = source.slice(callee.object.end, to);
-    if (!new RegExp(`^[ \\t]*\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return false;
+    if (!new RegExp(`^[ \\t]*${optional ? '\\?' : ''}\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return false;
     const s = ctx.addSiteAt(node, SiteKind.Other);
+    if (optional) {
+      edits.insert(callee.object.start, `((${M}.t=`, open(depth));
+      edits.replace(callee.object.end, to, `)==null?void 0:${M}.tm(${s},${M}.t,'${name}'${first ? ',' : ''}`);
+      edits.insert(node.end, ')', close(depth));
+      return true;
+    }
     edits.insert(callee.object.start, `${M}.tm(${s},`, open(depth));
     edits.replace(callee.object.end, to, `,'${name}'${first ? ',' : ''}`);
     return true;
