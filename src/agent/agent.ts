@@ -28,6 +28,7 @@ import { nativeAtomics as N } from './shared/native';
 /** True when `entry` will load as an ES module (.mjs/.mts, or .js/.ts under "type": "module"). */
 function isEsmEntry(entry: string | null): boolean {
   if (!entry) return false;
+  if (entry.startsWith('data:')) return true; // a worker from a data: URL is an ES module
   if (!isAbsolute(entry)) entry = resolve(entry);
   if (/\.m[jt]s$/.test(entry)) return true;
   if (/\.c[jt]s$/.test(entry)) return false;

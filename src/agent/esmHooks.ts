@@ -26,8 +26,24 @@ export async function initialize(d: HooksData): Promise<void> {
 type LoadResult = { format?: string | null; source?: string | ArrayBuffer | Uint8Array | null; shortCircuit?: boolean };
 type NextLoad = (url: string, context?: unknown) => Promise<LoadResult>;
 
+/** Name of a `data:` URL module in reports: short and the same in every thread ("[data: module 1a2b3c4d]"). */
+export function dataModuleName(url: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < url.length; i++) h = Math.imul(h ^ url.charCodeAt(i), 0x01000193);
+  return `[data: module ${(h >>> 0).toString(16).padStart(8, '0')}]`;
+}
+
 /** Loader hook: transform the source of user modules. */
 export async function load(url: string, context: { format?: string | null }, nextLoad: NextLoad): Promise<LoadResult> {
+  if (data && url.startsWith('data:')) {
+    // Inline modules (`new Worker(new URL('data:text/javascript,…'))`, `import('data:…')`) are
+    // the program's own code.
+    const result = await nextLoad(url, context);
+    if (result.format !== 'module' || result.source == null) return result;
+    const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
+    const out = transformSource({ source, file: dataModuleName(url), url, isModule: true, options: data.options });
+    return out.code === null ? result : { ...result, source: out.code };
+  }
   if (!data || !url.startsWith('file:')) return nextLoad(url, context);
   let path: string;
   try {

@@ -44,6 +44,12 @@ export interface AgentExtension {
   threadStart(spawnData: unknown, workerData: unknown): void;
   /** In the parent, when a worker's 'exit' is observed (join edge). */
   onJoin(childTid: number): void;
+  /**
+   * Optional: in the parent, before the program's 'error' listeners of a worker run. The error
+   * of an uncaught exception is posted by the child after its last access (its agent has
+   * finished recording), so it orders the child's accesses like a message.
+   */
+  onChildError?(childTid: number): void;
   /** Write buffered records via ctx.write (final = last flush of this thread). */
   flush(final: boolean): void;
   /**

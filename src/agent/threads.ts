@@ -72,7 +72,7 @@ function entryOf(filename: unknown, isEval: boolean): string | null {
   if (isEval) return '[eval]';
   try {
     if (filename instanceof URL) return filename.protocol === 'file:' ? fileURLToPath(filename) : filename.href;
-    if (typeof filename === 'string') return filename.startsWith('file:') ? fileURLToPath(filename) : resolve(filename);
+    if (typeof filename === 'string') return filename.startsWith('file:') ? fileURLToPath(filename) : filename.startsWith('data:') ? filename : resolve(filename);
   } catch {
     // fall through
   }
@@ -96,6 +96,23 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
     override postMessage(value: unknown, transfer?: any): void {
       const info = children.get(this);
       return origPost.call(this, info ? messages.tagForWorker(value, info.tid) : value, transfer);
+    }
+
+    // An uncaught exception reaches the parent as a message from the child: its 'error'
+    // listeners are ordered after the child's accesses (join its clock before they run).
+    // Hooked at emit, not as a listener: a listener would stop an unhandled 'error' throwing.
+    override emit(event: string | symbol, ...args: any[]): boolean {
+      if (event === 'error') {
+        const info = children.get(this);
+        if (info && !info.exited) {
+          try {
+            st.ext?.onChildError?.(info.tid);
+          } catch (e) {
+            st.warn(`shared-memory extension onChildError failed: ${String(e)}`);
+          }
+        }
+      }
+      return super.emit(event, ...args);
     }
 
     constructor(filename: string | URL, options?: wt.WorkerOptions) {

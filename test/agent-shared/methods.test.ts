@@ -56,6 +56,32 @@ test('Node Buffer methods on a shared buffer record the bytes they touch', () =>
   assert.deepEqual(at('bufslice'), [], 'a Buffer slice is a view, not a read');
 });
 
+test('searches and predicates record the elements up to their match (all they searched when none)', () => {
+  assert.deepEqual(at('indexof'), [{ off: 0, len: 12, kind: R }]);
+  assert.deepEqual(at('indexofnone'), [{ off: 20, len: 12, kind: R }]);
+  assert.deepEqual(at('lastindexof'), [{ off: 24, len: 8, kind: R }]);
+  assert.deepEqual(at('lastundef'), [{ off: 0, len: 4, kind: R }], 'lastIndexOf(x, undefined) searches index 0 only');
+  assert.deepEqual(at('includes'), [{ off: 8, len: 8, kind: R }]);
+  assert.deepEqual(at('find'), [{ off: 0, len: 8, kind: R }]);
+  assert.deepEqual(
+    at('findlastidx').reduce((n, a) => n + a.len, 0),
+    8,
+    'findLastIndex reads the last two elements',
+  );
+  assert.deepEqual(at('bufindexof'), [{ off: 64, len: 21, kind: R }], 'a Buffer string search reads up to the end of its match');
+});
+
+test('entries() iteration and JSON.stringify read the whole view', () => {
+  assert.deepEqual(at('entries'), [{ off: 0, len: 32, kind: R }]);
+  assert.deepEqual(at('stringify'), [{ off: 0, len: 32, kind: R }]);
+});
+
+test('a method called through ?. records its range; on a missing object nothing runs', () => {
+  assert.deepEqual(at('optfill'), [{ off: 24, len: 8, kind: W }]);
+  assert.deepEqual(at('optnull'), []);
+});
+
 test('the same calls on plain arrays, sets and strings record nothing', () => {
   assert.deepEqual(at('plain'), []);
+  assert.deepEqual(at('plainsearch'), []);
 });

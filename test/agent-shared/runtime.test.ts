@@ -5,6 +5,7 @@
  * of segments.
  */
 import { test } from 'node:test';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import assert from 'node:assert/strict';
 import type { AgentOptions, AgentRecord } from '../../src/protocol/events';
 import type { AgentContext } from '../../src/agent/extension';
@@ -38,7 +39,11 @@ test('buffer ids survive a structured clone through nested objects, arrays, maps
   assert.deepEqual(ids, ['42.0.0', '42.0.1', '42.0.2', '42.0.0']);
   const { ctx, records } = fakeContext({}, 7);
   const receiver = new BufferRegistry(ctx);
-  const clone = structuredClone(value);
+  // A message's clone (the agent's structuredClone keeps ids within a thread; a port's copy is the message path).
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(value);
+  const clone = receiveMessageOnPort(port2)!.message as typeof value;
+  port1.close();
   receiver.adopt(clone, ids);
   assert.equal(receiver.peek(clone.x[1] && (clone.x[1] as any).deep)!.id, '42.0.1');
   assert.equal(receiver.peek((clone.m.get('k') as Float64Array).buffer as SharedArrayBuffer)!.id, '42.0.2');

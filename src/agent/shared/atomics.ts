@@ -2,8 +2,10 @@
  * Atomics: per-site wrappers for instrumented calls (`__ppM.A(7, Atomics).add(…)`) and patches of
  * the global wait/notify/waitAsync (site 0) for uninstrumented code. Each operation
  *  - is an atomic access for race detection (atomic-read / atomic-write),
- *  - is a happens-before edge: releases join this thread's clock into the location's row of
- *    the shared sync table before the operation, acquires join the row after it,
+ *  - is a happens-before edge, under the lock of the location's row of the shared sync table:
+ *    a store replaces the row with this thread's clock (a load syncs with the store it read,
+ *    not with every earlier one), an RMW or successful compareExchange merges into it, a load
+ *    or RMW joins it after the operation; a row two locations share only merges,
  *  - goes into the compressed Atomics log (atomicsLog.ts) for lock analysis: an uncontended
  *    lock/unlock that repeats costs a few compares,
  *  - keeps the watchdog's picture: locks held (published only when someone may read them),
@@ -17,7 +19,7 @@ import { noteSite, recordAtomic } from './access';
 import { AtomicsLog } from './atomicsLog';
 import type { BufferRegistry, BufferState } from './buffers';
 import type { VectorClock } from './clock';
-import { H_GENWAIT, H_WAITERS, type Control } from './control';
+import { H_GENWAIT, H_WAITERS, ROW_CLOCKS, ROW_MIXED, ROW_TAG, type Control } from './control';
 import { HeldLocks } from './heldLocks';
 import { internalBuffers, nativeAtomics as N } from './native';
 import { SLICE_MS, type Watchdog } from './watchdog';
@@ -139,12 +141,32 @@ export class AtomicsTracker {
     }
   }
 
+  /**
+   * Under the row lock: true when the row serves this location alone (an unused row is claimed).
+   * A row two locations hash to is marked mixed for good: there releases only merge clocks
+   * (extra edges at worst), never replace one location's history with another's.
+   */
+  private ownRow(at: number, b: BufferState, off: number, salt: number): boolean {
+    const i = this.ctl!.i32;
+    const o = salt ? -(off + 2) : off + 1;
+    const to = i[at + ROW_TAG + 1]!;
+    if (to === 0) {
+      i[at + ROW_TAG] = b.hash | 0;
+      i[at + ROW_TAG + 1] = o;
+      return true;
+    }
+    if (to === o && i[at + ROW_TAG] === (b.hash | 0)) return true;
+    i[at + ROW_TAG + 1] = ROW_MIXED;
+    return false;
+  }
+
   /** Release: row ⊔= my clock (before the operation becomes visible). */
   private release(b: BufferState, off: number, salt = 0): void {
     if (!this.ctl || !this.clock.valid) return;
     const at = this.rowOf(b, off, salt);
     this.lockRow(at);
-    this.clock.releaseInto(this.ctl.i32, at + 2);
+    this.ownRow(at, b, off, salt);
+    this.clock.releaseInto(this.ctl.i32, at + ROW_CLOCKS);
     N.store(this.ctl.i32, at, 0);
   }
 
@@ -154,9 +176,33 @@ export class AtomicsTracker {
     const at = this.rowOf(b, off, salt);
     this.lockRow(at);
     try {
-      this.clock.joinRow(this.ctl.i32, at + 2);
+      this.clock.joinRow(this.ctl.i32, at + ROW_CLOCKS);
     } finally {
       N.store(this.ctl.i32, at, 0);
+    }
+  }
+
+  /**
+   * `op()` (the native operation) under the location's row lock, with its release and acquire:
+   * a load acquires the clock of the store it read, not of every store before it; a store
+   * replaces the row (a later load syncs with it alone), an RMW merges (it read what it
+   * replaces). Without race detection just op().
+   */
+  private synced(b: BufferState, off: number, release: 'store' | 'rmw' | null, acquire: boolean, op: () => any): any {
+    if (!this.ctl || !this.clock.valid) return op();
+    const i = this.ctl.i32;
+    const at = this.rowOf(b, off);
+    this.lockRow(at);
+    try {
+      const res = op();
+      if (acquire) this.clock.joinRow(i, at + ROW_CLOCKS);
+      if (release !== null) {
+        if (this.ownRow(at, b, off, 0) && release === 'store') this.clock.storeInto(i, at + ROW_CLOCKS);
+        else this.clock.releaseInto(i, at + ROW_CLOCKS);
+      }
+      return res;
+    } finally {
+      N.store(i, at, 0);
     }
   }
 
@@ -184,15 +230,12 @@ export class AtomicsTracker {
       if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return native(ta, index, v);
       const b = sc.b!;
       const off = sc.off;
+      let res: any;
       if (this.races) {
         recordAtomic(b, off, sc.len, true, sc.site);
-        this.release(b, off);
-      }
-      const res = native(ta, index, v);
-      if (this.races) {
-        this.acquire(b, off);
+        res = this.synced(b, off, 'rmw', true, () => native(ta, index, v));
         this.clock.tick();
-      }
+      } else res = native(ta, index, v);
       const val = num(v);
       const old = num(res);
       if (!this.log?.op(code, b.idx, off, val, old, sc.site)) this.held?.onWrite(code, b, off, this.storedNum(sc, ta, v), old, sc.site);
@@ -208,9 +251,11 @@ export class AtomicsTracker {
     if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.load(ta, index);
     const b = sc.b!;
     const off = sc.off;
-    if (this.races) recordAtomic(b, off, sc.len, false, sc.site);
-    const res = N.load(ta, index);
-    if (this.races) this.acquire(b, off);
+    let res: any;
+    if (this.races) {
+      recordAtomic(b, off, sc.len, false, sc.site);
+      res = this.synced(b, off, null, true, () => N.load(ta, index));
+    } else res = N.load(ta, index);
     this.log?.op(OP_LOAD, b.idx, off, 0, num(res), sc.site);
     return res;
   }
@@ -219,12 +264,12 @@ export class AtomicsTracker {
     if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.store(ta, index, v);
     const b = sc.b!;
     const off = sc.off;
+    let res: any;
     if (this.races) {
       recordAtomic(b, off, sc.len, true, sc.site);
-      this.release(b, off);
-    }
-    const res = N.store(ta, index, v);
-    if (this.races) this.clock.tick();
+      res = this.synced(b, off, 'store', false, () => N.store(ta, index, v));
+      this.clock.tick();
+    } else res = N.store(ta, index, v);
     this.progress++;
     const val = num(res);
     if (!this.log?.op(OP_STORE, b.idx, off, val, val, sc.site)) this.held?.onWrite(OP_STORE, b, off, this.storedNum(sc, ta, res), NaN, sc.site);
@@ -236,13 +281,32 @@ export class AtomicsTracker {
     if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.compareExchange(ta, index, expected, replacement);
     const b = sc.b!;
     const off = sc.off;
-    if (this.races) this.release(b, off);
-    const res = N.compareExchange(ta, index, expected, replacement);
-    const ok = res === expected || res === this.asStored(ta, expected);
-    if (this.races) {
+    let res: any;
+    let ok: boolean;
+    if (this.races && this.ctl && this.clock.valid) {
+      // A failed exchange writes nothing and so releases nothing. Success is known only after
+      // the exchange, so it runs under the location's row lock: a thread that reads the new
+      // value acquires the row after its read, hence after this release.
+      const at = this.rowOf(b, off);
+      const i = this.ctl.i32;
+      this.lockRow(at);
+      try {
+        res = N.compareExchange(ta, index, expected, replacement);
+        ok = res === expected || res === this.asStored(ta, expected);
+        this.clock.joinRow(i, at + ROW_CLOCKS);
+        if (ok) {
+          this.ownRow(at, b, off, 0);
+          this.clock.releaseInto(i, at + ROW_CLOCKS);
+        }
+      } finally {
+        N.store(i, at, 0);
+      }
       recordAtomic(b, off, sc.len, ok, sc.site);
-      this.acquire(b, off);
-      this.clock.tick();
+      if (ok) this.clock.tick();
+    } else {
+      res = N.compareExchange(ta, index, expected, replacement);
+      ok = res === expected || res === this.asStored(ta, expected);
+      if (this.races) recordAtomic(b, off, sc.len, ok, sc.site);
     }
     const old = num(res);
     if (ok) {

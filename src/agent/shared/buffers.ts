@@ -37,6 +37,7 @@ export class BufferRegistry {
 
   constructor(private readonly ctx: AgentContext) {
     trackEnvironmentData(this);
+    trackStructuredClone(this);
   }
 
   /** State of a buffer, naming it here (origin) when it was never seen. */
@@ -175,4 +176,31 @@ function trackEnvironmentData(registry: BufferRegistry): void {
     return value;
   };
   (Module as any).syncBuiltinESMExports();
+}
+
+let cloneRegistry: BufferRegistry | null = null;
+
+/**
+ * `structuredClone(value)` in one thread gives new SharedArrayBuffer objects over the same
+ * memory: the clone's buffers take the ids of the originals (the same walk on both sides), so
+ * accesses through either are accesses to one buffer.
+ */
+function trackStructuredClone(registry: BufferRegistry): void {
+  const first = cloneRegistry === null;
+  cloneRegistry = registry;
+  const orig = (globalThis as any).structuredClone as ((value: unknown, options?: unknown) => unknown) | undefined;
+  if (!first || typeof orig !== 'function') return;
+  const structuredClone = function structuredClone(this: unknown, ...args: unknown[]): unknown {
+    const out = orig.apply(this, args as [unknown, unknown?]);
+    const value = args[0];
+    if (cloneRegistry && value !== null && typeof value === 'object') {
+      try {
+        cloneRegistry.adopt(out, cloneRegistry.idsOf(value));
+      } catch {
+        /* never let naming break the clone */
+      }
+    }
+    return out;
+  };
+  Object.defineProperty(globalThis, 'structuredClone', { value: structuredClone, writable: true, configurable: true, enumerable: false });
 }

@@ -86,6 +86,13 @@ export class VectorClock {
     this.sink.begin();
   }
 
+  /** Release-store into a dense row: row = vc (a store starts a new release history). */
+  storeInto(words: Int32Array, at: number): void {
+    if (!this.valid) return;
+    const n = this.width();
+    for (let k = 0; k < n; k++) words[at + k] = this.vc[k]!;
+  }
+
   /** Release into a dense row: row = row ⊔ vc. */
   releaseInto(words: Int32Array, at: number): void {
     if (!this.valid) return;

@@ -59,7 +59,13 @@ export const F_SINCE = 0;
 export const F_IDLE_SINCE = 1;
 export const F_IDLE_SEEN = 2;
 
-const ROW = MAXT + 2; // sync row: [lock, generation, clocks…]
+const ROW = MAXT + 4; // sync row: [lock, generation, tag hash, tag offset, clocks…]
+/** Word of a sync row holding the buffer hash of the one location using it (the offset word after it). */
+export const ROW_TAG = 2;
+/** First clock word of a sync row. */
+export const ROW_CLOCKS = 4;
+/** Tag offset word of a row two locations share: releases only merge there. */
+export const ROW_MIXED = -1;
 
 /** Web Locks names hashed to [exclusive holders, waiters] pairs (collisions only add contention). */
 export const NWL = 256;

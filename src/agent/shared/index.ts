@@ -10,8 +10,8 @@ import { accessMethods, flushSegments, initAccess, segmentSink } from './access'
 import { AtomicsTracker, makeAtomicsMethod } from './atomics';
 import { BufferRegistry } from './buffers';
 import { VectorClock } from './clock';
-import { Control, MAXT, S_ASYNC, S_IDLE, S_NHOLD, S_STATE, S_TID, ST_RUNNING } from './control';
-import { internalBuffers } from './native';
+import { Control, MAXT, S_ASYNC, S_IDLE, S_NHOLD, S_STATE, S_TID, ST_EXITED, ST_RUNNING } from './control';
+import { internalBuffers, nativeAtomics } from './native';
 import { Watchdog } from './watchdog';
 
 /** What a parent hands its new worker (through the base's environment data). */
@@ -103,6 +103,18 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       tracker.patchGlobal();
       tracker.patchWebLocks();
       initAccess(ctx, registry, clock, o.races);
+    },
+
+    onChildError(childTid: number): void {
+      if (!ctl || !o.races) return;
+      const n = ctl.used();
+      for (let k = 1; k < n; k++) {
+        if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
+        // Only a child that has finished (its last flush marks it): an 'error' the program emits
+        // on a running worker itself orders nothing. The slot stays the child's until its 'exit'.
+        if (nativeAtomics.load(ctl.i32, ctl.slot(k, S_STATE)) === ST_EXITED) clock.joinRow(ctl.i32, ctl.pub(k, 0));
+        break;
+      }
     },
 
     onJoin(childTid: number): void {

@@ -5,7 +5,7 @@
  * `__ppM.it`, and iteration that may stop or synchronise through `__ppM.io` (element by element).
  */
 import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
-import { BUFFER_SIZE, BUFFER_SIZED, DV_SIZE, READ_ALL, WRITE_ALL } from './methods';
+import { BUFFER_SIZE, BUFFER_SIZED, CALLBACK_READERS, DV_SIZE, ELEMENT_ITERATORS, READ_ALL, SEARCHES, WRITE_ALL } from './methods';
 import { enabled, isView, on, recordRange, registry, tagOf, type ViewTag } from './segment';
 
 /** Relative index as the typed-array methods normalise it (numbers only; else null = unknown). */
@@ -81,6 +81,76 @@ function noteBufferMethod(m: { fid: number }, o: Uint8Array, name: string, args:
   return false;
 }
 
+/** SameValueZero, the equality `includes` uses. */
+function sameValueZero(x: unknown, y: unknown): boolean {
+  return x === y || (Number.isNaN(x) && Number.isNaN(y));
+}
+
+/**
+ * Elements an indexOf / lastIndexOf / includes call read, from its result: up to and including
+ * the match, or every element it searched when there was none. For a Node Buffer searching a
+ * string or bytes, the match's bytes (up to the match's end for a forward search).
+ */
+function noteSearch(m: { fid: number }, o: any, name: string, args: unknown[], s: number, result: unknown): void {
+  const len = o.length as number;
+  const R = AccessKind.Read;
+  const needle = args[0];
+  if (Buffer.isBuffer(o) && typeof needle !== 'number') {
+    const at = name === 'includes' ? (result === true ? (o as any).indexOf(...args) : -1) : (result as number);
+    const n = typeof needle === 'string' ? Buffer.byteLength(needle, typeof args[2] === 'string' ? (args[2] as BufferEncoding) : 'utf8') : isView(needle) ? (needle as Uint8Array).byteLength : 0;
+    const from = typeof args[1] === 'number' && Number.isInteger(args[1]) ? (args[1] < 0 ? Math.max(len + args[1], 0) : Math.min(args[1], len)) : name === 'lastIndexOf' ? len : 0;
+    if (typeof at !== 'number' || at < 0) viewRange(m, o, name === 'lastIndexOf' ? 0 : from, name === 'lastIndexOf' ? Math.min(len, from + n) : len, R, s);
+    else viewRange(m, o, name === 'lastIndexOf' ? at : from, Math.min(len, at + Math.max(n, 1)), R, s);
+    return;
+  }
+  if (name === 'lastIndexOf') {
+    // fromIndex present (even undefined) counts: lastIndexOf(x, undefined) searches index 0 only.
+    let k: number;
+    if (args.length < 2) k = len - 1;
+    else {
+      const f = args[1];
+      if (f !== undefined && typeof f !== 'number') return;
+      const n = f === undefined || Number.isNaN(f) ? 0 : Math.trunc(f);
+      k = n < 0 ? len + n : Math.min(n, len - 1);
+    }
+    if (k < 0) return;
+    const r = result as number;
+    viewRange(m, o, r >= 0 && r <= k ? r : 0, k + 1, R, s);
+    return;
+  }
+  const from = rel(args[1], len, 0);
+  if (from === null) return;
+  let r = -1;
+  if (name === 'indexOf') r = result as number;
+  else if (result === true) {
+    for (let i = from; i < len; i++) {
+      if (sameValueZero(o[i], needle)) {
+        r = i;
+        break;
+      }
+    }
+  }
+  viewRange(m, o, from, r >= from ? r + 1 : len, R, s);
+}
+
+/** A callback for find/some/every… that records each element of the shared view as it is handed over. */
+function readingCallback(m: { fid: number }, o: ArrayBufferView, t: ViewTag, s: number, f: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+  const site = m.fid * SITE_FID_SCALE + s;
+  return function (this: unknown, value: unknown, i: unknown, arr: unknown) {
+    if (typeof i === 'number') recordRange(t.b.idx, o.byteOffset + i * t.bpe, t.bpe, AccessKind.Read, site);
+    return f.call(this, value, i, arr);
+  };
+}
+
+/** Elements (or [index, element] pairs) of a shared view, each recorded as it is yielded. */
+function* yieldEach(m: { fid: number }, x: any, t: ViewTag, s: number, pairs: boolean): Generator<unknown, void, unknown> {
+  const site = m.fid * SITE_FID_SCALE + s;
+  for (let i = 0; i < x.length; i++) {
+    recordRange(t.b.idx, x.byteOffset + i * t.bpe, t.bpe, AccessKind.Read, site);
+    yield pairs ? [i, x[i]] : x[i];
+  }
+}
+
 /** Note the byte ranges a typed-array method, DataView get/set or Buffer method call touched. */
 function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: unknown[], s: number, result: unknown): void {
   if (o instanceof DataView) {
@@ -98,7 +168,9 @@ function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: 
   if (Buffer.isBuffer(o) && noteBufferMethod(m, o, name, args, s, result)) return;
   const R = AccessKind.Read;
   const W = AccessKind.Write;
-  if (WRITE_ALL.has(name)) {
+  if (SEARCHES.has(name)) {
+    noteSearch(m, o, name, args, s, result);
+  } else if (WRITE_ALL.has(name)) {
     viewRange(m, o, 0, len, R, s);
     viewRange(m, o, 0, len, W, s);
   } else if (READ_ALL.has(name)) {
@@ -146,6 +218,19 @@ function noteMethod(m: { fid: number }, o: ArrayBufferView, name: string, args: 
  */
 export function tm(this: { fid: number }, s: number, o: any, name: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): any {
   const n = arguments.length - 3;
+  if (enabled && n <= 2 && (CALLBACK_READERS.has(name) || ELEMENT_ITERATORS.has(name)) && isView(o) && !(o instanceof DataView)) {
+    const t = tagOf(o);
+    if (t !== null) {
+      if (ELEMENT_ITERATORS.has(name)) {
+        if (n === 0 && typeof (o as any)[name] === 'function') {
+          (o as any)[name](); // throws where the native one would (a detached or out-of-bounds view)
+          return yieldEach(this, o, t, s, name === 'entries');
+        }
+      } else if (typeof a === 'function') {
+        a = readingCallback(this, o, t, s, a as (...x: unknown[]) => unknown);
+      }
+    }
+  }
   let result: unknown;
   switch (n) {
     case 0:

@@ -26,20 +26,30 @@ for (const [t, n] of [
 /** Node Buffer readers/writers whose size is an argument: `readUIntLE(offset, byteLength)`, `writeUIntLE(value, offset, byteLength)`. */
 export const BUFFER_SIZED = new Set(['IntLE', 'IntBE', 'UIntLE', 'UIntBE', 'UintLE', 'UintBE'].flatMap((t) => [`read${t}`, `write${t}`]));
 
+/** Searches that stop at the element they find: the result says how far they read. */
+export const SEARCHES = new Set(['indexOf', 'lastIndexOf', 'includes']);
+/** Readers that stop when their callback says so: each element is recorded as the callback gets it. */
+export const CALLBACK_READERS = new Set(['find', 'findIndex', 'findLast', 'findLastIndex', 'some', 'every']);
+/** Iterators over a view's elements: each element is recorded as the iterator yields it. */
+export const ELEMENT_ITERATORS = new Set(['entries', 'values']);
+
 /** Method names the transform routes through `tm` (the Buffer `toString` only with start/end arguments). */
-export const RANGE_METHODS = new Set([...WRITE_ALL, ...READ_ALL, 'fill', 'set', 'copyWithin', 'slice', 'at', 'with',
+export const RANGE_METHODS = new Set([...WRITE_ALL, ...READ_ALL, ...SEARCHES, ...CALLBACK_READERS, ...ELEMENT_ITERATORS,
+  'fill', 'set', 'copyWithin', 'slice', 'at', 'with',
   ...Object.keys(DV_SIZE).flatMap((t) => [`get${t}`, `set${t}`]),
   ...BUFFER_SIZE.keys(), ...BUFFER_SIZED, 'write', 'copy', 'toString']);
 
 /**
  * Methods that read a whole view, left as written but with their receiver checked:
  * `__ppM.v(o, s).join()`. Partial readers (indexOf, includes, find, some…) stop at an element
- * the runtime cannot know beforehand and stay unrouted rather than report reads that did not happen.
+ * known only afterwards: they go through `tm` (SEARCHES, CALLBACK_READERS) instead.
  */
 export const VIEW_READERS = new Set(['join', 'reduce', 'reduceRight', 'map', 'forEach', 'filter', 'toLocaleString', 'toString']);
 
 /** Constructors and `from` owners whose one argument, when a view, is copied (read whole). */
 export const VIEW_COPIERS = new Set(['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
   'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']);
+/** Static calls that read their first argument whole when it is a view: `JSON.stringify(view)`, `Object.values(view)`. */
+export const STATIC_READERS = new Set(['JSON.stringify', 'Object.values', 'Object.entries']);
 /** Owners of a `from(x)` that reads x whole. */
 export const FROM_OWNERS = new Set([...VIEW_COPIERS, 'Array', 'Buffer']);

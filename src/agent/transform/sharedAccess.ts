@@ -11,7 +11,7 @@
  */
 import { fullAncestor } from 'acorn-walk';
 import { SiteKind } from '../../protocol/events';
-import { FROM_OWNERS, RANGE_METHODS, VIEW_COPIERS, VIEW_READERS } from '../shared/methods';
+import { FROM_OWNERS, RANGE_METHODS, STATIC_READERS, VIEW_COPIERS, VIEW_READERS } from '../shared/methods';
 import type { TransformContext } from './types';
 
 // Openings go after the call-counter pass's arrow-body openings (-100) and closings before its
@@ -23,6 +23,11 @@ const close = (depth: number): number => 99 - depth * 1e-4;
 function isSimple(n: any): boolean {
   if (n.type === 'Identifier') return n.name !== 'arguments';
   return n.type === 'ThisExpression';
+}
+
+/** True when `k` is a string a typed array reads as an element index (a number's canonical form). */
+function isIndexString(k: unknown): boolean {
+  return typeof k === 'string' && k !== '' && String(Number(k)) === k;
 }
 
 /** True when `n` continues an optional chain (`a?.b` in `a?.b[i]`): parentheses would end the chain's short-circuit. */
@@ -194,7 +199,7 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         }
         return;
       case 'CallExpression':
-        if (races && !rangeCall(node, depth)) {
+        if (races && !rangeCall(node, parent, depth)) {
           viewReader(node, depth);
           copyFrom(node, depth);
         }
@@ -246,11 +251,13 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     wrapWith('v', obj, SiteKind.Read, depth);
   }
 
-  /** `Array.from(view)`, `Int32Array.from(view)`, `Buffer.from(view)` copy the view whole. */
+  /** `Array.from(view)`, `Int32Array.from(view)`, `Buffer.from(view)` copy the view whole; `JSON.stringify(view)`, `Object.values(view)` read it whole. */
   function copyFrom(node: any, depth: number): void {
     const callee = node.callee;
-    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || !FROM_OWNERS.has(callee.object.name)) return;
-    if (callee.property.type !== 'Identifier' || callee.property.name !== 'from') return;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.property.type !== 'Identifier') return;
+    const owner = callee.object.name;
+    const name = callee.property.name;
+    if (!(FROM_OWNERS.has(owner) && name === 'from') && !STATIC_READERS.has(`${owner}.${name}`)) return;
     const first = node.arguments[0];
     if (first && first.type !== 'SpreadElement') wrapWhole(first, depth);
   }
@@ -258,8 +265,10 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
     if (!node.computed || node.object.type === 'Super' || hoisted.has(node)) return;
     const key = node.property;
-    if (key.type === 'Literal' && typeof key.value === 'string') return;
-    if (key.type === 'TemplateLiteral' && key.expressions.length === 0) return;
+    // A constant string key is a property name, unless it is a number's canonical form: v['0'] and
+    // v[`1`] are elements of a typed array as much as v[0].
+    if (key.type === 'Literal' && typeof key.value === 'string' && !isIndexString(key.value)) return;
+    if (key.type === 'TemplateLiteral' && key.expressions.length === 0 && !isIndexString(key.quasis[0]?.value?.cooked)) return;
     const { role, assign } = roleOf(node, parent, ancestors);
     if (role === 'skip') return;
     const obj = node.object;
@@ -332,15 +341,21 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     edits.insert(node.end, `)`, close(depth));
   }
 
-  /** Route `o.name(args)` through `__ppM.tm(s, o, 'name', args)` for range methods; true when routed. */
-  function rangeCall(node: any, depth: number): boolean {
+  /**
+   * Route `o.name(args)` through `__ppM.tm(s, o, 'name', args)` for range methods; true when routed.
+   * `o?.name(args)` ending its chain becomes `((__ppM.t=o)==null?void 0:__ppM.tm(s,__ppM.t,'name',args))`:
+   * o once, and the arguments evaluated only when o is there, as the chain would.
+   */
+  function rangeCall(node: any, parent: any, depth: number): boolean {
     const callee = node.callee;
-    if (node.optional || callee.type !== 'MemberExpression' || callee.computed || callee.optional) return false;
+    if (node.optional || callee.type !== 'MemberExpression' || callee.computed) return false;
+    const optional = callee.optional === true;
+    if (optional && !(parent?.type === 'ChainExpression' && parent.expression === node)) return false;
     if (callee.object.type === 'Super' || callee.property.type !== 'Identifier') return false;
     const name = callee.property.name;
     if (!RANGE_METHODS.has(name)) return false;
     if (name === 'toString' && node.arguments.length < 2) return false; // Buffer#toString(encoding, start, end)
-    if (callee.object.type === 'Identifier' && (callee.object.name === 'Atomics' || callee.object.name === 'Reflect')) return false;
+    if (callee.object.type === 'Identifier' && ['Atomics', 'Reflect', 'Object', 'JSON'].includes(callee.object.name)) return false;
     if (inOptionalChain(callee.object)) return false;
     if (node.arguments.some((a: any) => a.type === 'SpreadElement')) return false;
     const first = node.arguments[0];
@@ -348,8 +363,14 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     if (!first && source[to] !== ')') return false;
     // Only the plain shape `obj.name(`: parentheses or comments in between keep the call as it is.
     const between = source.slice(callee.object.end, to);
-    if (!new RegExp(`^[ \\t]*\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return false;
+    if (!new RegExp(`^[ \\t]*${optional ? '\\?' : ''}\\.[ \\t]*${name}[ \\t]*\\([ \\t]*$`).test(between)) return false;
     const s = ctx.addSiteAt(node, SiteKind.Other);
+    if (optional) {
+      edits.insert(callee.object.start, `((${M}.t=`, open(depth));
+      edits.replace(callee.object.end, to, `)==null?void 0:${M}.tm(${s},${M}.t,'${name}'${first ? ',' : ''}`);
+      edits.insert(node.end, ')', close(depth));
+      return true;
+    }
     edits.insert(callee.object.start, `${M}.tm(${s},`, open(depth));
     edits.replace(callee.object.end, to, `,'${name}'${first ? ',' : ''}`);
     return true;

@@ -77,9 +77,9 @@ function statementList(list: any[], text: string, cuts: Cut[]): void {
       cuts.push([s.start, s.end, '']);
     } else if (isDepthTry(s)) {
       cuts.push([s.start, s.block.start + 1, ''], [s.block.end - 1, s.end, '']);
-    } else if ((text.startsWith(`(${RT}.t=`, s.start) || text.startsWith(`(${RT}.s[`, s.start)) && text[s.start - 1] === ';') {
+    } else if ((text.startsWith(`(${RT}.t=`, s.start) || (text.startsWith(`((${RT}.t=`, s.start) && s.expression?.type === 'ConditionalExpression' && isRt(s.expression.test?.left?.left, 't')) || text.startsWith(`(${RT}.s[`, s.start)) && text[s.start - 1] === ';') {
       // The ';' that kept an inserted '(' from continuing the line before (it may parse as the
-      // end of the statement before). Only these two insertions open with '(': a user's own
+      // end of the statement before). Only these insertions open with '(': a user's own
       // parenthesis before another insertion (`;(__ppM.v(x,7)).join()`) keeps its ';'.
       cuts.push([s.start - 1, s.start, '']);
     }
@@ -115,6 +115,19 @@ function visit(n: any, text: string, cuts: Cut[]): void {
         cuts.push([n.start - 1, n.right.start, ''], [n.right.end, n.right.end + closing, '']);
       }
       break;
+    case 'ConditionalExpression': {
+      // `((__ppM.t=obj)==null?void 0:__ppM.tm(s,__ppM.t,'name',args…))` was `obj?.name(args…)`.
+      const t = n.test;
+      const alt = n.alternate;
+      const head = `((${RT}.t=`;
+      if (t.type !== 'BinaryExpression' || t.operator !== '==' || t.left.type !== 'AssignmentExpression' || !isRt(t.left.left, 't')) break;
+      if (alt.type !== 'CallExpression' || !isRt(alt.callee, 'tm') || alt.arguments.length < 3 || alt.arguments[2].type !== 'Literal') break;
+      const obj = t.left.right;
+      if (text.slice(obj.start - head.length, obj.start) !== head || text[alt.end] !== ')') break;
+      const first = alt.arguments[3];
+      cuts.push([obj.start - head.length, obj.start, ''], [obj.end, first ? first.start : alt.end - 1, `?.${String(alt.arguments[2].value)}(`], [alt.end, alt.end + 1, '']);
+      break;
+    }
     case 'CallExpression': {
       const c = n.callee;
       if (!isRt(c)) break;
