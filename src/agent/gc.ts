@@ -1,6 +1,7 @@
 /** Garbage collections of this thread (PerformanceObserver 'gc'), batched into columnar gc records. */
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { GcRecord } from '../protocol/events';
+import { perfOriginUs } from './writer';
 
 /** Collects gc entries on the hrtime µs clock. */
 export class GcTracker {
@@ -12,10 +13,7 @@ export class GcTracker {
   private readonly originUs: number;
 
   constructor(nowUs: () => number) {
-    const a = performance.now();
-    const us = nowUs();
-    const b = performance.now();
-    this.originUs = us - ((a + b) / 2) * 1000;
+    this.originUs = perfOriginUs(nowUs);
   }
 
   install(): void {

@@ -6,6 +6,7 @@
  * before anything that can be interrupted, so no line is written twice.
  */
 import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { AgentRecord } from '../protocol/events';
 
 // Captured at load time: the user's program may patch fs later.
@@ -57,4 +58,24 @@ export class EventWriter {
 /** µs on the monotonic clock shared by every thread and process (see protocol/events.ts). */
 export function nowUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
+}
+
+/**
+ * The µs on `now`'s axis at performance.now() === 0, from the tightest of a few bracketed reads:
+ * a single read taken while `performance` or the clock's first call is still being set up was
+ * off by 1–3 ms, enough to misorder one thread's stamps against another's.
+ */
+export function perfOriginUs(now: () => number = nowUs): number {
+  let best = Infinity;
+  let origin = 0;
+  for (let i = 0; i < 8; i++) {
+    const a = performance.now();
+    const us = now();
+    const b = performance.now();
+    if (b - a < best) {
+      best = b - a;
+      origin = us - ((a + b) / 2) * 1000;
+    }
+  }
+  return origin;
 }

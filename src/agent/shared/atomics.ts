@@ -23,6 +23,7 @@ import { H_GENWAIT, H_WAITERS, ROW_CLOCKS, ROW_MIXED, ROW_TAG, type Control } fr
 import { HeldLocks } from './heldLocks';
 import { internalBuffers, nativeAtomics as N } from './native';
 import { SLICE_MS, type Watchdog } from './watchdog';
+import { perfOriginUs } from '../writer';
 
 const isView = ArrayBuffer.isView;
 type Fn = (...a: any[]) => any;
@@ -76,7 +77,7 @@ export class AtomicsTracker {
     private readonly races: boolean,
     logOps: boolean,
   ) {
-    this.shift = ctx.now() - performance.now() * 1000;
+    this.shift = perfOriginUs(() => ctx.now());
     const wd = watchdog?.active ? watchdog : null;
     this.held = wd ? new HeldLocks(wd, (site) => site && noteSite(site)) : null;
     // Covered operations skip the held-lock bookkeeping: a run repeats a cycle whose effect on
