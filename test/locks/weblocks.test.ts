@@ -25,6 +25,10 @@ test('navigator.locks: the name is a lock with its contention and wait, and it o
   assert.ok(l.contended >= 1, `contended ${l.contended}`);
   assert.ok(l.waitMs >= 80, `waitMs ${l.waitMs}: B waited while A kept the lock 100 ms`);
   assert.ok(r.timeline.wakeups.length >= 1, 'a release that let a waiter in is a wake-up arrow');
+  // Sites are the lines that called navigator.locks.request (taken from the caller's frame).
+  const acquires = new Set(l.sites.filter((s) => s.role === 'acquire').map((s) => `${basename(s.file)}:${s.line}`));
+  assert.deepEqual([...acquires].sort(), ['weblocks.js:20', 'weblocks.js:29', 'weblocks.js:34']);
+  assert.ok(l.sites.some((s) => s.role === 'wait' && basename(s.file) === 'weblocks.js' && s.line === 29), 'B waited at its first request');
   // The increments under the lock are ordered by it; the two writes after the loops are not.
   assert.equal(r.races.length, 1, describeRaces(r.races));
   assert.deepEqual(r.races[0]!.accesses.map((a) => `${basename(a.file)}:${a.line}`).sort(), ['weblocks.js:38', 'weblocks.js:39']);

@@ -572,15 +572,37 @@ export class AtomicsTracker {
     Object.defineProperty(proto, 'request', { value: wrapped, writable: true, configurable: true, enumerable: false });
   }
 
+  /** Web Locks requests come through a global, not a transformed site: a site from the caller's frame (negative ids, resolved from their stack record). */
+  private readonly callerSites = new Map<string, number>();
+
+  private callerSite(): number {
+    let frames: string[];
+    try {
+      frames = this.ctx.captureStack(0);
+    } catch {
+      return 0;
+    }
+    const top = frames[0];
+    if (!top) return 0;
+    let id = this.callerSites.get(top);
+    if (id === undefined) {
+      id = -(this.callerSites.size + 1);
+      this.callerSites.set(top, id);
+      this.ctx.write({ k: 'stack', site: id, frames });
+    }
+    return id;
+  }
+
   private webLockCallback(name: string, exclusive: boolean, cb: Fn): Fn {
     const b = this.registry.named(`locks:${name}`);
+    const site = this.callerSite();
     const ctl = this.ctl;
     const pair = ctl ? ctl.webLock(b.hash) : -1;
     const t0 = this.now();
     const held = exclusive && ctl !== null && N.load(ctl.i32, pair) > 0;
     if (held) {
       N.add(ctl!.i32, pair + 1, 1);
-      this.log?.timed(OP_CASFAIL, b.idx, 0, 1, 1, 0, 0, t0);
+      this.log?.timed(OP_CASFAIL, b.idx, 0, 1, 1, 0, site, t0);
     }
     return (lock: unknown): unknown => {
       const t1 = this.now();
@@ -588,9 +610,9 @@ export class AtomicsTracker {
       if (lock === null) return cb(lock); // ifAvailable and not available: nothing taken
       if (this.races) this.acquire(b, 0);
       if (exclusive) {
-        if (held) this.log?.timed(OP_WAITASYNC, b.idx, 0, 1, WaitResult.Ok, t1 - t0, 0, t0);
+        if (held) this.log?.timed(OP_WAITASYNC, b.idx, 0, 1, WaitResult.Ok, t1 - t0, site, t0);
         if (ctl) N.add(ctl.i32, pair, 1);
-        this.log?.timed(OP_CASOK, b.idx, 0, 1, 0, 0, 0, t1);
+        this.log?.timed(OP_CASOK, b.idx, 0, 1, 0, 0, site, t1);
       }
       this.progress++;
       const done = (): void => {
@@ -601,9 +623,9 @@ export class AtomicsTracker {
         if (!exclusive) return;
         if (ctl) N.sub(ctl.i32, pair, 1);
         const t2 = this.now();
-        this.log?.timed(OP_STORE, b.idx, 0, 0, 0, 0, 0, t2);
+        this.log?.timed(OP_STORE, b.idx, 0, 0, 0, 0, site, t2);
         const waiting = ctl ? N.load(ctl.i32, pair + 1) : 0;
-        this.log?.timed(OP_NOTIFY, b.idx, 0, 1, waiting > 0 ? 1 : 0, 0, 0, t2);
+        this.log?.timed(OP_NOTIFY, b.idx, 0, 1, waiting > 0 ? 1 : 0, 0, site, t2);
       };
       let r: unknown;
       try {
