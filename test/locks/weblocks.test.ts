@@ -29,7 +29,17 @@ test('navigator.locks: the name is a lock with its contention and wait, and it o
   const acquires = new Set(l.sites.filter((s) => s.role === 'acquire').map((s) => `${basename(s.file)}:${s.line}`));
   assert.deepEqual([...acquires].sort(), ['weblocks.js:20', 'weblocks.js:29', 'weblocks.js:34']);
   assert.ok(l.sites.some((s) => s.role === 'wait' && basename(s.file) === 'weblocks.js' && s.line === 29), 'B waited at its first request');
-  // The increments under the lock are ordered by it; the two writes after the loops are not.
-  assert.equal(r.races.length, 1, describeRaces(r.races));
-  assert.deepEqual(r.races[0]!.accesses.map((a) => `${basename(a.file)}:${a.line}`).sort(), ['weblocks.js:38', 'weblocks.js:39']);
+  // The two writes after the loops are unordered: a race.
+  const at = (x: (typeof r.races)[number]) => x.accesses.map((a) => `${basename(a.file)}:${a.line}`).sort().join(' ');
+  assert.ok(r.races.some((x) => at(x) === 'weblocks.js:38 weblocks.js:39'), describeRaces(r.races));
+  // The increments under the lock are ordered by it — except when Node itself grants the lock to
+  // both threads at once (Node 24.21 does, about 1 in 400 grants with plain node:
+  // test/fixtures/locks/weblocks-exclusion-check.js), which is a real race the detector reports.
+  // Without the lock's edges every one of the 100 increments would pair up.
+  for (const x of r.races) {
+    if (at(x) === 'weblocks.js:38 weblocks.js:39') continue;
+    assert.equal(at(x), 'weblocks.js:35 weblocks.js:35', describeRaces(r.races));
+    assert.ok(x.count <= 10, `${x.count} unordered pairs under the lock: the lock's edges are missing`);
+  }
+  assert.ok(r.races.length <= 2, describeRaces(r.races));
 });
