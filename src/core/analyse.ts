@@ -2,6 +2,7 @@
  * LoadedRun → Report: threads, cProfile rows, timeline, messages and metrics here; races,
  * locks/deadlocks, efficiency and the parallel model from their own modules.
  */
+import { basename } from 'node:path';
 import { REPORT_SCHEMA, type FunctionRow, type ProgramInfo, type Report, type ThreadInfo, type ToolInfo } from '../protocol/report';
 import { computeEfficiency } from './efficiency';
 import { attachCallEdges, FunctionIdentities, identifyNodes, PROFILER_FRAME, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
@@ -119,6 +120,14 @@ function threadKind(t: LoadedThread): ThreadInfo['kind'] {
   return t.id >= 10000 ? 'process' : 'main';
 }
 
+/** A thread's default name: "main", "worker <tid>", or for a forked process (cluster workers too) its entry and pid. */
+function threadName(t: LoadedThread): string {
+  if (t.info.kind === 'worker') return t.info.name || `worker ${t.tid}`;
+  if (threadKind(t) !== 'process') return t.info.name || 'main';
+  const entry = t.info.entry ? basename(t.info.entry) : 'process';
+  return `${entry} (pid ${t.pid})`;
+}
+
 function parentOf(run: LoadedRun, t: LoadedThread): number | null {
   if (t.info.kind === 'worker') {
     const p = run.threads.find((x) => x.pid === t.pid && x.tid === t.info.parentTid);
@@ -174,7 +183,7 @@ export function analyseRun(run: LoadedRun): Report {
       id: t.id,
       key: t.key,
       pid: t.pid,
-      name: t.info.name || (t.info.kind === 'main' ? 'main' : `worker ${t.tid}`),
+      name: threadName(t),
       kind: threadKind(t),
       entry: t.info.entry,
       parentId: parentOf(run, t),

@@ -191,6 +191,7 @@ test('nested workers and a forked process: ids, kinds, parents and per-thread co
   assert.equal(child.id, 10000, 'threads of the first forked process are numbered from 10000');
   assert.equal(child.parentId, 0);
   assert.notEqual(child.pid, r.threads[0]!.pid);
+  assert.equal(child.name, `family.js (pid ${child.pid})`, 'a forked process is named by its entry and pid, not "main"');
   assert.equal(fnRow(r, outer.id, 'leaf').ncalls, 1);
   assert.equal(fnRow(r, inner.id, 'leaf').ncalls, 2);
   assert.equal(fnRow(r, child.id, 'leaf').ncalls, 4);
