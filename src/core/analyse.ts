@@ -120,6 +120,25 @@ function threadKind(t: LoadedThread): ThreadInfo['kind'] {
   return t.id >= 10000 ? 'process' : 'main';
 }
 
+/** The agent's note that an ES module hooks thread shifted later workers' thread ids. */
+const ESM_HOOKS_WARNING = /^Node runs ES module hooks on a thread of their own/;
+
+/**
+ * Processes whose recorded thread ids skip a number: something unprofiled (an ES module hooks
+ * thread) took an id before a worker that was profiled. Without a gap no worker's id moved, and
+ * the hooks warning would only confuse.
+ */
+export function processesWithTidGaps(run: LoadedRun): Set<number> {
+  const tids = new Map<number, Set<number>>();
+  for (const t of run.threads) (tids.get(t.pid) ?? tids.set(t.pid, new Set()).get(t.pid)!).add(t.tid);
+  const out = new Set<number>();
+  for (const [pid, set] of tids) {
+    const max = Math.max(...set);
+    for (let k = 0; k < max; k++) if (!set.has(k)) out.add(pid);
+  }
+  return out;
+}
+
 /** A thread's default name: "main", "worker <tid>", or for a forked process (cluster workers too) its entry and pid. */
 function threadName(t: LoadedThread): string {
   if (t.info.kind === 'worker') return t.info.name || `worker ${t.tid}`;
@@ -148,6 +167,7 @@ export function analyseRun(run: LoadedRun): Report {
   const ms = (us: number) => (us - run.originUs) / 1000;
   let endUs = run.originUs;
 
+  const tidGap = processesWithTidGaps(run);
   run.threads.forEach((t, lane) => {
     const mapper = new FunctionMapper(t);
     const times = new ThreadFunctionTimes();
@@ -196,7 +216,7 @@ export function analyseRun(run: LoadedRun): Report {
       gcMs: t.gc.length ? gcFromRecords / 1000 : sampled ? totals.gc / 1000 : null,
       complete: t.complete,
     });
-    for (const w of t.warnings) warnings.push(w);
+    for (const w of t.warnings) if (!(ESM_HOOKS_WARNING.test(w) && !tidGap.has(t.pid))) warnings.push(w);
     const err = threadError(t);
     if (err && t.info.kind === 'worker') warnings.push(`Worker ${t.id} (${t.info.name || 'unnamed'}) crashed: ${err}`);
     if (!t.complete) warnings.push(`Thread ${t.id} (${t.info.name || t.info.kind}) stopped before writing all its data; its numbers are partial.`);

@@ -63,3 +63,12 @@ test("time blocked in the agent's stand-in for Atomics.wait is the caller's, as 
     'wait:900 < lock → lock',
   ]);
 });
+
+test('the ES module hooks note stays only for processes whose thread ids skip a number', async () => {
+  const { processesWithTidGaps } = await import('../../src/core/analyse');
+  const t = (pid: number, tid: number) => ({ pid, tid }) as unknown as LoadedThread;
+  // pid 1: main and three workers 1–3 (hooks threads registered later took 4–6: nothing moved);
+  // pid 2: an .mjs entry's hooks thread took id 1, its workers are 2 and 3.
+  const run = { threads: [t(1, 0), t(1, 1), t(1, 2), t(1, 3), t(2, 0), t(2, 2), t(2, 3)] } as unknown as Parameters<typeof processesWithTidGaps>[0];
+  assert.deepEqual([...processesWithTidGaps(run)], [2]);
+});
