@@ -192,7 +192,7 @@ export function analyseRun(run: LoadedRun): Report {
           `${slices.crossState ? ', each showing its longest state' : ''} (function times and state totals are exact).`,
       );
     }
-    const totals = tl.addThread(lane, slices, overlays);
+    const totals = tl.addThread(lane, slices);
     const { rows, ids: rowIds } = threadFunctionRows(t.id, times, threadCallCounts(t, ids), threadCountsOn(t), transformed, ids);
     attachCallEdges(rows, rowIds, functions.length, times);
     for (const r of rows) functions.push(r);

@@ -66,7 +66,7 @@ export class ThreadSlices {
   /**
    * Whether summarising had to merge neighbours of different states (a thread that switches
    * between running and idle faster than the budget allows): each merged slice shows its longest
-   * part, and the thread's state totals come from the raw samples instead (see exactTotals).
+   * part. The thread's state totals never depend on it (see exactTotals).
    */
   crossState = false;
   /** How many times the lane was compacted (a handful even for a huge lane). */
@@ -77,7 +77,8 @@ export class ThreadSlices {
 
   constructor(
     private readonly budget = Infinity,
-    private readonly over: Overlays = { start: [], end: [], state: [], label: [] },
+    /** Blocked and GC intervals laid over the samples (see threadOverlays). */
+    readonly over: Overlays = { start: [], end: [], state: [], label: [] },
   ) {}
 
   /** Appends one chunk's samples, merging runs of equal state and stack. */
@@ -255,7 +256,7 @@ export class TimelineBuilder {
     return id;
   }
 
-  private emit(lane: number, s: number, e: number, st: number, sk: number, label: number, totals: StateTotals): void {
+  private emit(lane: number, s: number, e: number, st: number, sk: number, label: number): void {
     if (e <= s) return;
     const d = this.data;
     d.thread.push(lane);
@@ -264,22 +265,17 @@ export class TimelineBuilder {
     d.state.push(st);
     d.stack.push(sk);
     d.label.push(label);
-    const dur = e - s;
-    if (st === ThreadState.Running) totals.running += dur;
-    else if (st === ThreadState.Idle) totals.idle += dur;
-    else if (st === ThreadState.Blocked) totals.blocked += dur;
-    else totals.gc += dur;
   }
 
   /** Adds a thread's lane: sampled slices cut around the overlays, overlays inserted, in time order. */
-  addThread(lane: number, base: ThreadSlices, over: Overlays): StateTotals {
-    const totals: StateTotals = { running: 0, idle: 0, blocked: 0, gc: 0 };
+  addThread(lane: number, base: ThreadSlices): StateTotals {
+    const over = base.over;
     let j = 0;
     let k = 0; // next overlay to emit
     const no = over.start.length;
     const emitOverlaysBefore = (t: number) => {
       while (k < no && over.start[k]! <= t) {
-        this.emit(lane, over.start[k]!, over.end[k]!, over.state[k]!, -1, this.labelId(over.label[k]!), totals);
+        this.emit(lane, over.start[k]!, over.end[k]!, over.state[k]!, -1, this.labelId(over.label[k]!));
         k++;
       }
     };
@@ -291,18 +287,18 @@ export class TimelineBuilder {
       for (let q = j; q < no && over.start[q]! < e; q++) {
         if (over.start[q]! > cur) {
           emitOverlaysBefore(cur);
-          this.emit(lane, cur, over.start[q]!, base.state[i]!, base.stack[i]!, -1, totals);
+          this.emit(lane, cur, over.start[q]!, base.state[i]!, base.stack[i]!, -1);
         }
         cur = Math.max(cur, over.end[q]!);
       }
       if (cur < e) {
         emitOverlaysBefore(cur);
-        this.emit(lane, cur, e, base.state[i]!, base.stack[i]!, -1, totals);
+        this.emit(lane, cur, e, base.state[i]!, base.stack[i]!, -1);
       }
     }
     emitOverlaysBefore(Infinity);
-    // Slices merged across states show their longest part; the totals stay exact.
-    return base.crossState ? base.exactTotals() : totals;
+    // From the raw samples: exact even where slices were merged across states.
+    return base.exactTotals();
   }
 }
 

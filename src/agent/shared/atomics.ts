@@ -189,7 +189,7 @@ export class AtomicsTracker {
    * replaces the row (a later load syncs with it alone), an RMW merges (it read what it
    * replaces). Without race detection just op().
    */
-  private synced(b: BufferState, off: number, release: 'store' | 'rmw' | null, acquire: boolean, op: () => any): any {
+  private synced(b: BufferState, off: number, releaseOf: 'store' | 'rmw' | null | (() => 'rmw' | null), acquire: boolean, op: () => any): any {
     if (!this.ctl || !this.clock.valid) return op();
     const i = this.ctl.i32;
     const at = this.rowOf(b, off);
@@ -197,6 +197,8 @@ export class AtomicsTracker {
     try {
       const res = op();
       if (acquire) this.clock.joinRow(i, at + ROW_CLOCKS);
+      // A compareExchange releases only when it succeeded, which is known only after it ran.
+      const release = typeof releaseOf === 'function' ? releaseOf() : releaseOf;
       if (release !== null) {
         if (this.ownRow(at, b, off, 0) && release === 'store') this.clock.storeInto(i, at + ROW_CLOCKS);
         else this.clock.releaseInto(i, at + ROW_CLOCKS);
@@ -282,33 +284,20 @@ export class AtomicsTracker {
     if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.compareExchange(ta, index, expected, replacement);
     const b = sc.b!;
     const off = sc.off;
+    let ok = false;
+    const exchange = (): any => {
+      const r = N.compareExchange(ta, index, expected, replacement);
+      ok = r === expected || r === this.asStored(ta, expected);
+      return r;
+    };
     let res: any;
-    let ok: boolean;
-    if (this.races && this.ctl && this.clock.valid) {
-      // A failed exchange writes nothing and so releases nothing. Success is known only after
-      // the exchange, so it runs under the location's row lock: a thread that reads the new
-      // value acquires the row after its read, hence after this release.
-      const at = this.rowOf(b, off);
-      const i = this.ctl.i32;
-      this.lockRow(at);
-      try {
-        res = N.compareExchange(ta, index, expected, replacement);
-        ok = res === expected || res === this.asStored(ta, expected);
-        this.clock.joinRow(i, at + ROW_CLOCKS);
-        if (ok) {
-          this.ownRow(at, b, off, 0);
-          this.clock.releaseInto(i, at + ROW_CLOCKS);
-        }
-      } finally {
-        N.store(i, at, 0);
-      }
+    if (this.races) {
+      // A failed exchange writes nothing and so releases nothing; under the row lock a thread
+      // that reads the new value acquires the row after this release.
+      res = this.synced(b, off, () => (ok ? 'rmw' : null), true, exchange);
       recordAtomic(b, off, sc.len, ok, sc.site);
       if (ok) this.clock.tick();
-    } else {
-      res = N.compareExchange(ta, index, expected, replacement);
-      ok = res === expected || res === this.asStored(ta, expected);
-      if (this.races) recordAtomic(b, off, sc.len, ok, sc.site);
-    }
+    } else res = exchange();
     const old = num(res);
     if (ok) {
       const val = this.storedNum(sc, ta, replacement);

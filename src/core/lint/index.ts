@@ -8,7 +8,7 @@ import { checkWaits } from './checkWait';
 import { LintContext } from './context';
 import { LockModel } from './locks';
 import { buildModel } from './model';
-import { parseSource, pluginsFor } from './parse';
+import { PARSE_OPTIONS, parseSource, pluginsFor } from './parse';
 import { RULE_IDS } from './rules';
 import type { LintFinding, LintOptions } from './types';
 import { suppressedBy, ignoreDirectives } from './ignore';
@@ -93,17 +93,7 @@ export interface SyntaxProblem {
 export function syntaxError(source: string, file: string): SyntaxProblem | null {
   const attempt = (plugins: ParserPlugin[]): { message?: string; loc?: { line: number; column: number } } | null => {
     try {
-      parse(source, {
-        sourceType: 'unambiguous',
-        allowReturnOutsideFunction: true,
-        allowAwaitOutsideFunction: true,
-        allowImportExportEverywhere: true,
-        allowNewTargetOutsideFunction: true,
-        allowSuperOutsideMethod: true,
-        allowUndeclaredExports: true,
-        attachComment: false,
-        plugins,
-      });
+      parse(source, { ...PARSE_OPTIONS, plugins });
       return null;
     } catch (e) {
       return (e ?? {}) as { message?: string; loc?: { line: number; column: number } };

@@ -38,20 +38,21 @@ export function parseSource(source: string, fileName: string): ParsedFile {
   return again.program ? again : first;
 }
 
+/** Parser options for any script or module (fragments too); the analyser adds error recovery. */
+export const PARSE_OPTIONS = {
+  sourceType: 'unambiguous',
+  allowReturnOutsideFunction: true,
+  allowAwaitOutsideFunction: true,
+  allowImportExportEverywhere: true,
+  allowNewTargetOutsideFunction: true,
+  allowSuperOutsideMethod: true,
+  allowUndeclaredExports: true,
+  attachComment: false,
+} as const;
+
 function parseWith(source: string, plugins: ParserPlugin[]): ParsedFile {
   try {
-    const file = parse(source, {
-      sourceType: 'unambiguous',
-      errorRecovery: true,
-      allowReturnOutsideFunction: true,
-      allowAwaitOutsideFunction: true,
-      allowImportExportEverywhere: true,
-      allowNewTargetOutsideFunction: true,
-      allowSuperOutsideMethod: true,
-      allowUndeclaredExports: true,
-      attachComment: false,
-      plugins,
-    }) as unknown as Node;
+    const file = parse(source, { ...PARSE_OPTIONS, errorRecovery: true, plugins }) as unknown as Node;
     const errors = (file.errors as unknown[] | undefined) ?? [];
     return { program: file.program as Node, comments: (file.comments as Node[] | undefined) ?? [], errorCount: errors.length };
   } catch {
