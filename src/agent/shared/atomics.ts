@@ -284,20 +284,31 @@ export class AtomicsTracker {
     if (!(ta === sc.ta && index === sc.idx) && !this.locate(sc, ta, index)) return N.compareExchange(ta, index, expected, replacement);
     const b = sc.b!;
     const off = sc.off;
-    let ok = false;
-    const exchange = (): any => {
-      const r = N.compareExchange(ta, index, expected, replacement);
-      ok = r === expected || r === this.asStored(ta, expected);
-      return r;
-    };
     let res: any;
+    let ok: boolean;
     if (this.races) {
       // A failed exchange writes nothing and so releases nothing; under the row lock a thread
-      // that reads the new value acquires the row after this release.
-      res = this.synced(b, off, () => (ok ? 'rmw' : null), true, exchange);
+      // that reads the new value acquires the row after this release. (The closures live in
+      // this block only: the lock-only path allocates nothing per call.)
+      let won = false;
+      res = this.synced(
+        b,
+        off,
+        () => (won ? 'rmw' : null),
+        true,
+        () => {
+          const r = N.compareExchange(ta, index, expected, replacement);
+          won = r === expected || r === this.asStored(ta, expected);
+          return r;
+        },
+      );
+      ok = won;
       recordAtomic(b, off, sc.len, ok, sc.site);
       if (ok) this.clock.tick();
-    } else res = exchange();
+    } else {
+      res = N.compareExchange(ta, index, expected, replacement);
+      ok = res === expected || res === this.asStored(ta, expected);
+    }
     const old = num(res);
     if (ok) {
       const val = this.storedNum(sc, ta, replacement);
