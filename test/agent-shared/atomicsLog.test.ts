@@ -13,12 +13,15 @@ import { emptyThread } from '../../src/core/load';
 type Op = [op: number, buf: number, off: number, val: number, res: number, site: number];
 
 /** Feeds ops through a log (time = index) and returns the written columns. */
-function write(ops: Op[]): AtomColumns[] {
+function write(ops: Op[], flushAt?: number): AtomColumns[] {
   const recs: AtomColumns[] = [];
   let now = 0;
   const log = new AtomicsLog(
     () => now,
     (c) => recs.push(c),
+    null,
+    null,
+    flushAt,
   );
   ops.forEach((o, i) => {
     now = i * 10;
@@ -82,6 +85,18 @@ test('the written log rebuilds the exact sequence of operations', () => {
     const ops = program(seed);
     const recs = write(ops);
     assert.deepEqual(replay(recs), ops, `seed ${seed}`);
+  }
+});
+
+test('a run that closes just as the buffer fills is written once (no flush → close → flush recursion)', () => {
+  // A closing Repeat entry that filled the buffer used to flush, and the flush closed the same
+  // run again: unbounded recursion, which crashed a worker after ~5M uncontended lock ops.
+  const ops: Op[] = [];
+  for (let i = 0; i < 3000; i++) ops.push(...lockCycle(0));
+  for (let flushAt = 1; flushAt <= 40; flushAt++) {
+    const recs = write(ops, flushAt);
+    assert.deepEqual(replay(recs), ops, `flush at ${flushAt}`);
+    assert.ok(recs.every((r) => r.op.length <= flushAt), `flush at ${flushAt}: a write longer than the buffer`);
   }
 });
 

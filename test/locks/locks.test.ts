@@ -61,6 +61,18 @@ test('futex mutex 0/1/2: acquisitions, contention, wait, spin, hold, sites and t
   assert.deepEqual(wakeups, [{ fromThread: 1, fromMs: 0.052, toThread: 2, toMs: 0.053, lock: 'B:0' }]);
 });
 
+test('a lock taken 300k times in one thread is analysed (no spread of every hold into one call)', () => {
+  const [main, w1] = threads(2);
+  const ops: [number, number, number, number, number, number, number][] = [];
+  for (let i = 0; i < 300_000; i++) ops.push([i * 4, CAS_OK, 0, 1, 0, 0, 10], [i * 4 + 2, STORE, 0, 0, 0, 0, 11]);
+  atoms(w1!, ops);
+  const { locks } = analyseLocks(run(main!, w1!));
+  assert.equal(locks.length, 1);
+  assert.equal(locks[0]!.acquisitions, 300_000);
+  assert.equal(locks[0]!.contended, 0);
+  assert.equal(locks[0]!.holdMs, 600);
+});
+
 test('spin lock by exchange: contention is spin time only', () => {
   const [main, w1, w2] = threads(3);
   atoms(w1!, [

@@ -67,6 +67,8 @@ export class AtomicsLog {
     private readonly onRun: ((p: number, c: number, sinceUs: number) => void) | null = null,
     /** Called when a run closes, with its last min(c, p) ops (op, buf, off, site, val, res each), oldest first. */
     private readonly onClose: ((ops: number[][]) => void) | null = null,
+    /** Buffered entries that trigger a write (tests use small ones). */
+    private readonly flushAt = FLUSH_AT,
   ) {}
 
   /** An operation a run may cover (all but waits and notifies that woke someone); true when covered. */
@@ -157,11 +159,13 @@ export class AtomicsLog {
 
   /** Write the pending run: `Repeat` with val = period, res = covered ops, from the last logged op to endUs. */
   private closeRun(endUs: number): void {
-    this.onClose?.(this.cycle(Math.min(this.c, this.runP)));
-    const start = this.lastUs;
-    this.append(start, OP_REPEAT, 0, 0, this.runP, this.c, Math.max(0, endUs - start), 0);
-    this.lastUs = endUs;
+    // Closed before the append: an append that fills the buffer flushes, and a flush closes a pending run.
+    const c = this.c;
     this.c = 0;
+    this.onClose?.(this.cycle(Math.min(c, this.runP)));
+    const start = this.lastUs;
+    this.lastUs = endUs;
+    this.append(start, OP_REPEAT, 0, 0, this.runP, c, Math.max(0, endUs - start), 0);
   }
 
   private append(us: number, op: number, buf: number, off: number, val: number, res: number, dur: number, site: number): void {
@@ -182,7 +186,7 @@ export class AtomicsLog {
     d.res[i] = res;
     d.dur[i] = dur;
     d.site[i] = site;
-    if (this.len >= FLUSH_AT) this.flush();
+    if (this.len >= this.flushAt) this.flush();
   }
 
   /** Whether a run is pending and its period (for the watchdog's spin check). */
