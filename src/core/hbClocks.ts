@@ -19,23 +19,24 @@ export class ProcessClocks {
     for (const t of threads) {
       this.base.set(t, total);
       total += t.segs.length;
-      const slot = t.tidx ?? t.segs[0]?.self ?? 0;
+      const slot = t.tidx ?? (t.segs.length ? t.segs.self(0) : 0);
       this.slots.set(t, slot);
       maxSlot = Math.max(maxSlot, slot);
-      for (const seg of t.segs) for (let k = 0; k < seg.vc.length; k += 2) maxSlot = Math.max(maxSlot, seg.vc[k]!);
+      for (let s = 0; s < t.segs.length; s++) t.segs.forEachClock(s, (k) => (maxSlot = Math.max(maxSlot, k)));
     }
     this.width = maxSlot + 1;
     this.dense = total * this.width <= denseCap ? new Uint32Array(total * this.width) : null;
     for (const t of threads) {
       const b = this.base.get(t)!;
-      t.segs.forEach((seg, s) => {
-        if (this.dense) {
+      for (let s = 0; s < t.segs.length; s++) {
+        const dense = this.dense;
+        if (dense) {
           const row = (b + s) * this.width;
-          for (let k = 0; k < seg.vc.length; k += 2) this.dense[row + seg.vc[k]!] = seg.vc[k + 1]!;
+          t.segs.forEachClock(s, (k, v) => (dense[row + k] = v));
         } else {
-          this.sparse[b + s] = seg.vc;
+          this.sparse[b + s] = t.segs.clock(s);
         }
-      });
+      }
     }
   }
 

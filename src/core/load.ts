@@ -15,6 +15,7 @@ import {
   type ThreadRecord,
 } from '../protocol/events';
 import type { LoadedRun, LoadedThread } from './runData';
+import { SegmentStore } from './segments';
 
 const THREAD_FILE = /^t-(\d+)-(\d+)\.jsonl$/;
 const CHUNK = 1 << 20;
@@ -81,7 +82,7 @@ export function emptyThread(pid: number, tid: number, info: ThreadRecord): Loade
     bufs: new Map(),
     stacks: new Map(),
     tidx: null,
-    segs: [],
+    segs: new SegmentStore(),
     deadlocks: [],
     exit: null,
     warnings: [],

@@ -44,18 +44,17 @@ function workingThreads(report: Report): ThreadInfo[] {
 function writeRanges(run: LoadedRun): Map<string, Map<number, [number, number]>> {
   const out = new Map<string, Map<number, [number, number]>>();
   for (const t of run.threads) {
-    for (const seg of t.segs) {
-      for (let i = 0; i < seg.buf.length; i++) {
-        if (seg.kind[i] !== AccessKind.Write) continue;
-        const id = t.bufs.get(seg.buf[i]!)?.id;
-        if (!id) continue;
-        let per = out.get(id);
-        if (!per) out.set(id, (per = new Map()));
-        const lo = seg.off[i]!;
-        const hi = lo + seg.len[i]!;
-        const cur = per.get(t.id);
-        per.set(t.id, cur ? [Math.min(cur[0], lo), Math.max(cur[1], hi)] : [lo, hi]);
-      }
+    const seg = t.segs;
+    for (let i = 0; i < seg.accesses; i++) {
+      if (seg.kind[i] !== AccessKind.Write) continue;
+      const id = t.bufs.get(seg.buf[i]!)?.id;
+      if (!id) continue;
+      let per = out.get(id);
+      if (!per) out.set(id, (per = new Map()));
+      const lo = seg.off[i]!;
+      const hi = lo + seg.len[i]!;
+      const cur = per.get(t.id);
+      per.set(t.id, cur ? [Math.min(cur[0], lo), Math.max(cur[1], hi)] : [lo, hi]);
     }
   }
   return out;

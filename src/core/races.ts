@@ -48,7 +48,7 @@ export function analyseRaces(run: LoadedRun): RaceReport[] {
   const byPid = new Map<number, LoadedThread[]>();
   for (const t of run.threads) {
     // A thread without a vector-clock slot (detection off or past the agent's thread cap) cannot be ordered.
-    if (t.segs.length === 0 || (t.tidx ?? t.segs[0]!.self) < 0) continue;
+    if (t.segs.length === 0 || (t.tidx ?? t.segs.self(0)) < 0) continue;
     const list = byPid.get(t.pid) ?? [];
     list.push(t);
     byPid.set(t.pid, list);
@@ -66,8 +66,8 @@ export function analyseRaces(run: LoadedRun): RaceReport[] {
 function buildGroups(threads: LoadedThread[], clocks: ProcessClocks, index: RunIndex): Map<string, RunGroup[]> {
   const out = new Map<string, RunGroup[]>();
   for (const t of threads) {
-    let n = 0;
-    for (const seg of t.segs) n += seg.buf.length;
+    const segs = t.segs;
+    const n = segs.accesses;
     const buf = new Float64Array(n);
     const off = new Float64Array(n);
     const len = new Float64Array(n);
@@ -75,16 +75,15 @@ function buildGroups(threads: LoadedThread[], clocks: ProcessClocks, index: RunI
     const site = new Float64Array(n);
     const segOf = new Uint32Array(n);
     let m = 0;
-    for (let s = 0; s < t.segs.length; s++) {
-      const seg = t.segs[s]!;
+    for (let s = 0; s < segs.length; s++) {
       const g = clocks.segmentIndex(t, s);
-      for (let r = 0; r < seg.buf.length; r++) {
-        if (!(seg.len[r]! > 0)) continue;
-        buf[m] = seg.buf[r]!;
-        off[m] = seg.off[r]!;
-        len[m] = seg.len[r]!;
-        kind[m] = seg.kind[r]!;
-        site[m] = seg.site[r]!;
+      for (let r = segs.accStart(s), e = segs.accStart(s + 1); r < e; r++) {
+        if (!(segs.len[r]! > 0)) continue;
+        buf[m] = segs.buf[r]!;
+        off[m] = segs.off[r]!;
+        len[m] = segs.len[r]!;
+        kind[m] = segs.kind[r]!;
+        site[m] = segs.site[r]!;
         segOf[m] = g;
         m++;
       }

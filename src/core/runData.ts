@@ -16,10 +16,10 @@ import type {
   ProfileRecord,
   RunManifest,
   RunOutcome,
-  SegmentRecord,
   SpawnRecord,
   ThreadRecord,
 } from '../protocol/events';
+import type { SegmentStore } from './segments';
 
 /** Everything one thread recorded. */
 export interface LoadedThread {
@@ -46,7 +46,8 @@ export interface LoadedThread {
   stacks: Map<number, string[]>;
   /** Vector-clock slot of this thread, or null when race detection was off. */
   tidx: number | null;
-  segs: SegmentRecord[];
+  /** Race-detection segments, columnar. */
+  segs: SegmentStore;
   deadlocks: DeadlockRecord[];
   exit: ExitRecord | null;
   warnings: string[];

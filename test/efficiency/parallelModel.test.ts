@@ -5,6 +5,7 @@ import { AccessKind, type SegmentRecord } from '../../src/protocol/events';
 import { detectParallelModel } from '../../src/core/parallelModel';
 import { computeEfficiency } from '../../src/core/efficiency';
 import type { LoadedRun, LoadedThread } from '../../src/core/runData';
+import { SegmentStore } from '../../src/core/segments';
 import { syntheticReport } from './synthetic';
 
 const R = ThreadState.Running;
@@ -66,7 +67,7 @@ function loaded(threads: { id: number; bufs?: string[]; writes?: [number, number
             },
           ]),
         ),
-        segs: [seg],
+        segs: SegmentStore.of([seg]),
       } as unknown as LoadedThread;
     }),
   };

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyseRaces } from '../../src/core/races';
-import { run, segment, shareBuffer, site, thread } from './runBuilder';
+import { run, segment, shareBuffer, site, thread, type Run } from './runBuilder';
 
 const R = 0;
 const W = 1;
@@ -189,14 +189,11 @@ test('stays fast on a million coalesced runs', () => {
     [w1, 1, 20],
     [w2, 2, 30],
   ] as const) {
-    const seg = segment(t, { 0: slot, [slot]: 1 }, []);
-    for (let i = 0; i < N; i++) {
-      seg.buf.push(0);
-      seg.off.push(i * 8 + (slot - 1) * 4);
-      seg.len.push(4);
-      seg.kind.push(W);
-      seg.site.push(site(line));
-    }
+    segment(
+      t,
+      { 0: slot, [slot]: 1 },
+      Array.from({ length: N }, (_, i): Run => [0, i * 8 + (slot - 1) * 4, 4, W, line]),
+    );
   }
   const races = analyseRaces(run(main, w1, w2));
   assert.deepEqual(races, []);
@@ -247,7 +244,6 @@ test('a thread without a clock slot is left out instead of producing nonsense', 
   const { main, w1, w2 } = twoWorkers();
   w2.tidx = null;
   segment(w1, { 0: 1, 1: 1 }, [[0, 0, 4, W, 20]]);
-  const seg = segment(w2, {}, [[0, 0, 4, W, 30]]);
-  seg.self = -1;
+  segment(w2, {}, [[0, 0, 4, W, 30]], -1);
   assert.deepEqual(analyseRaces(run(main, w1, w2)), []);
 });

@@ -56,10 +56,10 @@ export function shareBuffer(t: LoadedThread, id = 'B', idx = 0, byteLength = 64,
 export type Run = [number, number, number, number, number];
 
 /** Appends a segment with vector clock {slot: clock} and access runs. */
-export function segment(t: LoadedThread, vc: Record<number, number>, runs: Run[]): SegmentRecord {
+export function segment(t: LoadedThread, vc: Record<number, number>, runs: Run[], self = t.tidx!): SegmentRecord {
   const flat: number[] = [];
   for (const [k, v] of Object.entries(vc)) flat.push(Number(k), v);
-  const seg: SegmentRecord = { k: 'seg', self: t.tidx!, vc: flat, buf: [], off: [], len: [], kind: [], site: [] };
+  const seg: SegmentRecord = { k: 'seg', self, vc: flat, buf: [], off: [], len: [], kind: [], site: [] };
   for (const [b, off, len, kind, line] of runs) {
     seg.buf.push(b);
     seg.off.push(off);

@@ -21,7 +21,7 @@ import type { BufferRegistry, BufferState } from './buffers';
 import type { VectorClock } from './clock';
 import { H_GENWAIT, H_WAITERS, ROW_CLOCKS, ROW_MIXED, ROW_TAG, type Control } from './control';
 import { HeldLocks } from './heldLocks';
-import { internalBuffers, nativeAtomics as N } from './native';
+import { internalBuffers, lockWord, nativeAtomics as N, unlockWord } from './native';
 import { SLICE_MS, type Watchdog } from './watchdog';
 import { perfOriginUs } from '../writer';
 
@@ -136,10 +136,7 @@ export class AtomicsTracker {
   }
 
   private lockRow(at: number): void {
-    const i = this.ctl!.i32;
-    while (N.compareExchange(i, at, 0, 1) !== 0) {
-      /* held for a few dozen instructions by another thread */
-    }
+    lockWord(this.ctl!.i32, at); // held for a few dozen instructions by another thread
   }
 
   /**
@@ -168,7 +165,7 @@ export class AtomicsTracker {
     this.lockRow(at);
     this.ownRow(at, b, off, salt);
     this.clock.releaseInto(this.ctl.i32, at + ROW_CLOCKS);
-    N.store(this.ctl.i32, at, 0);
+    unlockWord(this.ctl.i32, at);
   }
 
   /** Acquire: my clock ⊔= row (after the operation). */
@@ -179,7 +176,7 @@ export class AtomicsTracker {
     try {
       this.clock.joinRow(this.ctl.i32, at + ROW_CLOCKS);
     } finally {
-      N.store(this.ctl.i32, at, 0);
+      unlockWord(this.ctl.i32, at);
     }
   }
 
@@ -205,7 +202,7 @@ export class AtomicsTracker {
       }
       return res;
     } finally {
-      N.store(i, at, 0);
+      unlockWord(i, at);
     }
   }
 

@@ -5,6 +5,7 @@
  * (release → acquire clocks per hashed location), and the per-thread state slots the
  * deadlock watchdog reads. Fixed size: ~1.4 MiB per process.
  */
+import { lockWord, unlockWord } from './native';
 
 /** Vector clock width: thread indices ≥ MAXT get no race detection (a warning says so). */
 export const MAXT = 256;
@@ -130,9 +131,7 @@ export class Control {
    */
   takeSlot(seen: (slot: number) => number): number {
     const i = this.i32;
-    while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
-      /* a few instructions */
-    }
+    lockWord(i, H_FREE_LOCK);
     try {
       const n = i[H_FREE_N]!;
       for (let k = n - 1; k >= 0; k--) {
@@ -144,16 +143,14 @@ export class Control {
       }
       return Atomics.add(i, H_NEXT, 1);
     } finally {
-      Atomics.store(i, H_FREE_LOCK, 0);
+      unlockWord(i, H_FREE_LOCK);
     }
   }
 
   /** Give back the slot of a thread that exited and was joined (its clock is read first). */
   freeSlot(idx: number): void {
     const i = this.i32;
-    while (Atomics.compareExchange(i, H_FREE_LOCK, 0, 1) !== 0) {
-      /* a few instructions */
-    }
+    lockWord(i, H_FREE_LOCK);
     try {
       const n = i[H_FREE_N]!;
       if (n < MAXT) {
@@ -161,7 +158,7 @@ export class Control {
         i[H_FREE_N] = n + 1;
       }
     } finally {
-      Atomics.store(i, H_FREE_LOCK, 0);
+      unlockWord(i, H_FREE_LOCK);
     }
   }
 
