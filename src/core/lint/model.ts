@@ -103,6 +103,11 @@ export function buildModel(source: string, program: Node): FileModel {
     checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
   };
   const classes: Node[] = [];
+  const addMember = (key: string, value: Node): void => {
+    const list = m.memberAssigned.get(key);
+    if (list) list.push(value);
+    else m.memberAssigned.set(key, [value]);
+  };
   /** Local names of `isMainThread` (`import { isMainThread as onMain }`, `const { isMainThread: main } = …`). */
   const mainAliases = new Set<string>();
   const pendingNews: { entry: { node: Node; binding: Binding | null }; id: Node }[] = [];
@@ -272,8 +277,24 @@ export function buildModel(source: string, program: Node): FileModel {
         if (classes.length) m.thisClass.set(node, classes[classes.length - 1]!);
         break;
       case 'ClassMethod':
-        if (node.kind === 'constructor' && classes.length) m.ctorOf.set(classes[classes.length - 1]!, node);
+        if (node.kind === 'constructor' && classes.length) {
+          const cls = classes[classes.length - 1]!;
+          m.ctorOf.set(cls, node);
+          // `constructor(private readonly view: Int32Array)` assigns `this.view` from the parameter.
+          for (const p of (node.params as Node[]) ?? []) {
+            const id = p.type === 'TSParameterProperty' ? unwrapPattern(p.parameter as Node) : null;
+            if (id) addMember(`this@${cls.start}.${String(id.name)}`, id);
+          }
+        }
         break;
+      case 'ClassProperty':
+      case 'ClassPrivateProperty': {
+        // An instance field initialised in place (`#view = new Int32Array(sab)`) is assigned like `this.#view = …`.
+        const k = node.key as Node;
+        const name = node.computed ? null : k.type === 'Identifier' ? String(k.name) : k.type === 'PrivateName' ? `#${String(k.id?.name)}` : null;
+        if (name !== null && node.value && !node.static && classes.length) addMember(`this@${classes[classes.length - 1]!.start}.${name}`, node.value as Node);
+        break;
+      }
       case 'UpdateExpression': {
         const arg = unwrap(node.argument as Node);
         if (arg?.type === 'Identifier') pendingUpdates.push({ id: arg, node });
@@ -323,10 +344,7 @@ export function buildModel(source: string, program: Node): FileModel {
           // The `this` below is visited after this node: tie it to its class now.
           const root = chainRoot(left);
           if (root?.type === 'ThisExpression' && classes.length) m.thisClass.set(root, classes[classes.length - 1]!);
-          const k = memberKey(m, left);
-          const list = m.memberAssigned.get(k);
-          if (list) list.push(right);
-          else m.memberAssigned.set(k, [right]);
+          addMember(memberKey(m, left), right);
           const r = unwrap(right);
           if (propName(left) === 'onmessage' && r && isFunction(r)) m.messageHandlers.add(r);
         }
@@ -430,6 +448,12 @@ export function ownerOf(m: FileModel, s: Site): Node {
 
 /** True for call nodes (re-exported for rules). */
 export { isCall };
+
+/** The identifier a parameter declares (`view`, `view = dflt`), else null. */
+function unwrapPattern(p: Node | null): Node | null {
+  const id = p?.type === 'AssignmentPattern' ? (p.left as Node) : p;
+  return id?.type === 'Identifier' ? id : null;
+}
 
 /** The object at the bottom of a member chain (`this` of `this.a.b`). */
 function chainRoot(node: Node): Node | null {
