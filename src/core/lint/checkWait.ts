@@ -28,7 +28,9 @@ export function checkWaits(cx: LintContext): void {
         return side;
       }
     }
-    return m.workerSpawns.length > 0 && !m.checksMainThread ? 'main' : null;
+    // A file that starts workers and never asks which thread it is on runs on the main thread, unless it reads
+    // its own workerData / parentPort (a worker that starts workers of its own).
+    return m.workerSpawns.length > 0 && !m.checksMainThread && !m.usesWorkerApi ? 'main' : null;
   };
 
   for (const w of waits) {
