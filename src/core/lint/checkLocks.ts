@@ -167,7 +167,8 @@ function spinWithoutBackoff(cx: LintContext): void {
     // (`i < 100 && …`) or a loop that does work between the checks is not one; the test loop of a
     // test-and-test-and-set lock is reported once, at its compareExchange.
     const loop = c.loops[c.loops.length - 1]!;
-    if (seen.has(loop) || c.loops.some((l) => seen.has(l)) || !onlyTests(loop.test as Node | null, c.node) || !emptyBody(loop.body as Node | null)) continue;
+    if (seen.has(loop) || c.loops.some((l) => seen.has(l))) continue;
+    if (!(onlyTests(loop.test as Node | null, c.node) && emptyBody(loop.body as Node | null)) && !pollsUntil(loop, c.node)) continue;
     seen.add(loop);
     cx.report('spin-without-backoff', c.node, { op: c.op });
   }
@@ -184,6 +185,20 @@ function onlyTests(test: Node | null, load: Node): boolean {
   const r = unwrap(t.right as Node);
   const other = l === load ? r : r === load ? l : null;
   return !!other && (other.type === 'Identifier' || other.type === 'NumericLiteral' || other.type === 'BigIntLiteral' || (other.type === 'MemberExpression' && !other.computed) || literalNumber(other) !== null);
+}
+
+/** `for (;;) { if (Atomics.load(a, i) === 1) break; }`: an endless loop whose only statement leaves once the load says so. */
+function pollsUntil(loop: Node, load: Node): boolean {
+  const test = unwrap(loop.test as Node | null);
+  if (loop.type !== 'ForStatement' && loop.type !== 'WhileStatement' && loop.type !== 'DoWhileStatement') return false;
+  if (test && !(test.type === 'BooleanLiteral' && test.value === true)) return false;
+  const body = loop.body as Node | null;
+  const list = body?.type === 'BlockStatement' ? ((body.body as Node[]) ?? []) : body ? [body] : [];
+  const stmt = list.length === 1 ? list[0]! : null;
+  if (stmt?.type !== 'IfStatement' || stmt.alternate || !onlyTests(stmt.test as Node, load)) return false;
+  const cons = stmt.consequent as Node;
+  const exit = cons.type === 'BlockStatement' && (cons.body as Node[]).length === 1 ? (cons.body as Node[])[0]! : cons;
+  return (exit.type === 'BreakStatement' && !exit.label) || exit.type === 'ReturnStatement';
 }
 
 /** True for a loop body that does nothing: `;`, `{}`, `continue;`. */
