@@ -123,6 +123,8 @@ function partitioned(cx: LintContext, a: ElementAccess): boolean {
   const visit = (n: Node | null): void => {
     const e = unwrap(n);
     if (!e || found) return;
+    // `hist[samples[i]]`: a value read from an array is data, whichever cell the loop counter picks it from.
+    if ((e.type === 'MemberExpression' || e.type === 'OptionalMemberExpression') && e.computed) return;
     if (e.type === 'Identifier') {
       if (e.name === 'threadId') found = true;
       const b = cx.m.refs.get(e);

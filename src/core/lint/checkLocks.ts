@@ -26,6 +26,8 @@ interface CheckThenAct {
   holder: Node;
   expected: Node;
   cell: string;
+  /** False where folding the store into a compareExchange would change what the code does. */
+  foldable: boolean;
 }
 
 const RELATIONAL = new Set(['<', '<=', '>', '>=']);
@@ -45,6 +47,23 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
     const anc = load.ancestors;
     const cmp = anc[anc.length - 1];
     const holder = anc[anc.length - 2];
+    const cellText = `${cx.text(load.array).replace(/\s+/g, '')}[${cx.indexKey(load.index)}]`;
+    if (cmp?.type === 'SwitchStatement' && unwrap(cmp.discriminant as Node) === load.node) {
+      // `switch (Atomics.load(a, i)) { case E: Atomics.store(a, i, V); … }` claims E like `if (load === E) store(V)`.
+      const cases = (cmp.cases as Node[]) ?? [];
+      const claims = cases.flatMap((sc, k) => {
+        const list = (sc.consequent as Node[]) ?? [];
+        const st = list.find((x) => actOf(x, cellOf(cx, load))?.op === 'store');
+        if (!sc.test || !st) return [];
+        // The store must run first in its case, and no case may fall into this one.
+        const prev = k > 0 ? ((cases[k - 1]!.consequent as Node[]) ?? []) : [];
+        const last = prev[prev.length - 1];
+        const entered = k === 0 || (!!last && /^(Break|Return|Throw|Continue)Statement$/.test(last.type));
+        return [{ load, store: actOf(st, cellOf(cx, load))!, stmt: st, holder: cmp, expected: sc.test as Node, cell: cellText, foldable: entered && list[0] === st }];
+      });
+      found.push(...claims.map((c) => ({ ...c, foldable: c.foldable && claims.length === 1 })));
+      continue;
+    }
     if (!cmp || !holder || cmp.type !== 'BinaryExpression' || holder.test !== cmp) continue;
     const op = String(cmp.operator);
     const eq = op === '===' || op === '==';
@@ -58,6 +77,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       // `if (load === E) store(V)` claims E; `if (load > 0) sub(…)` / `if (load !== 0) sub(…)` takes from a count.
       const cons = holder.consequent as Node;
       const list = cons.type === 'BlockStatement' ? (cons.body as Node[]) : [cons];
+      if (eq && !holder.alternate && raisesFlag(cx, list, load)) continue;
       for (const st of list) {
         const a = actOf(st, cell);
         if (a && (a.op === 'store' ? eq : !eq)) {
@@ -79,7 +99,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       }
     }
     if (!store || !stmt) continue;
-    found.push({ load, store, stmt, holder, expected, cell: `${cx.text(load.array).replace(/\s+/g, '')}[${cx.indexKey(load.index)}]` });
+    found.push({ load, store, stmt, holder, expected, cell: cellText, foldable: true });
   }
   const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
   // `Atomics.compareExchange(l, 0, 0, 1);` as a statement, then `Atomics.store(l, 0, 0)` in the same function: a lock
@@ -95,7 +115,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       related: [cx.related(giveBack.node, 'the store that gives back what may never have been taken')],
     });
   }
-  for (const { load, store, stmt, holder, expected, cell } of found) {
+  for (const { load, store, stmt, holder, expected, cell, foldable } of found) {
     // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
     const handoff = store.op === 'store' && found.some((o) => o.cell === cell && o.load !== load && o.store.op === 'store' && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
     if (handoff) continue;
@@ -115,9 +135,27 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
     // Folding the store into the check moves it before whatever the block did first (an init that the
     // stored value publishes): only offered when the store is the block's first statement.
     const cons = holder.consequent as Node | undefined;
-    const first = holder.type !== 'IfStatement' || (cons?.type === 'BlockStatement' && (cons.body as Node[])[0] === stmt);
+    const first = foldable && (holder.type !== 'IfStatement' || (cons?.type === 'BlockStatement' && (cons.body as Node[])[0] === stmt));
     cx.report('check-then-act', load.node, { what }, { related, fix: first ? casFix(cx, load, store, expected, stmt) : null });
   }
+}
+
+/**
+ * `if (load(stop, 0) === 0) { store(stop, 0, 1); notify(stop, 0); }`: raising a one-way flag and waking its
+ * waiters, where the only value ever written to the cell is that one. Two threads that both pass the check
+ * store the same value and both wake the waiters: the same outcome as one, so nothing is claimed twice.
+ */
+function raisesFlag(cx: LintContext, list: Node[], load: AtomicsCall): boolean {
+  if (list.length !== 2) return false;
+  const calls = list.map((st) => (st.type === 'ExpressionStatement' ? unwrap(st.expression as Node) : null));
+  const on = cx.atomicsOn(cx.arrayKey(load.array));
+  const cell = cellOf(cx, load);
+  const ours = on.filter((c) => calls.includes(c.node) && cellOf(cx, c) === cell);
+  const store = ours.find((c) => c.op === 'store');
+  if (ours.length !== 2 || !store || !ours.some((c) => c.op === 'notify')) return false;
+  const value = cx.text(unwrap(store.args[2])).replace(/\s+/g, '');
+  return on.every((c) => c.op === 'load' || c.op === 'wait' || c.op === 'waitAsync' || c.op === 'notify' || cellOf(cx, c) !== cell ||
+    (c.op === 'store' && cx.text(unwrap(c.args[2])).replace(/\s+/g, '') === value));
 }
 
 /**
@@ -167,7 +205,8 @@ function spinWithoutBackoff(cx: LintContext): void {
     // (`i < 100 && …`) or a loop that does work between the checks is not one; the test loop of a
     // test-and-test-and-set lock is reported once, at its compareExchange.
     const loop = c.loops[c.loops.length - 1]!;
-    if (seen.has(loop) || c.loops.some((l) => seen.has(l)) || !onlyTests(loop.test as Node | null, c.node) || !emptyBody(loop.body as Node | null)) continue;
+    if (seen.has(loop) || c.loops.some((l) => seen.has(l))) continue;
+    if (!(onlyTests(loop.test as Node | null, c.node) && emptyBody(loop.body as Node | null)) && !pollsUntil(loop, c.node)) continue;
     seen.add(loop);
     cx.report('spin-without-backoff', c.node, { op: c.op });
   }
@@ -184,6 +223,20 @@ function onlyTests(test: Node | null, load: Node): boolean {
   const r = unwrap(t.right as Node);
   const other = l === load ? r : r === load ? l : null;
   return !!other && (other.type === 'Identifier' || other.type === 'NumericLiteral' || other.type === 'BigIntLiteral' || (other.type === 'MemberExpression' && !other.computed) || literalNumber(other) !== null);
+}
+
+/** `for (;;) { if (Atomics.load(a, i) === 1) break; }`: an endless loop whose only statement leaves once the load says so. */
+function pollsUntil(loop: Node, load: Node): boolean {
+  const test = unwrap(loop.test as Node | null);
+  if (loop.type !== 'ForStatement' && loop.type !== 'WhileStatement' && loop.type !== 'DoWhileStatement') return false;
+  if (test && !(test.type === 'BooleanLiteral' && test.value === true)) return false;
+  const body = loop.body as Node | null;
+  const list = body?.type === 'BlockStatement' ? ((body.body as Node[]) ?? []) : body ? [body] : [];
+  const stmt = list.length === 1 ? list[0]! : null;
+  if (stmt?.type !== 'IfStatement' || stmt.alternate || !onlyTests(stmt.test as Node, load)) return false;
+  const cons = stmt.consequent as Node;
+  const exit = cons.type === 'BlockStatement' && (cons.body as Node[]).length === 1 ? (cons.body as Node[])[0]! : cons;
+  return (exit.type === 'BreakStatement' && !exit.label) || exit.type === 'ReturnStatement';
 }
 
 /** True for a loop body that does nothing: `;`, `{}`, `continue;`. */

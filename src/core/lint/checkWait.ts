@@ -28,7 +28,9 @@ export function checkWaits(cx: LintContext): void {
         return side;
       }
     }
-    return m.workerSpawns.length > 0 && !m.checksMainThread ? 'main' : null;
+    // A file that starts workers and never asks which thread it is on runs on the main thread, unless it reads
+    // its own workerData / parentPort (a worker that starts workers of its own).
+    return m.workerSpawns.length > 0 && !m.checksMainThread && !m.usesWorkerApi ? 'main' : null;
   };
 
   for (const w of waits) {
@@ -57,8 +59,10 @@ export function checkWaits(cx: LintContext): void {
     const t = `t:${cx.text(c.array).replace(/\s+/g, '')}[${idx}]`;
     return k ? [`k:${k}[${idx}]`, t] : [t];
   };
+  // A waitAsync sleeper (the main thread awaiting a worker) is lost the same way as a blocked wait.
+  const sleepers = m.atomics.filter((c) => c.op === 'wait' || c.op === 'waitAsync');
   const waitsByCell = new Map<string, AtomicsCall[]>();
-  for (const w of waits) {
+  for (const w of sleepers) {
     if (isSleep(cx, w) || polls(cx, w)) continue;
     for (const key of cellKeys(w)) (waitsByCell.get(key) ?? waitsByCell.set(key, []).get(key)!).push(w);
   }
@@ -77,7 +81,7 @@ export function checkWaits(cx: LintContext): void {
     // A write followed by this function's own wait on the cell is part of an acquire (give a permit back, then sleep):
     // the thread itself re-checks right after.
     const block = [...s.ancestors].reverse().find((a) => a.type === 'BlockStatement' || a.type === 'Program' || a.type === 'SwitchCase') ?? m.program;
-    if (waits.some((w) => ownerOf(m, w) === owner && w.node.start > s.node.end && w.node.end <= block.end && sameCell(cx, w, s))) continue;
+    if (sleepers.some((w) => ownerOf(m, w) === owner && w.node.start > s.node.end && w.node.end <= block.end && sameCell(cx, w, s))) continue;
     // Set-up before the function starts its first worker, or in a constructor: nobody can be waiting yet.
     if (m.workerSpawns.some((sp) => sp.start > s.node.end && innermost(m, sp.start) === owner)) continue;
     if (owner.type === 'ClassMethod' && owner.kind === 'constructor') continue;
@@ -88,7 +92,7 @@ export function checkWaits(cx: LintContext): void {
     const sp = cx.statementParent(s);
     const arr = cx.text(s.args[0] ?? null);
     const idx = cx.text(s.args[1] ?? null);
-    cx.report('unlock-without-notify', s.node, { a: arr, i: idx, op: s.op }, {
+    cx.report('unlock-without-notify', s.node, { a: arr, i: idx, op: s.op, wait: waiter.op }, {
       related: [cx.related(waiter.node, `a thread waits on ${cx.text(waiter.args[0] ?? null)}[${cx.text(waiter.args[1] ?? null)}] here`)],
       fix: sp ? notifyFix(cx, sp.stmt, arr, idx, locked ? '1' : null) : null,
     });

@@ -1,5 +1,5 @@
 /** One walk over a file: declares scopes, resolves names, and collects the facts the rules read (Atomics calls, element accesses, calls, loops). */
-import { atomicsOp, forEachChild, functionName, isCall, isFunction, isLoop, isMember, propName, unwrap, type Node } from './ast';
+import { atomicsOp, forEachChild, functionName, isCall, isFunction, isLoop, isMember, literalNumber, propName, unwrap, type Node } from './ast';
 import { scopeBuilder, lookup, type Binding, type Scope, type ScopeTable } from './scope';
 
 /** Which thread a piece of code evidently runs on, from `isMainThread` branches; null when unknown. */
@@ -68,6 +68,8 @@ export interface FileModel {
   /** `new Worker(…)` sites. */
   workerSpawns: Node[];
   checksMainThread: boolean;
+  /** The file reads `workerData` / `parentPort` of worker_threads: some of it runs in a worker. */
+  usesWorkerApi: boolean;
   /** Offsets of `await` expressions by enclosing function (the program for top level). */
   awaits: Map<Node, number[]>;
   /** `return` / `throw` statements by enclosing function (the program for top level). */
@@ -100,13 +102,19 @@ export function buildModel(source: string, program: Node): FileModel {
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
-    checksMainThread: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
+    checksMainThread: false, usesWorkerApi: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
   };
   const classes: Node[] = [];
+  const addMember = (key: string, value: Node): void => {
+    const list = m.memberAssigned.get(key);
+    if (list) list.push(value);
+    else m.memberAssigned.set(key, [value]);
+  };
   /** Local names of `isMainThread` (`import { isMainThread as onMain }`, `const { isMainThread: main } = …`). */
   const mainAliases = new Set<string>();
   const pendingNews: { entry: { node: Node; binding: Binding | null }; id: Node }[] = [];
   const pendingUpdates: { id: Node; node: Node }[] = [];
+  const workerApiRefs: Node[] = [];
   const ancestors: Node[] = [];
   const fns: Node[] = [];
   let loops: Node[] = [];
@@ -155,11 +163,28 @@ export function buildModel(source: string, program: Node): FileModel {
     // `if (workerData)` / `if (parentPort)` only hold inside a worker.
     if (t.type === 'Identifier' && (t.name === 'workerData' || t.name === 'parentPort')) return 'worker';
     if (isMember(t) && propName(t) === 'isMainThread') return 'main';
+    // `threadId === 0`, `parentPort === null` (`== null`, `!== null`, …) tell the threads apart as well.
+    if (t.type === 'BinaryExpression' && /^[!=]==?$/.test(String(t.operator))) {
+      const l = unwrap(t.left as Node);
+      const r = unwrap(t.right as Node);
+      const eq = t.operator === '===' || t.operator === '==';
+      const test = sideOfComparison(l, r) ?? sideOfComparison(r, l);
+      return !test ? null : eq ? test : test === 'main' ? 'worker' : 'main';
+    }
     if (t.type === 'UnaryExpression' && t.operator === '!') {
       const inner = sideOfTest(t.argument as Node);
       return inner === 'main' ? 'worker' : inner === 'worker' ? 'main' : null;
     }
     return null;
+  };
+
+  /** `threadId === 0` / `parentPort === null`: the side on which `x === value` holds. */
+  const sideOfComparison = (x: Node | null, value: Node | null): ThreadSide => {
+    const name = x?.type === 'Identifier' ? String(x.name) : isMember(x) ? propName(x) : null;
+    if (name === 'threadId') return literalNumber(value) === 0 ? 'main' : null;
+    if (name !== 'parentPort') return null;
+    const nothing = value?.type === 'NullLiteral' || (value?.type === 'Identifier' && value.name === 'undefined');
+    return nothing ? 'main' : null;
   };
 
   const classifyAccess = (mem: Node, parent: Node | null, key: string): ElementAccess['kind'] | null => {
@@ -249,7 +274,10 @@ export function buildModel(source: string, program: Node): FileModel {
     switch (node.type) {
       case 'Identifier':
         if (node.name === 'isMainThread') m.checksMainThread = true;
-        if (isReference(node, parent, key)) pendingRefs.push({ id: node, scope });
+        if (isReference(node, parent, key)) {
+          pendingRefs.push({ id: node, scope });
+          if (node.name === 'workerData' || node.name === 'parentPort') workerApiRefs.push(node);
+        }
         break;
       case 'CallExpression':
       case 'OptionalCallExpression':
@@ -272,8 +300,24 @@ export function buildModel(source: string, program: Node): FileModel {
         if (classes.length) m.thisClass.set(node, classes[classes.length - 1]!);
         break;
       case 'ClassMethod':
-        if (node.kind === 'constructor' && classes.length) m.ctorOf.set(classes[classes.length - 1]!, node);
+        if (node.kind === 'constructor' && classes.length) {
+          const cls = classes[classes.length - 1]!;
+          m.ctorOf.set(cls, node);
+          // `constructor(private readonly view: Int32Array)` assigns `this.view` from the parameter.
+          for (const p of (node.params as Node[]) ?? []) {
+            const id = p.type === 'TSParameterProperty' ? unwrapPattern(p.parameter as Node) : null;
+            if (id) addMember(`this@${cls.start}.${String(id.name)}`, id);
+          }
+        }
         break;
+      case 'ClassProperty':
+      case 'ClassPrivateProperty': {
+        // An instance field initialised in place (`#view = new Int32Array(sab)`) is assigned like `this.#view = …`.
+        const k = node.key as Node;
+        const name = node.computed ? null : k.type === 'Identifier' ? String(k.name) : k.type === 'PrivateName' ? `#${String(k.id?.name)}` : null;
+        if (name !== null && node.value && !node.static && classes.length) addMember(`this@${classes[classes.length - 1]!.start}.${name}`, node.value as Node);
+        break;
+      }
       case 'UpdateExpression': {
         const arg = unwrap(node.argument as Node);
         if (arg?.type === 'Identifier') pendingUpdates.push({ id: arg, node });
@@ -323,10 +367,7 @@ export function buildModel(source: string, program: Node): FileModel {
           // The `this` below is visited after this node: tie it to its class now.
           const root = chainRoot(left);
           if (root?.type === 'ThisExpression' && classes.length) m.thisClass.set(root, classes[classes.length - 1]!);
-          const k = memberKey(m, left);
-          const list = m.memberAssigned.get(k);
-          if (list) list.push(right);
-          else m.memberAssigned.set(k, [right]);
+          addMember(memberKey(m, left), right);
           const r = unwrap(right);
           if (propName(left) === 'onmessage' && r && isFunction(r)) m.messageHandlers.add(r);
         }
@@ -346,6 +387,12 @@ export function buildModel(source: string, program: Node): FileModel {
             }
           }
         } else if (propName(node) === 'isMainThread') m.checksMainThread = true;
+        else if (propName(node) === 'workerData' || propName(node) === 'parentPort') {
+          // `wt.parentPort`, `require('node:worker_threads').workerData` (not `options.workerData = …`).
+          const obj = unwrap(node.object as Node);
+          if (obj?.type === 'Identifier') workerApiRefs.push(obj);
+          else if (isCall(obj) && /worker_threads/.test(source.slice(obj.start, obj.end))) m.usesWorkerApi = true;
+        }
         break;
       default:
         break;
@@ -362,6 +409,7 @@ export function buildModel(source: string, program: Node): FileModel {
     }
     if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
       const side = sideOfTest(node.test as Node);
+      if (side) m.checksMainThread = true;
       visit(node.test as Node, 'test', node);
       if (node.consequent) {
         sides.push(side ?? (sides[sides.length - 1] ?? null));
@@ -403,6 +451,12 @@ export function buildModel(source: string, program: Node): FileModel {
     }
   }
   for (const c of pendingCalls) c.call.binding = m.refs.get(c.id) ?? null;
+  // worker_threads' own `workerData` / `parentPort` (or the module holding them), not a local of that name.
+  m.usesWorkerApi ||= workerApiRefs.some((id) => {
+    const b = m.refs.get(id);
+    if (!b) return id.name === 'workerData' || id.name === 'parentPort';
+    return b.kind === 'import' ? /worker_threads/.test(String(b.importSource)) : b.init !== null && /worker_threads/.test(source.slice(b.init.start, b.init.end));
+  });
   for (const a of pendingAssign) m.refs.get(a.id)?.assigned.push(a.right);
   for (const u of pendingUpdates) m.refs.get(u.id)?.updates.push(u.node);
   for (const n of pendingNews) n.entry.binding = m.refs.get(n.id) ?? null;
@@ -430,6 +484,12 @@ export function ownerOf(m: FileModel, s: Site): Node {
 
 /** True for call nodes (re-exported for rules). */
 export { isCall };
+
+/** The identifier a parameter declares (`view`, `view = dflt`), else null. */
+function unwrapPattern(p: Node | null): Node | null {
+  const id = p?.type === 'AssignmentPattern' ? (p.left as Node) : p;
+  return id?.type === 'Identifier' ? id : null;
+}
 
 /** The object at the bottom of a member chain (`this` of `this.a.b`). */
 function chainRoot(node: Node): Node | null {

@@ -27,7 +27,7 @@ export interface RuleInfo {
   severity: Severity;
   /** Short title for docs and settings. */
   title: string;
-  /** Message template: `{a}` is the array text, `{i}` the index text, `{op}` the Atomics op, `{t}` the array type. */
+  /** Message template: `{a}` is the array text, `{i}` the index text, `{op}` the Atomics op, `{t}` the array type, `{wait}` the waiting op. */
   message: string;
 }
 
@@ -91,7 +91,7 @@ export const RULES: Record<RuleId, RuleInfo> = {
     id: 'unlock-without-notify',
     severity: 'error',
     title: 'Unlock store without notify (lost wake-up)',
-    message: 'Other code waits on {a}[{i}] with Atomics.wait, but this Atomics.{op} changes it without Atomics.notify, so a sleeping thread may never wake; call Atomics.notify({a}, {i}) after it.',
+    message: 'Other code waits on {a}[{i}] with Atomics.{wait}, but this Atomics.{op} changes it without Atomics.notify, so a sleeping thread may never wake; call Atomics.notify({a}, {i}) after it.',
   },
   'lock-without-release': {
     id: 'lock-without-release',

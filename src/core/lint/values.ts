@@ -65,7 +65,8 @@ export class ValueAnalysis {
     if (!e || depth > 12) return null;
     switch (e.type) {
       case 'Identifier': {
-        const b = this.m.refs.get(e);
+        // A declaring identifier stands for its own binding (a constructor's parameter property).
+        const b = this.m.refs.get(e) ?? this.m.scopes.declared.get(e);
         if (b) return this.ofBinding(b);
         if (e.name === 'workerData') return { k: 'payload' };
         return null;
