@@ -270,6 +270,12 @@ function after(op: number, old: number, val: number): number | null {
 }
 
 /**
+ * Whether threads wait on the word while it is empty (zero or below), as a semaphore's takers
+ * do; a gauge's waiters (readers waiting out the writers in line, a latch) wait while it is up.
+ */
+const waitsForNone = (ops: AtomicOp[]): boolean => ops.some((o) => isWait(o) && o.val <= 0);
+
+/**
  * Whether a sub/add word is a semaphore rather than a gauge: a semaphore is taken (sub) before
  * it is given back (add) by each thread, or makes threads wait; an in-flight gauge is raised
  * (add) on entry and lowered (sub) on exit.
@@ -312,7 +318,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
     shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
     classify = (o) => mutexRole(o, free, shared);
-  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (hasWait || subFirst(ops))) {
+  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (waitsForNone(ops) || subFirst(ops))) {
     shape = 'semaphore';
     classify = semaphoreRole;
   } else {

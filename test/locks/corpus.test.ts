@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 63 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 64 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -254,6 +254,14 @@ const CASES: Record<string, Case> = {
     check: (r, _o, { cycles, lockOrder, offs }) => {
       assert.equal(cycles.length, 0);
       assert.deepEqual(lockOrder.map(offs).sort(), ['12,16', '4,8'], 'a gate both threads hold as readers keeps nobody apart');
+    },
+  },
+  'p63-rw-writer-preference.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['mutex@0'], 'the waiting-writers word readers wait out is a gauge, not a semaphore');
+      assert.equal(L(0).acquisitions, 160);
+      assert.match(out, /pair 40,40/);
     },
   },
 };
