@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 64 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 66 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -263,6 +263,19 @@ const CASES: Record<string, Case> = {
       assert.equal(L(0).acquisitions, 160);
       assert.match(out, /pair 40,40/);
     },
+  },
+  'p66-philosophers-naive.js': {
+    check: (r, _o, { L, lockOrder, cycles, offs, ids }) => {
+      assert.equal(cycles.length, 0);
+      assert.equal(lockOrder.length, 1, 'a ring of five forks is one inversion');
+      assert.equal(offs(lockOrder[0]!), '0,4,8,12,16');
+      assert.equal(ids(lockOrder[0]!), '1,2,3,4,5');
+      for (const o of [0, 4, 8, 12, 16]) assert.equal(L(o).acquisitions, 20);
+    },
+  },
+  'p67-philosophers-deadlock.js': {
+    opts: watch,
+    check: (r, _o, { cycles, offs, ids }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(cycles.length, 1), assert.equal(ids(cycles[0]!), '1,2,3,4,5'), assert.equal(offs(cycles[0]!), '0,4,8,12,16')),
   },
 };
 
