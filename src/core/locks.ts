@@ -183,11 +183,23 @@ export function analyseLocks(run: LoadedRun, idle?: IdleTime): { locks: LockRepo
     if (r) locks.push(r);
   }
   addDeadlockedWaits(run, index, locks, locations);
+  sameCodeSameShape(locks);
   locks.sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs) || b.contended - a.contended || a.id.localeCompare(b.id));
   const cycles = cycleDeadlocks(run, index);
   const seen = new Set(cycles.map((c) => [...c.locks].sort().join('|')));
   const orders = lockOrderInversions(holds, index).filter((d) => !seen.has([...d.locks].sort().join('|')));
   return { locks, deadlocks: [...cycles, ...orders], wakeups: wakeups(locations, run.originUs) };
+}
+
+/**
+ * A spin lock taken by the same statement that takes a futex mutex elsewhere is that mutex,
+ * never contended this run (one Mutex class instantiated per fork, per shard): one lock code,
+ * one shape.
+ */
+function sameCodeSameShape(locks: LockReport[]): void {
+  const siteKey = (s: LockSite): string => `${s.file}:${s.line}`;
+  const mutexSites = new Set(locks.filter((l) => l.shape === 'mutex').flatMap((l) => l.sites.filter((s) => s.role === 'acquire').map(siteKey)));
+  for (const l of locks) if (l.shape === 'spinlock' && l.sites.some((s) => s.role === 'acquire' && mutexSites.has(siteKey(s)))) l.shape = 'mutex';
 }
 
 /**
@@ -312,8 +324,11 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     const free = weightedMode(casOk) ?? 0;
     if (casOkW > 0 && count(casOk, (o) => o.res === free) * 2 < casOkW) return null; // a CAS counter, not a lock
     // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
-    // this run never contended it; a bare exchange/CAS + store lock is a spin lock.
-    const futexish = hasWait || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
+    // this run never contended it, and so does a CAS acquisition released by exchange (the
+    // release reads whether anyone waits, as Drepper's mutex does); a bare exchange/CAS + store
+    // lock, or a test-and-set lock released by exchange, is a spin lock.
+    const exchangeRelease = casOkW > 0 && ops.some((o) => o.op === OP_EXCHANGE && o.val === free && o.res !== free);
+    const futexish = hasWait || exchangeRelease || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
     shape = futexish ? 'mutex' : 'spinlock';
     // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
     shared = casOk.some((o) => o.res > free && o.val === o.res + 1);

@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 66 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 67 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -262,6 +262,12 @@ const CASES: Record<string, Case> = {
       assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['mutex@0'], 'the waiting-writers word readers wait out is a gauge, not a semaphore');
       assert.equal(L(0).acquisitions, 160);
       assert.match(out, /pair 40,40/);
+    },
+  },
+  'p65-philosophers-ordered.js': {
+    check: (r, _o, { L }) => {
+      assert.deepEqual(r.deadlocks.map((d) => d.message), []);
+      for (const o of [0, 4, 8, 12, 16]) assert.deepEqual([L(o).shape, L(o).acquisitions], ['mutex', 60], `fork @${o}: one Mutex class, one shape, contended or not`);
     },
   },
   'p66-philosophers-naive.js': {
