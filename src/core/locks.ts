@@ -321,8 +321,10 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     shape = 'semaphore';
     classify = semaphoreRole;
   } else if (casOkW > 0 || xchg > 0) {
-    const free = weightedMode(casOk) ?? 0;
-    if (casOkW > 0 && count(casOk, (o) => o.res === free) * 2 < casOkW) return null; // a CAS counter, not a lock
+    const free = freeValue(casOk, ops);
+    // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
+    shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
+    if (casOkW > 0 && count(casOk, (o) => o.res === free || (shared && o.res > free && o.val === o.res + 1)) * 2 < casOkW) return null; // a CAS counter, not a lock
     // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
     // this run never contended it, and so does a CAS acquisition released by exchange (the
     // release reads whether anyone waits, as Drepper's mutex does); a bare exchange/CAS + store
@@ -330,8 +332,6 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     const exchangeRelease = casOkW > 0 && ops.some((o) => o.op === OP_EXCHANGE && o.val === free && o.res !== free);
     const futexish = hasWait || exchangeRelease || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
     shape = futexish ? 'mutex' : 'spinlock';
-    // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
-    shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
     classify = (o) => mutexRole(o, free, shared);
   } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (waitsForNone(ops) || subFirst(ops))) {
     shape = 'semaphore';
@@ -583,6 +583,19 @@ function report(loc: Location, shape: string, s: LockStats): LockReport {
 }
 
 /** The result most weight agrees on (ties: the smaller value). */
+/**
+ * The value a lock word holds when nobody has it: the value most acquisitions start from, or,
+ * on a word that is counted up by one and back down (a reader-writer lock), the lowest value
+ * it is counted up from: readers of a busy lock mostly join others (1 → 2, 2 → 3), so
+ * acquisitions from free can be the fewest.
+ */
+function freeValue(casOk: AtomicOp[], ops: AtomicOp[]): number {
+  const mode = weightedMode(casOk) ?? 0;
+  const countedDown = ops.some((o) => (o.op === OP_SUB && o.val === 1) || (o.op === OP_CASOK && o.val === o.res - 1));
+  if (!countedDown) return mode;
+  return casOk.reduce((min, o) => (o.val === o.res + 1 && o.res < min ? o.res : min), mode);
+}
+
 function weightedMode(ops: AtomicOp[]): number | null {
   const n = new Map<number, number>();
   let best: number | null = null;

@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 71 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 74 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -321,6 +321,23 @@ const CASES: Record<string, Case> = {
       assert.ok(L(0).contended >= 2, `contended ${L(0).contended}`);
       assert.ok(L(0).waitMs >= 100, `waitMs ${L(0).waitMs}`);
       assert.match(out, /peak 2/);
+    },
+  },
+  'p70-join-while-holding.js': {
+    opts: watch,
+    check: (r, _o, { cycles, ids, offs }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(cycles.length, 1), assert.equal(ids(cycles[0]!), '0,1'), assert.ok(offs(cycles[0]!).split(',').includes('0'), offs(cycles[0]!))),
+  },
+  'p71-self-relock.js': {
+    opts: watch,
+    check: (r, _o, { L, cycles, ids, offs }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(ids(cycles[0]!), '1'), assert.equal(offs(cycles[0]!), '0'), assert.equal(L(0).acquisitions, 41)),
+  },
+  'p72-striped-map.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.deepEqual(r.deadlocks.map((d) => d.message), []);
+      for (const o of [0, 4, 8, 12]) assert.equal(L(o).acquisitions, 90, `stripe @${o}`);
+      assert.equal(L(16).acquisitions, 362, 'readers joining other readers are acquisitions too, however busy the lock');
+      assert.match(out, /total 360 resizes 2/);
     },
   },
 };
