@@ -181,21 +181,32 @@ export function lockOrderInversions(events: HoldEvent[], index: RunIndex): Deadl
     }
   }
   const out: DeadlockReport[] = [];
-  for (const cycle of simpleCycles(edges, 4)) {
+  for (const cycle of simpleCycles(edges, MAX_CYCLE_LOCKS)) {
     const chosen = chooseInstances(cycle, edges);
     if (chosen) out.push(orderReport(cycle, chosen, index));
   }
   return out;
 }
 
+/**
+ * Longest lock-order cycle looked for: a ring of eight (dining philosophers, a pipeline of
+ * stages each locking its neighbour) is still a textbook program; the search is also bounded
+ * by a step budget, so a dense order graph costs no more than a sparse one.
+ */
+const MAX_CYCLE_LOCKS = 8;
+const CYCLE_SEARCH_STEPS = 200_000;
+
 /** Simple cycles up to maxLen locks, each listed once starting from its smallest lock id. */
 function simpleCycles(edges: Map<string, Map<string, OrderEdge[]>>, maxLen: number): string[][] {
   const out: string[][] = [];
   const nodes = [...edges.keys()].sort();
+  const next = new Map(nodes.map((n) => [n, [...(edges.get(n)?.keys() ?? [])].sort()]));
+  let steps = CYCLE_SEARCH_STEPS;
   for (const start of nodes) {
     const path = [start];
     const dfs = (node: string): void => {
-      for (const nxt of [...(edges.get(node)?.keys() ?? [])].sort()) {
+      for (const nxt of next.get(node) ?? []) {
+        if (steps-- <= 0) return;
         if (nxt === start && path.length >= 2) out.push([...path]);
         else if (nxt > start && !path.includes(nxt) && path.length < maxLen && out.length < 100) {
           path.push(nxt);

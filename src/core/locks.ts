@@ -183,11 +183,23 @@ export function analyseLocks(run: LoadedRun, idle?: IdleTime): { locks: LockRepo
     if (r) locks.push(r);
   }
   addDeadlockedWaits(run, index, locks, locations);
+  sameCodeSameShape(locks);
   locks.sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs) || b.contended - a.contended || a.id.localeCompare(b.id));
   const cycles = cycleDeadlocks(run, index);
   const seen = new Set(cycles.map((c) => [...c.locks].sort().join('|')));
   const orders = lockOrderInversions(holds, index).filter((d) => !seen.has([...d.locks].sort().join('|')));
   return { locks, deadlocks: [...cycles, ...orders], wakeups: wakeups(locations, run.originUs) };
+}
+
+/**
+ * A spin lock taken by the same statement that takes a futex mutex elsewhere is that mutex,
+ * never contended this run (one Mutex class instantiated per fork, per shard): one lock code,
+ * one shape.
+ */
+function sameCodeSameShape(locks: LockReport[]): void {
+  const siteKey = (s: LockSite): string => `${s.file}:${s.line}`;
+  const mutexSites = new Set(locks.filter((l) => l.shape === 'mutex').flatMap((l) => l.sites.filter((s) => s.role === 'acquire').map(siteKey)));
+  for (const l of locks) if (l.shape === 'spinlock' && l.sites.some((s) => s.role === 'acquire' && mutexSites.has(siteKey(s)))) l.shape = 'mutex';
 }
 
 /**
@@ -270,6 +282,12 @@ function after(op: number, old: number, val: number): number | null {
 }
 
 /**
+ * Whether threads wait on the word while it is empty (zero or below), as a semaphore's takers
+ * do; a gauge's waiters (readers waiting out the writers in line, a latch) wait while it is up.
+ */
+const waitsForNone = (ops: AtomicOp[]): boolean => ops.some((o) => isWait(o) && o.val <= 0);
+
+/**
  * Whether a sub/add word is a semaphore rather than a gauge: a semaphore is taken (sub) before
  * it is given back (add) by each thread, or makes threads wait; an in-flight gauge is raised
  * (add) on entry and lowered (sub) on exit.
@@ -303,16 +321,19 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     shape = 'semaphore';
     classify = semaphoreRole;
   } else if (casOkW > 0 || xchg > 0) {
-    const free = weightedMode(casOk) ?? 0;
-    if (casOkW > 0 && count(casOk, (o) => o.res === free) * 2 < casOkW) return null; // a CAS counter, not a lock
-    // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
-    // this run never contended it; a bare exchange/CAS + store lock is a spin lock.
-    const futexish = hasWait || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
-    shape = futexish ? 'mutex' : 'spinlock';
+    const free = freeValue(casOk, ops);
     // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
     shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
+    if (casOkW > 0 && count(casOk, (o) => o.res === free || (shared && o.res > free && o.val === o.res + 1)) * 2 < casOkW) return null; // a CAS counter, not a lock
+    // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
+    // this run never contended it, and so does a CAS acquisition released by exchange (the
+    // release reads whether anyone waits, as Drepper's mutex does); a bare exchange/CAS + store
+    // lock, or a test-and-set lock released by exchange, is a spin lock.
+    const exchangeRelease = casOkW > 0 && ops.some((o) => o.op === OP_EXCHANGE && o.val === free && o.res !== free);
+    const futexish = hasWait || exchangeRelease || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
+    shape = futexish ? 'mutex' : 'spinlock';
     classify = (o) => mutexRole(o, free, shared);
-  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (hasWait || subFirst(ops))) {
+  } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (waitsForNone(ops) || subFirst(ops))) {
     shape = 'semaphore';
     classify = semaphoreRole;
   } else {
@@ -562,6 +583,19 @@ function report(loc: Location, shape: string, s: LockStats): LockReport {
 }
 
 /** The result most weight agrees on (ties: the smaller value). */
+/**
+ * The value a lock word holds when nobody has it: the value most acquisitions start from, or,
+ * on a word that is counted up by one and back down (a reader-writer lock), the lowest value
+ * it is counted up from: readers of a busy lock mostly join others (1 → 2, 2 → 3), so
+ * acquisitions from free can be the fewest.
+ */
+function freeValue(casOk: AtomicOp[], ops: AtomicOp[]): number {
+  const mode = weightedMode(casOk) ?? 0;
+  const countedDown = ops.some((o) => (o.op === OP_SUB && o.val === 1) || (o.op === OP_CASOK && o.val === o.res - 1));
+  if (!countedDown) return mode;
+  return casOk.reduce((min, o) => (o.val === o.res + 1 && o.res < min ? o.res : min), mode);
+}
+
 function weightedMode(ops: AtomicOp[]): number | null {
   const n = new Map<number, number>();
   let best: number | null = null;

@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 63 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 74 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -254,6 +254,90 @@ const CASES: Record<string, Case> = {
     check: (r, _o, { cycles, lockOrder, offs }) => {
       assert.equal(cycles.length, 0);
       assert.deepEqual(lockOrder.map(offs).sort(), ['12,16', '4,8'], 'a gate both threads hold as readers keeps nobody apart');
+    },
+  },
+  'p62-bounded-buffer.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`).sort(), ['mutex@8', 'semaphore@0', 'semaphore@4']);
+      assert.deepEqual([L(0).acquisitions, L(4).acquisitions, L(8).acquisitions], [120, 120, 240]);
+      assert.equal(r.deadlocks.length, 0);
+      assert.match(out, /sum 3660/);
+    },
+  },
+  'p63-rw-writer-preference.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['mutex@0'], 'the waiting-writers word readers wait out is a gauge, not a semaphore');
+      assert.equal(L(0).acquisitions, 160);
+      assert.match(out, /pair 40,40/);
+    },
+  },
+  'p64-sleeping-barber.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.equal(r.deadlocks.length, 0);
+      const [, served, away, locks] = /served (\d+) away (\d+) locks (\d+)/.exec(out)!.map(Number);
+      assert.equal(served! + away!, 24);
+      assert.deepEqual([L(0).shape, L(0).acquisitions], ['semaphore', served! + 1], 'customers: one per haircut and the closing call');
+      assert.deepEqual([L(4).shape, L(4).acquisitions], ['semaphore', served]);
+      assert.deepEqual([L(8).shape, L(8).acquisitions], ['semaphore', served]);
+      assert.deepEqual([L(12).shape, L(12).acquisitions], ['mutex', locks]);
+    },
+  },
+  'p65-philosophers-ordered.js': {
+    check: (r, _o, { L }) => {
+      assert.deepEqual(r.deadlocks.map((d) => d.message), []);
+      for (const o of [0, 4, 8, 12, 16]) assert.deepEqual([L(o).shape, L(o).acquisitions], ['mutex', 60], `fork @${o}: one Mutex class, one shape, contended or not`);
+    },
+  },
+  'p66-philosophers-naive.js': {
+    check: (r, _o, { L, lockOrder, cycles, offs, ids }) => {
+      assert.equal(cycles.length, 0);
+      assert.equal(lockOrder.length, 1, 'a ring of five forks is one inversion');
+      assert.equal(offs(lockOrder[0]!), '0,4,8,12,16');
+      assert.equal(ids(lockOrder[0]!), '1,2,3,4,5');
+      for (const o of [0, 4, 8, 12, 16]) assert.equal(L(o).acquisitions, 20);
+    },
+  },
+  'p67-philosophers-deadlock.js': {
+    opts: watch,
+    check: (r, _o, { cycles, offs, ids }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(cycles.length, 1), assert.equal(ids(cycles[0]!), '1,2,3,4,5'), assert.equal(offs(cycles[0]!), '0,4,8,12,16')),
+  },
+  'p68-ticket-spin-add.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['ticket@4']);
+      assert.equal(L(4).acquisitions, 303);
+      assert.ok(L(4).contended >= 2, `contended ${L(4).contended}`);
+      assert.ok(L(4).spinMs >= 150, `spinMs ${L(4).spinMs}`);
+      assert.equal(L(4).waitMs, 0);
+      assert.match(out, /count 303/);
+    },
+  },
+  'p69-connection-pool.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['semaphore@0'], 'the in-use gauge and the peak word are not locks');
+      assert.equal(L(0).acquisitions, 100);
+      assert.ok(L(0).contended >= 2, `contended ${L(0).contended}`);
+      assert.ok(L(0).waitMs >= 100, `waitMs ${L(0).waitMs}`);
+      assert.match(out, /peak 2/);
+    },
+  },
+  'p70-join-while-holding.js': {
+    opts: watch,
+    check: (r, _o, { cycles, ids, offs }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(cycles.length, 1), assert.equal(ids(cycles[0]!), '0,1'), assert.ok(offs(cycles[0]!).split(',').includes('0'), offs(cycles[0]!))),
+  },
+  'p71-self-relock.js': {
+    opts: watch,
+    check: (r, _o, { L, cycles, ids, offs }) => (assert.equal(r.program.outcome, 'deadlock'), assert.equal(ids(cycles[0]!), '1'), assert.equal(offs(cycles[0]!), '0'), assert.equal(L(0).acquisitions, 41)),
+  },
+  'p72-striped-map.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.deepEqual(r.deadlocks.map((d) => d.message), []);
+      for (const o of [0, 4, 8, 12]) assert.equal(L(o).acquisitions, 90, `stripe @${o}`);
+      assert.equal(L(16).acquisitions, 362, 'readers joining other readers are acquisitions too, however busy the lock');
+      assert.match(out, /total 360 resizes 2/);
     },
   },
 };

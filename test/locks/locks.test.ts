@@ -119,6 +119,26 @@ test('reader-writer lock: a reader whose count-up lost to another reader was not
   assert.equal(l?.waitMs, 0.03);
 });
 
+test('reader-writer lock busy with readers: joins from 1 and 2 outnumber entries from free, and every one is an acquisition', () => {
+  const [main, r1, r2, r3, w] = threads(5);
+  // Three readers overlap twice: 0→1, 1→2, 2→3, then each leaves; the writer enters once after.
+  for (const [k, r] of [r1!, r2!, r3!].entries()) {
+    atoms(r, [
+      [10 + k, CAS_OK, 0, k + 1, k, 0, 10],
+      [20 + k, SUB, 0, 1, 3 - k, 0, 20],
+      [30 + k, CAS_OK, 0, k + 1, k, 0, 10],
+      [40 + k, SUB, 0, 1, 3 - k, 0, 20],
+    ]);
+  }
+  atoms(w!, [
+    [50, CAS_OK, 0, -1, 0, 0, 30],
+    [60, STORE, 0, 0, 0, 0, 32],
+  ]);
+  const [l] = analyseLocks(run(main!, r1!, r2!, r3!, w!)).locks;
+  assert.equal(l?.acquisitions, 7);
+  assert.equal(l?.sites.filter((s) => s.role === 'release').reduce((n, s) => n + s.count, 0), 7);
+});
+
 test('a try-lock polled from a timer is contended but does not spin; a tight retry loop spins', () => {
   const [main, holder, poller, spinner] = threads(4);
   atoms(holder!, [
