@@ -18,7 +18,13 @@ const shared = testOptions('/nonexistent', { races: true, locks: true });
 
 /** Where V8's text of a function starts: methods from their key (after `static`), others at the node. */
 function functionRanges(source: string, isModule: boolean): [number, number][] {
-  const ast = parse(source, { ecmaVersion: 'latest', sourceType: isModule ? 'module' : 'script', allowHashBang: true, allowReturnOutsideFunction: !isModule, allowAwaitOutsideFunction: true });
+  const opts = { ecmaVersion: 'latest' as const, allowHashBang: true, allowReturnOutsideFunction: !isModule, allowAwaitOutsideFunction: true };
+  let ast;
+  try {
+    ast = parse(source, { ...opts, sourceType: isModule ? 'module' : 'script' });
+  } catch {
+    ast = parse(source, { ...opts, sourceType: 'module' }); // a .js file with import/export, transformed as a module
+  }
   const methodStart = new Map<any, number>();
   const out: [number, number][] = [];
   full(ast, (n: any) => {

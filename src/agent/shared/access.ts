@@ -6,7 +6,7 @@
  */
 import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
 import { io, it, tm, v } from './methodAccess';
-import { enabled, isView, noteSite, on, recordRange, registry, secondStamps, seg, segStamp, STAMP_SEG, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
+import { enabled, gate, isView, noteSite, on, recordRange, registry, secondStamps, seg, segStamp, STAMP_SEG, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
 
 export { emitSegment, flushSegments, initAccess, noteSite, recordAtomic, recording, segmentSink } from './segment';
 
@@ -242,4 +242,4 @@ function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, 
 }
 
 /** Methods placed on every module runtime object (`__ppM`). */
-export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp, it, v, io };
+export const accessMethods = { r, w, rw, wk, wv, sab, tm, lp, it, v, io, g: gate };

@@ -52,6 +52,8 @@ export function stampOf(m: { fid: number }, s: number): number {
 }
 /** Accesses are being recorded (race detection on, thread has a clock slot, segment sampled). */
 export let on = false;
+/** The same flag where instrumented code reads it (`__ppM.g.on`): hoisted loop checks are skipped when off. */
+export const gate = { on: false };
 
 let ctx: AgentContext | null = null;
 export let registry: BufferRegistry | null = null;
@@ -121,6 +123,7 @@ function beginSegment(): void {
   segStamp = seg << STAMP_SITE_BITS;
   sampledSeg = sampleRate >= 1 || Math.random() < sampleRate;
   on = enabled && sampledSeg;
+  gate.on = on;
 }
 
 function endSegment(): void {

@@ -44,10 +44,15 @@ const isDepthTry = (s: any): boolean =>
   s.finalizer.body[0].expression.type === 'UpdateExpression' && s.finalizer.body[0].expression.argument.type === 'MemberExpression' &&
   isRt(s.finalizer.body[0].expression.argument.object, 'd');
 
-/** The hoisted-loop block `{__ppM.lp(…);…for(…)…}`. */
-const isLoopBlock = (b: any): boolean =>
-  b.body.length >= 2 && b.body[b.body.length - 1].type === 'ForStatement' &&
-  b.body.slice(0, -1).every((s: any) => s.type === 'ExpressionStatement' && s.expression.type === 'CallExpression' && isRt(s.expression.callee, 'lp'));
+const isLoopCall = (e: any): boolean => e?.type === 'CallExpression' && isRt(e.callee, 'lp');
+
+/** The hoisted-loop block `{__ppM.g.on&&(__ppM.lp(…),…);for(…)…}`. */
+const isLoopBlock = (b: any): boolean => {
+  if (b.body.length !== 2 || b.body[1].type !== 'ForStatement' || b.body[0].type !== 'ExpressionStatement') return false;
+  const e = b.body[0].expression;
+  if (e.type !== 'LogicalExpression' || e.operator !== '&&' || e.left.type !== 'MemberExpression' || !isRt(e.left.object, 'g')) return false;
+  return e.right.type === 'SequenceExpression' ? e.right.expressions.every(isLoopCall) : isLoopCall(e.right);
+};
 
 /** `var __ppM=__ppH();` (the head of a script). */
 const isHead = (s: any): boolean =>
@@ -193,10 +198,15 @@ export function originalFunctionText(text: string): string | null {
 
 /** The original source of a whole transformed module (the transform's inverse; null when not recoverable). */
 export function originalSourceText(code: string, isModule: boolean): string | null {
-  try {
-    const ast = parse(code, { ecmaVersion: 'latest', sourceType: isModule ? 'module' : 'script', allowHashBang: true, allowReturnOutsideFunction: !isModule, allowAwaitOutsideFunction: isModule });
-    return undo(ast, code, 0, code.length);
-  } catch {
-    return null;
+  const base = { ecmaVersion: 'latest' as const, allowHashBang: true, allowAwaitOutsideFunction: true };
+  for (const sourceType of isModule ? (['module'] as const) : (['script', 'module'] as const)) {
+    // A CommonJS-named file with import/export syntax was transformed as a module (see parseProgram).
+    try {
+      const ast = parse(code, { ...base, sourceType, allowReturnOutsideFunction: !isModule, allowAwaitOutsideFunction: sourceType === 'module' });
+      return undo(ast, code, 0, code.length);
+    } catch {
+      continue;
+    }
   }
+  return null;
 }
