@@ -30,6 +30,11 @@ test('a strided loop records each element it reads', () => {
   assert.deepEqual(at('strided'), [1, 5, 9, 13].map((i) => ({ off: i * 8, len: 8, kind: R })));
 });
 
+test('walking every column of a matrix is one range; walking some columns is a run per row', () => {
+  assert.deepEqual(at('columns'), [{ off: 0, len: 128, kind: R }]);
+  assert.deepEqual(at('half-columns'), [0, 32, 64, 96].map((off) => ({ off, len: 16, kind: R })));
+});
+
 test('indices past the end are not accesses', () => {
   assert.deepEqual(at('clipped'), [{ off: 14 * 8, len: 16, kind: R }]);
 });

@@ -6,7 +6,7 @@
  */
 import { AccessKind, SITE_FID_SCALE } from '../../protocol/events';
 import { io, it, tm, v } from './methodAccess';
-import { enabled, gate, isView, noteSite, on, recordRange, registry, secondStamps, seg, segStamp, STAMP_SEG, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
+import { enabled, gate, isView, noteSite, on, recordRange, recordStrided, registry, secondStamps, seg, segStamp, STAMP_SEG, stampOf, tagOf, tagView, VT, type ViewTag } from './segment';
 
 export { emitSegment, flushSegments, initAccess, noteSite, recordAtomic, recording, segmentSink } from './segment';
 
@@ -229,6 +229,12 @@ function loopRange(fid: number, x: any, t: ViewTag, i0: number, stride: number, 
       const from = Math.max(0, Math.min(i0, last));
       const to = Math.min(len - 1, Math.max(i0, last));
       if (to >= from) recordRange(t.b.idx, x.byteOffset + from * t.bpe, (to - from + 1) * t.bpe, k, site);
+      continue;
+    }
+    const last = i0 + stride * (count - 1);
+    if (Math.min(i0, last) >= 0 && Math.max(i0, last) < len) {
+      // Every step in bounds: one strided block (neighbouring columns widen it), no stamps.
+      recordStrided(t.b.idx, x.byteOffset + Math.min(i0, last) * t.bpe, Math.abs(stride) * t.bpe, count, t.bpe, k, site);
       continue;
     }
     for (let j = 0, i = i0; j < count; j++, i += stride) {

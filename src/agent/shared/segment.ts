@@ -127,7 +127,7 @@ function beginSegment(): void {
 }
 
 function endSegment(): void {
-  if (sN > 0) emitSegment();
+  if (sN > 0 || kN > 0) emitSegment();
 }
 
 /**
@@ -150,8 +150,85 @@ function sameRuns(a: import('../../protocol/events').SegmentRecord, b: import('.
   return true;
 }
 
+/**
+ * Strided runs of the current segment: `count` blocks of `width` bytes, `stride` bytes apart
+ * from `off`. A loop walking a column of a row-major matrix is one; the next column's walk
+ * widens it, so a pass over every column ends as one block as wide as its stride (one range)
+ * instead of an entry per element (65k per pass of a 256×256 matrix multiply).
+ */
+let kCap = 16;
+let kBuf = new Int32Array(kCap);
+let kOff = new Float64Array(kCap);
+let kStride = new Float64Array(kCap);
+let kCount = new Float64Array(kCap);
+let kWidth = new Float64Array(kCap);
+let kKind = new Int32Array(kCap);
+let kSite = new Float64Array(kCap);
+let kN = 0;
+
+/** Record `count` accesses of `width` bytes each, `stride` (> width) bytes apart from `off`. */
+export function recordStrided(b: number, off: number, stride: number, count: number, width: number, kind: number, site: number): void {
+  if (!on || count <= 0) return;
+  for (let j = kN - 1; j >= 0 && j >= kN - 4; j--) {
+    if (kBuf[j] !== b || kKind[j] !== kind || kSite[j] !== site || kStride[j] !== stride || kCount[j] !== count) continue;
+    const o = kOff[j]!;
+    const w = kWidth[j]!;
+    if (off === o + w) kWidth[j] = w + width;
+    else if (off + width === o) {
+      kOff[j] = off;
+      kWidth[j] = w + width;
+    } else if (!(off >= o && off + width <= o + w)) continue;
+    return;
+  }
+  if (!seenSites.has(site)) noteSite(site);
+  if (kN === kCap) {
+    kCap *= 2;
+    const g = <T extends Int32Array | Float64Array>(a: T): T => {
+      const c = new (a.constructor as any)(kCap) as T;
+      c.set(a);
+      return c;
+    };
+    kBuf = g(kBuf);
+    kOff = g(kOff);
+    kStride = g(kStride);
+    kCount = g(kCount);
+    kWidth = g(kWidth);
+    kKind = g(kKind);
+    kSite = g(kSite);
+  }
+  kBuf[kN] = b;
+  kOff[kN] = off;
+  kStride[kN] = stride;
+  kCount[kN] = count;
+  kWidth[kN] = width;
+  kKind[kN] = kind;
+  kSite[kN] = site;
+  kN++;
+  shadowBytes += 64;
+}
+
+/** Turn the strided blocks into runs: one range when a block's width covers its stride, else one per step. */
+function expandStrided(): void {
+  const n = kN;
+  kN = 0;
+  shadowBytes -= n * 64;
+  for (let j = 0; j < n; j++) {
+    const b = kBuf[j]!;
+    const o = kOff[j]!;
+    const stride = kStride[j]!;
+    const count = kCount[j]!;
+    const w = kWidth[j]!;
+    if (w >= stride) {
+      recordRange(b, o, (count - 1) * stride + w, kKind[j]!, kSite[j]!);
+      continue;
+    }
+    for (let c = 0; c < count; c++) recordRange(b, o + c * stride, w, kKind[j]!, kSite[j]!);
+  }
+}
+
 /** Write the current segment's runs (merged) with the clock it ran under; keeps the stamps. */
 export function emitSegment(): void {
+  if (kN > 0) expandStrided();
   if (!ctx || !clock || sN === 0) return;
   const n = sN;
   let runs: { buf: number[]; off: number[]; len: number[]; kind: number[]; site: number[] };
@@ -186,16 +263,75 @@ export function flushSegments(): void {
   held = null;
 }
 
+const IDX = 2 ** 20;
+
+/**
+ * Indices of the n runs ordered by (buf, kind, site, off). A segment holds few distinct
+ * (buf, kind, site) triples and up to ~10⁵ runs (a column walk records each element): the runs
+ * are bucketed by triple and each bucket sorted natively as off·2²⁰ + index in a Float64Array.
+ * A comparator sort of the indices was the agent's largest cost on matmul with a
+ * synchronisation per pass.
+ */
+function sortedRuns(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  const gid = new Uint32Array(n);
+  const groups = new Map<number, Map<number, number>>();
+  const triples: number[][] = [];
+  let lb = NaN;
+  let lk = NaN;
+  let ls = NaN;
+  let lg = 0;
+  let packable = n < IDX;
+  for (let i = 0; i < n; i++) {
+    const b = sBuf[i]!;
+    const k = sKind[i]!;
+    const st = sSite[i]!;
+    const o = sOff[i]!;
+    if (!(o >= 0 && o < 2 ** 33 && Number.isInteger(o))) packable = false;
+    if (b !== lb || k !== lk || st !== ls) {
+      const key = st * 8 + k;
+      let byBuf = groups.get(key);
+      if (!byBuf) groups.set(key, (byBuf = new Map()));
+      let g = byBuf.get(b);
+      if (g === undefined) {
+        g = triples.length;
+        byBuf.set(b, g);
+        triples.push([b, k, st]);
+      }
+      lb = b;
+      lk = k;
+      ls = st;
+      lg = g;
+    }
+    gid[i] = lg;
+  }
+  if (!packable) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order.sort((x, y) => sBuf[x]! - sBuf[y]! || sKind[x]! - sKind[y]! || sSite[x]! - sSite[y]! || sOff[x]! - sOff[y]!);
+  }
+  // Buckets in (buf, kind, site) order.
+  const rank = triples.map((_, g) => g).sort((x, y) => triples[x]![0]! - triples[y]![0]! || triples[x]![1]! - triples[y]![1]! || triples[x]![2]! - triples[y]![2]!);
+  const start = new Uint32Array(triples.length + 1);
+  const count = new Uint32Array(triples.length);
+  for (let i = 0; i < n; i++) count[gid[i]!]!++;
+  for (let r = 0; r < rank.length; r++) start[r + 1] = start[r]! + count[rank[r]!]!;
+  const at = new Uint32Array(triples.length);
+  for (let r = 0; r < rank.length; r++) at[rank[r]!] = start[r]!;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[at[gid[i]!]!++] = sOff[i]! * IDX + i;
+  for (let r = 0; r < rank.length; r++) keys.subarray(start[r]!, start[r + 1]!).sort();
+  for (let j = 0; j < n; j++) order[j] = keys[j]! % IDX;
+  return order;
+}
+
 /** Sort the n runs by (buf, kind, site, off) and merge overlapping/adjacent ones. */
 function mergeRuns(n: number) {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
   const buf = sBuf;
   const kind = sKind;
   const site = sSite;
   const off = sOff;
   const len = sLen;
-  order.sort((x, y) => buf[x]! - buf[y]! || kind[x]! - kind[y]! || site[x]! - site[y]! || off[x]! - off[y]!);
+  const order = sortedRuns(n);
   const o = { buf: [] as number[], off: [] as number[], len: [] as number[], kind: [] as number[], site: [] as number[] };
   let last = -1;
   for (let j = 0; j < n; j++) {
