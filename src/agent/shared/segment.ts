@@ -82,13 +82,16 @@ let emitGen = 0;
 const siteRun = new Int32Array(256);
 const siteRunGen = new Int32Array(256).fill(-1);
 
+/** A copy of a in a new array of length n. */
+function resized<T extends Int32Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as any)(n) as T;
+  b.set(a);
+  return b;
+}
+
 function grow(): void {
   cap *= 2;
-  const g = <T extends Int32Array | Float64Array>(a: T): T => {
-    const b = new (a.constructor as any)(cap) as T;
-    b.set(a);
-    return b;
-  };
+  const g = <T extends Int32Array | Float64Array>(a: T): T => resized(a, cap);
   sBuf = g(sBuf);
   sOff = g(sOff);
   sLen = g(sLen);
@@ -183,11 +186,7 @@ export function recordStrided(b: number, off: number, stride: number, count: num
   if (!seenSites.has(site)) noteSite(site);
   if (kN === kCap) {
     kCap *= 2;
-    const g = <T extends Int32Array | Float64Array>(a: T): T => {
-      const c = new (a.constructor as any)(kCap) as T;
-      c.set(a);
-      return c;
-    };
+    const g = <T extends Int32Array | Float64Array>(a: T): T => resized(a, kCap);
     kBuf = g(kBuf);
     kOff = g(kOff);
     kStride = g(kStride);
