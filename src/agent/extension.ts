@@ -58,6 +58,13 @@ export interface AgentExtension {
    * `this.fid` to turn a local site index into a site id (fid * SITE_FID_SCALE + j).
    */
   moduleProto?: object;
+  /**
+   * Optional: the fields those methods keep on a module runtime object, with their first values.
+   * Set when the object is made, so its shape never changes later: a field added on first use
+   * (say, in the first sampled race segment) changed the map of `__ppM` under optimised code
+   * and deoptimised every instrumented function that had run before.
+   */
+  moduleFields?: () => Record<string, unknown>;
 }
 
 /** What `globalThis.__pp.m(url, funcs, names, sites)` returns: one per transformed module. */

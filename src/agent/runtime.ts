@@ -40,6 +40,7 @@ export class ModuleRegistry {
     rt.d = new Uint32Array(n);
     rt.s = new Uint32Array(n);
     rt.fid = fid;
+    if (this.ext?.moduleFields) Object.assign(rt, this.ext.moduleFields());
     this.modules.push({ rt, lastTotal: 0 });
     let path = file;
     if (path === undefined) {

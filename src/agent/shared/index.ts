@@ -41,6 +41,8 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
 
   const ext: AgentExtension = {
     moduleProto: { ...accessMethods, A: makeAtomicsMethod(() => tracker) },
+    // hc: hoisted-loop caches (access.ts), aw: Atomics wrappers (atomics.ts), q: write token, t: optional-chain temporary.
+    moduleFields: () => ({ hc: [], aw: [], q: 0, t: undefined }),
 
     beforeSend(value: unknown): unknown {
       const meta = { vc: o.races ? clock.sparse() : [], ids: registry.idsOf(value) };
