@@ -176,6 +176,9 @@ function addRecord(t: LoadedThread, r: AgentRecord): void {
     case 'seg':
       t.segs.push(r);
       break;
+    case 'segs':
+      t.segs.pushBatch(r);
+      break;
     case 'deadlock':
       t.deadlocks.push(r);
       break;

@@ -123,6 +123,7 @@ export type AgentRecord =
   | StackRecord
   | ThreadIndexRecord
   | SegmentRecord
+  | SegmentBatchRecord
   | DeadlockRecord
   | ExitRecord
   | WarnRecord;
@@ -316,6 +317,53 @@ export interface SegmentRecord {
   kind: number[];
   site: number[];
   sampled?: boolean;
+}
+
+/**
+ * Many segments of one thread in one record (what the agent writes: one JSON record per
+ * segment cost more than the program on lock-heavy code). Segment j has vcN[j] clock pairs
+ * and n[j] access runs, taken in order from the flat vc and run columns; unsampled lists the
+ * j whose SegmentRecord.sampled would be false.
+ */
+export interface SegmentBatchRecord {
+  k: 'segs';
+  self: number;
+  vcN: number[];
+  vc: number[];
+  n: number[];
+  buf: number[];
+  off: number[];
+  len: number[];
+  kind: number[];
+  site: number[];
+  unsampled?: number[];
+}
+
+/** The segments of a batch, as single records. */
+export function unbatchSegments(b: SegmentBatchRecord): SegmentRecord[] {
+  const out: SegmentRecord[] = [];
+  let v = 0;
+  let a = 0;
+  const unsampled = new Set(b.unsampled ?? []);
+  for (let j = 0; j < b.n.length; j++) {
+    const vn = 2 * b.vcN[j]!;
+    const an = b.n[j]!;
+    const rec: SegmentRecord = {
+      k: 'seg',
+      self: b.self,
+      vc: b.vc.slice(v, v + vn),
+      buf: b.buf.slice(a, a + an),
+      off: b.off.slice(a, a + an),
+      len: b.len.slice(a, a + an),
+      kind: b.kind.slice(a, a + an),
+      site: b.site.slice(a, a + an),
+    };
+    if (unsampled.has(j)) rec.sampled = false;
+    out.push(rec);
+    v += vn;
+    a += an;
+  }
+  return out;
 }
 
 /** The watchdog found every live thread blocked; written by the thread that noticed. */

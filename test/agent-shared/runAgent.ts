@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentOptions, AgentRecord, ModuleRecord } from '../../src/protocol/events';
-import { SITE_FID_SCALE } from '../../src/protocol/events';
+import type { AgentOptions, AgentRecord, ModuleRecord, SegmentRecord } from '../../src/protocol/events';
+import { SITE_FID_SCALE, unbatchSegments } from '../../src/protocol/events';
 
 export const root = join(__dirname, '..', '..');
 export const fixtures = join(root, 'test', 'fixtures', 'agent-shared');
@@ -69,7 +69,8 @@ export function runAgent(fixture: string, opts: Partial<AgentOptions> = {}, args
       threads.push({
         tid: Number(m[1]),
         records,
-        of: (k) => records.filter((x) => x.k === k) as any,
+        // Segments come in batches: of('seg') gives them one by one.
+        of: (k) => (k === 'seg' ? segmentsOf(records) : records.filter((x) => x.k === k)) as any,
       });
     }
     threads.sort((a, b) => a.tid - b.tid);
@@ -133,4 +134,9 @@ export function accessesAt(run: AgentRun, fixture: string, tag: string): { off: 
     .filter((a) => sites.includes(a.site))
     .map((a) => ({ off: a.off, len: a.len, kind: a.kind }))
     .sort((x, y) => x.kind - y.kind || x.off - y.off);
+}
+
+/** The segments among a thread's records, one record each (batches unpacked), in order. */
+export function segmentsOf(records: AgentRecord[]): SegmentRecord[] {
+  return records.flatMap((r) => (r.k === 'seg' ? [r] : r.k === 'segs' ? unbatchSegments(r) : []));
 }

@@ -11,6 +11,7 @@ import type { AgentOptions, AgentRecord } from '../../src/protocol/events';
 import type { AgentContext } from '../../src/agent/extension';
 import { BufferRegistry } from '../../src/agent/shared/buffers';
 import { createSharedExtension } from '../../src/agent/shared/index';
+import { segmentsOf } from './runAgent';
 
 function fakeContext(opts: Partial<AgentOptions>, tid = 0): { ctx: AgentContext; records: AgentRecord[] } {
   const records: AgentRecord[] = [];
@@ -65,7 +66,7 @@ test('a buffer whose stamps would pass the shadow-memory cap goes without them, 
   const warns = records.filter((r) => r.k === 'warn');
   assert.equal(warns.length, 1);
   assert.match((warns[0] as any).msg, /without the same-segment shortcut/);
-  const segs = records.filter((r) => r.k === 'seg') as any[];
+  const segs = segmentsOf(records);
   assert.deepEqual(segs.flatMap((s) => s.len), [1 << 16], 'every element read, as one run');
   assert.ok(segs.every((s) => s.sampled === undefined), 'not degraded to sampling');
 });
@@ -81,6 +82,6 @@ test('race sampling keeps about the asked share of segments', () => {
     ext.beforeSend(null); // a send ends the segment
   }
   ext.flush(true);
-  const segs = records.filter((r) => r.k === 'seg').length;
+  const segs = segmentsOf(records).length;
   assert.ok(segs > 120 && segs < 280, `${segs} of 400 segments kept at rate 0.5`);
 });

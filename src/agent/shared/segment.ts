@@ -10,7 +10,7 @@
  * lines taking turns on the same elements (`if (a[i] > m) s += a[i]`) both stay on the fast
  * path. Non-shared views are tagged null and exit at once.
  */
-import { AccessKind } from '../../protocol/events';
+import { AccessKind, type SegmentBatchRecord, type SegmentRecord } from '../../protocol/events';
 import type { AgentContext } from '../extension';
 import type { BufferRegistry, BufferState } from './buffers';
 import type { SegmentSink, VectorClock } from './clock';
@@ -140,7 +140,7 @@ function endSegment(): void {
  * checks: an access of another thread races with one of the merged accesses iff it races with
  * the newest.
  */
-let held: import('../../protocol/events').SegmentRecord | null = null;
+let held: SegmentRecord | null = null;
 
 function sameRuns(a: import('../../protocol/events').SegmentRecord, b: import('../../protocol/events').SegmentRecord): boolean {
   if (a.self !== b.self || a.sampled !== b.sampled || a.buf.length !== b.buf.length || a.vc.length !== b.vc.length) return false;
@@ -242,11 +242,11 @@ export function emitSegment(): void {
       runs.site.push(sSite[i]!);
     }
   }
-  const rec: import('../../protocol/events').SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
+  const rec: SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
   if (partial || degraded) rec.sampled = false;
   if (held && sameRuns(held, rec)) held.vc = rec.vc;
   else {
-    if (held) ctx.write(held);
+    if (held) batchAdd(held);
     held = rec;
   }
   shadowBytes -= n * 32;
@@ -258,8 +258,36 @@ export function emitSegment(): void {
 /** Write every segment this thread has (before a flush of the event file). */
 export function flushSegments(): void {
   emitSegment();
-  if (held && ctx) ctx.write(held);
+  if (held) batchAdd(held);
   held = null;
+  batchWrite();
+}
+
+/** Segments waiting to be written as one SegmentBatchRecord. */
+let batch: SegmentBatchRecord | null = null;
+const BATCH_SEGMENTS = 1024;
+const BATCH_RUNS = 16384;
+
+function batchAdd(rec: SegmentRecord): void {
+  if (batch && batch.self !== rec.self) batchWrite();
+  const b = (batch ??= { k: 'segs', self: rec.self, vcN: [], vc: [], n: [], buf: [], off: [], len: [], kind: [], site: [] });
+  if (rec.sampled === false) (b.unsampled ??= []).push(b.n.length);
+  b.vcN.push(rec.vc.length >> 1);
+  for (const x of rec.vc) b.vc.push(x);
+  b.n.push(rec.buf.length);
+  for (let i = 0; i < rec.buf.length; i++) {
+    b.buf.push(rec.buf[i]!);
+    b.off.push(rec.off[i]!);
+    b.len.push(rec.len[i]!);
+    b.kind.push(rec.kind[i]!);
+    b.site.push(rec.site[i]!);
+  }
+  if (b.n.length >= BATCH_SEGMENTS || b.buf.length >= BATCH_RUNS) batchWrite();
+}
+
+function batchWrite(): void {
+  if (batch && ctx) ctx.write(batch);
+  batch = null;
 }
 
 const IDX = 2 ** 20;
