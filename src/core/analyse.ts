@@ -18,6 +18,12 @@ import { buildMessages, idleTimeOf, nodeStacks, StackInterner, ThreadSlices, thr
 
 /** Most timeline slices a report holds (over all threads); past it slices are summarised. */
 export const TIMELINE_BUDGET = 1_000_000;
+/**
+ * Message and wake-up arrows the report keeps, each: a program passing millions of messages
+ * made report.json and report.html hundreds of MB (4M messages: 339 + 379 MB, 3.6 GB peak) and,
+ * past ~5M, crashed writing them. Counts and times are computed from all of them first.
+ */
+export const ARROW_BUDGET = 100_000;
 
 const ERROR_LINE = /^(?:[\w$.]*(?:Error|Exception)|Uncaught \w+|\w+Error \[\w+\])(?::.*)?$/;
 const LOCATION_LINE = /^(\/.+|[A-Za-z]:\\.+|file:\/\/.+|node:.+):(\d+)$/;
@@ -156,8 +162,8 @@ function parentOf(run: LoadedRun, t: LoadedThread): number | null {
   return null;
 }
 
-/** Analyses a loaded run into the report (schema 1). */
-export function analyseRun(run: LoadedRun): Report {
+/** Analyses a loaded run into the report (schema 1); arrowBudget caps report.messages and timeline.wakeups (tests use small ones). */
+export function analyseRun(run: LoadedRun, arrowBudget = ARROW_BUDGET): Report {
   const ids = new FunctionIdentities();
   const interner = new StackInterner();
   const tl = new TimelineBuilder(run.originUs);
@@ -253,7 +259,28 @@ export function analyseRun(run: LoadedRun): Report {
   timeline.wakeups = locks.wakeups;
   report.metrics.efficiencyTree = guard('efficiency breakdown', warnings, () => computeEfficiency(report), null);
   report.metrics.parallelModel = guard('parallel model', warnings, () => detectParallelModel(report, run), null);
+  const messages = report.messages.length;
+  if (messages > arrowBudget) {
+    report.messages = thinEvenly(report.messages, arrowBudget);
+    warnings.push(
+      `${messages} messages were passed: the report keeps ${arrowBudget} of them, evenly spread over the run, for the timeline's arrows ` +
+        `(message counts and transfer times use all of them).`,
+    );
+  }
+  const wakes = timeline.wakeups.length;
+  if (wakes > arrowBudget) {
+    timeline.wakeups = thinEvenly(timeline.wakeups, arrowBudget);
+    warnings.push(`${wakes} Atomics wake-ups were paired: the report keeps ${arrowBudget} of their arrows, evenly spread over the run (lock numbers use all of them).`);
+  }
   return report;
+}
+
+/** `budget` of the items (kept in order), evenly spread over them. */
+export function thinEvenly<T>(items: T[], budget: number): T[] {
+  if (items.length <= budget) return items;
+  const out = new Array<T>(budget);
+  for (let i = 0; i < budget; i++) out[i] = items[Math.floor((i * items.length) / budget)]!;
+  return out;
 }
 
 /** Whether a stack's innermost frame is the profiler's own code. */

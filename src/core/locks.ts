@@ -623,32 +623,86 @@ function round(x: number): number {
 function wakeups(locations: Location[], originUs: number): TimelineData['wakeups'] {
   const out: TimelineData['wakeups'] = [];
   for (const loc of locations) {
-    const waits = loc.ops
-      .filter((o) => (o.op === OP_WAIT || o.op === OP_WAITASYNC) && o.res === WAIT_OK)
-      .sort((a, b) => a.us + a.dur - (b.us + b.dur) || a.lane - b.lane);
-    if (waits.length === 0) continue;
-    const used = new Uint8Array(waits.length);
-    for (const n of loc.ops) {
-      if (n.op !== OP_NOTIFY) continue;
-      // A notify that found nobody parked can still have ended a wait the agent slices into
-      // short waits (for its watchdog): one wait in progress across the notify is its wake-up.
-      const limit = n.res > 0 ? n.res : 1;
-      let lo = 0;
-      let hi = waits.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (waits[mid]!.us + waits[mid]!.dur < n.us) lo = mid + 1;
-        else hi = mid;
-      }
-      let woken = 0;
-      for (let k = lo; k < waits.length && woken < limit; k++) {
-        const w = waits[k]!;
-        if (used[k] || w.thread === n.thread || w.us > n.us) continue;
-        used[k] = 1;
-        woken++;
-        out.push({ fromThread: n.lane, fromMs: (n.us - originUs) / 1000, toThread: w.lane, toMs: (w.us + w.dur - originUs) / 1000, lock: loc.id });
-      }
+    const waits = loc.ops.filter((o) => (o.op === OP_WAIT || o.op === OP_WAITASYNC) && o.res === WAIT_OK);
+    const notifies = loc.ops.filter((o) => o.op === OP_NOTIFY);
+    for (const [n, w] of pairWakeups(waits, notifies)) {
+      out.push({ fromThread: n.lane, fromMs: (n.us - originUs) / 1000, toThread: w.lane, toMs: (w.us + w.dur - originUs) / 1000, lock: loc.id });
     }
   }
   return out.sort((a, b) => a.fromMs - b.fromMs || a.fromThread - b.fromThread || a.toThread - b.toThread);
+}
+
+type TimedOp = Pick<AtomicOp, 'lane' | 'us' | 'dur' | 'res'> & { thread: unknown };
+
+/**
+ * Pairs notifies (in their order) with the waits they woke, as [notify, wait]. Waits are taken
+ * by end time; a tree over their start times finds the next one in progress at a notify in
+ * O(log n), where scanning every later-ending wait made a run of 10⁵ wait/notify hand-offs
+ * (most notifies finding nobody parked) quadratic. `stats.visits` counts tree nodes looked at.
+ */
+export function pairWakeups<T extends TimedOp>(waits: T[], notifies: T[], stats?: { visits: number }): [T, T][] {
+  const out: [T, T][] = [];
+  if (waits.length === 0) return out;
+  waits = [...waits].sort((a, b) => a.us + a.dur - (b.us + b.dur) || a.lane - b.lane);
+  const open = new StartTree(waits.map((w) => w.us));
+  for (const n of notifies) {
+    // A notify that found nobody parked can still have ended a wait the agent slices into
+    // short waits (for its watchdog): one wait in progress across the notify is its wake-up.
+    const limit = n.res > 0 ? n.res : 1;
+    let lo = 0;
+    let hi = waits.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (waits[mid]!.us + waits[mid]!.dur < n.us) lo = mid + 1;
+      else hi = mid;
+    }
+    let woken = 0;
+    for (let k = open.firstAtMost(lo, n.us); k >= 0 && woken < limit; k = open.firstAtMost(k + 1, n.us)) {
+      const w = waits[k]!;
+      if (w.thread === n.thread) continue;
+      open.remove(k);
+      woken++;
+      out.push([n, w]);
+    }
+  }
+  if (stats) stats.visits += open.visits;
+  return out;
+}
+
+/** Start times of waits by index, removable, answering "first index ≥ from starting at or before x". */
+class StartTree {
+  private readonly size: number;
+  /** Minimum start below each node (Infinity: removed or absent). */
+  private readonly min: Float64Array;
+  visits = 0;
+
+  constructor(starts: number[]) {
+    let size = 1;
+    while (size < starts.length) size *= 2;
+    this.size = size;
+    this.min = new Float64Array(2 * size).fill(Infinity);
+    for (let i = 0; i < starts.length; i++) this.min[size + i] = starts[i]!;
+    for (let i = size - 1; i >= 1; i--) this.min[i] = Math.min(this.min[2 * i]!, this.min[2 * i + 1]!);
+  }
+
+  remove(i: number): void {
+    let j = this.size + i;
+    this.min[j] = Infinity;
+    for (j >>= 1; j >= 1; j >>= 1) this.min[j] = Math.min(this.min[2 * j]!, this.min[2 * j + 1]!);
+  }
+
+  /** The first index ≥ from whose start is ≤ x, or −1. */
+  firstAtMost(from: number, x: number): number {
+    if (from >= this.size) return -1;
+    return this.descend(1, 0, this.size, from, x);
+  }
+
+  private descend(node: number, lo: number, hi: number, from: number, x: number): number {
+    this.visits++;
+    if (hi <= from || this.min[node]! > x) return -1;
+    if (hi - lo === 1) return lo;
+    const mid = (lo + hi) >>> 1;
+    const left = this.descend(2 * node, lo, mid, from, x);
+    return left >= 0 ? left : this.descend(2 * node + 1, mid, hi, from, x);
+  }
 }

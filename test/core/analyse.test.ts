@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { analyseRunDir } from '../../src/core/analyse';
+import { analyseRun, analyseRunDir } from '../../src/core/analyse';
 import { loadRun, resolveSite } from '../../src/core/load';
+import { AtomOp, WaitResult } from '../../src/protocol/events';
 import { ThreadState, type FunctionRow, type Report } from '../../src/protocol/report';
+import { atoms, run, shareBuffer, thread, type Atom } from '../races/runBuilder';
 
 const runs = join(__dirname, '..', 'fixtures', 'core', 'runs');
 
@@ -210,4 +212,30 @@ test('GC samples count in the cumtime of the function that was running', async (
   assert.equal(p.sampleNode[2], gcUnderAlloc, 'consecutive GC samples share the node');
   assert.equal(p.parent[p.sampleNode[4]!], 0, 'GC after idle stays at the root');
   assert.equal(p.name[gcUnderAlloc], '(garbage collector)');
+});
+
+test('message and wake-up arrows past the budget are thinned evenly, with a warning; counts use all of them', () => {
+  const main = thread(0);
+  const worker = thread(1);
+  shareBuffer(main);
+  shareBuffer(worker);
+  const ids = Array.from({ length: 10 }, (_, k) => `100.0.${k}`);
+  const us = ids.map((_, k) => 1000 * k + 100);
+  main.msgs.push({ k: 'msg', dir: 's', us, id: ids, peer: ids.map(() => 1), bytes: ids.map(() => 8), channel: ids.map(() => 0) });
+  worker.msgs.push({ k: 'msg', dir: 'r', us: us.map((u) => u + 50), id: ids, peer: ids.map(() => 0), bytes: ids.map(() => 8), channel: ids.map(() => 0) });
+  // Ten wait/notify hand-offs on one word: each notify wakes the wait in progress.
+  atoms(worker, ids.map((_, k): Atom => [1000 * k, AtomOp.Wait, 0, 0, WaitResult.Ok, 500, 3]));
+  atoms(main, ids.map((_, k): Atom => [1000 * k + 400, AtomOp.Notify, 0, 1, 1, 0, 4]));
+
+  const full = analyseRun(run(main, worker));
+  assert.equal(full.messages.length, 10);
+  assert.equal(full.timeline.wakeups.length, 10);
+
+  const r = analyseRun(run(main, worker), 4);
+  assert.deepEqual(r.messages.map((m) => m.sentMs), [0.1, 2.1, 5.1, 7.1], 'every 2.5th message, in order');
+  assert.deepEqual(r.timeline.wakeups.map((w) => w.fromMs), [0.4, 2.4, 5.4, 7.4]);
+  assert.ok(r.warnings.some((w) => w.startsWith('10 messages were passed: the report keeps 4 of them')), r.warnings.join('\n'));
+  assert.ok(r.warnings.some((w) => w.startsWith('10 Atomics wake-ups were paired: the report keeps 4')), r.warnings.join('\n'));
+  assert.deepEqual(r.locks, full.locks, 'lock numbers are computed before thinning');
+  assert.deepEqual(r.metrics.parallelModel, full.metrics.parallelModel);
 });

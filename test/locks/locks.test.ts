@@ -1,7 +1,7 @@
 /** Unit tests of lock recognition, wake-ups and deadlock analysis on hand-built runs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyseLocks } from '../../src/core/locks';
+import { analyseLocks, pairWakeups } from '../../src/core/locks';
 import { atoms, run, shareBuffer, site, thread } from '../races/runBuilder';
 
 // AtomOp codes (src/protocol/events.ts).
@@ -470,4 +470,66 @@ test('threads stuck in a deadlock count their blocked time on the lock they wait
       ['B:4', 'mutex', 2],
     ],
   );
+});
+
+/** The pairing as it was written first: scan every wait ending after the notify (quadratic). */
+function scanPairs<T extends { thread: unknown; us: number; dur: number; res: number; lane: number }>(waits: T[], notifies: T[]): [T, T][] {
+  const sorted = [...waits].sort((a, b) => a.us + a.dur - (b.us + b.dur) || a.lane - b.lane);
+  const used = new Uint8Array(sorted.length);
+  const out: [T, T][] = [];
+  for (const n of notifies) {
+    let woken = 0;
+    for (let k = 0; k < sorted.length && woken < (n.res > 0 ? n.res : 1); k++) {
+      const w = sorted[k]!;
+      if (w.us + w.dur < n.us || used[k] || w.thread === n.thread || w.us > n.us) continue;
+      used[k] = 1;
+      woken++;
+      out.push([n, w]);
+    }
+  }
+  return out;
+}
+
+test('wake-up pairing takes the same waits as a full scan, on seeded random waits and notifies of three threads', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const ts = ['a', 'b', 'c'] as const;
+  for (let round = 0; round < 20; round++) {
+    const op = (k: number) => {
+      const lane = Math.floor(rnd() * 3);
+      return { thread: ts[lane], lane, us: Math.floor(rnd() * 1000), dur: Math.floor(rnd() * 200), res: Math.floor(rnd() * 3), k };
+    };
+    const waits = Array.from({ length: 60 }, (_, k) => op(k));
+    const notifies = Array.from({ length: 40 }, (_, k) => op(k));
+    const ids = (pairs: [{ k: number }, { k: number }][]) => pairs.map(([n, w]) => `${n.k}>${w.k}`);
+    assert.deepEqual(ids(pairWakeups(waits, notifies)), ids(scanPairs(waits, notifies)), `round ${round}`);
+  }
+});
+
+test('5k wait/notify hand-offs where every other notify finds nobody parked: exact arrows, O(log n) work per notify', () => {
+  const n = 5_000;
+  const [main, w1] = threads(2);
+  const waits: [number, number, number, number, number, number, number][] = [];
+  const notifies: [number, number, number, number, number, number, number][] = [];
+  for (let k = 0; k < n; k++) {
+    waits.push([4 * k, WAIT, 0, 0, OK, 2, 5]);
+    notifies.push([4 * k + 1, NOTIFY, 0, 1, 1, 0, 6], [4 * k + 3, NOTIFY, 0, 1, 0, 0, 6]);
+  }
+  atoms(w1!, waits);
+  atoms(main!, notifies);
+  const { wakeups } = analyseLocks(run(main!, w1!));
+  assert.equal(wakeups.length, n);
+  assert.deepEqual(wakeups[7], { fromThread: 0, fromMs: 0.029, toThread: 1, toMs: 0.03, lock: 'B:0' });
+
+  const lane = (thread: string, lane: number) => (us: number, dur: number, res: number) => ({ thread, lane, us, dur, res });
+  const w = lane('w', 1);
+  const m = lane('m', 0);
+  const stats = { visits: 0 };
+  const pairs = pairWakeups(
+    Array.from({ length: n }, (_, k) => w(4 * k, 2, OK)),
+    Array.from({ length: 2 * n }, (_, j) => m(4 * (j >> 1) + (j & 1 ? 3 : 1), 0, j & 1 ? 0 : 1)),
+    stats,
+  );
+  assert.equal(pairs.length, n);
+  assert.ok(stats.visits < 2 * n * 4 * Math.log2(n), `${stats.visits} tree nodes looked at for ${2 * n} notifies`);
 });
