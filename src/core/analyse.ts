@@ -162,6 +162,17 @@ function parentOf(run: LoadedRun, t: LoadedThread): number | null {
   return null;
 }
 
+/**
+ * A thread's exit code: its own exit record's, else what its parent's 'exit' event said (a worker
+ * stopped by terminate() in the middle of a wait records no code of its own; Node reports 1).
+ */
+function exitCodeOf(run: LoadedRun, t: LoadedThread): number | null {
+  const own = t.exit?.code ?? null;
+  if (own !== null || t.info.kind !== 'worker') return own;
+  const parent = run.threads.find((x) => x.pid === t.pid && x.tid === t.info.parentTid);
+  return parent?.joins.find((j) => j.childTid === t.tid)?.exitCode ?? null;
+}
+
 /** Analyses a loaded run into the report (schema 1); arrowBudget caps report.messages and timeline.wakeups (tests use small ones). */
 export function analyseRun(run: LoadedRun, arrowBudget = ARROW_BUDGET): Report {
   const ids = new FunctionIdentities();
@@ -215,7 +226,7 @@ export function analyseRun(run: LoadedRun, arrowBudget = ARROW_BUDGET): Report {
       parentId: parentOf(run, t),
       startMs: ms(t.info.startUs),
       endMs: ms(end),
-      exitCode: t.exit?.code ?? null,
+      exitCode: exitCodeOf(run, t),
       cpuMs: sampled ? (totals.running + totals.gc) / 1000 : null,
       blockedMs: t.atoms.length || sampled ? totals.blocked / 1000 : null,
       idleMs: sampled ? totals.idle / 1000 : null,

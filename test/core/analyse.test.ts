@@ -239,3 +239,22 @@ test('message and wake-up arrows past the budget are thinned evenly, with a warn
   assert.deepEqual(r.locks, full.locks, 'lock numbers are computed before thinning');
   assert.deepEqual(r.metrics.parallelModel, full.metrics.parallelModel);
 });
+
+test("a worker that recorded no exit code of its own takes the one its parent's 'exit' event gave", () => {
+  const main = thread(0);
+  const stopped = thread(1);
+  const clean = thread(2);
+  // terminate() in the middle of Atomics.wait: the worker's exit record has no code; Node said 1.
+  stopped.exit = { k: 'exit', us: 900, code: null, reason: 'terminate' };
+  clean.exit = { k: 'exit', us: 800, code: 0, reason: 'exit' };
+  main.joins.push({ k: 'join', us: 950, childTid: 1, exitCode: 1 }, { k: 'join', us: 850, childTid: 2, exitCode: 0 });
+  const r = analyseRun(run(main, stopped, clean));
+  assert.deepEqual(
+    r.threads.map((t) => [t.id, t.exitCode]),
+    [
+      [0, null],
+      [1, 1],
+      [2, 0],
+    ],
+  );
+});
