@@ -12,8 +12,7 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
   const m = cx.m;
   const firstSpawn = new Map<Node, number>();
   for (const w of m.workerSpawns) {
-    // Spawn sites are found by walking: the innermost function enclosing the offset.
-    const owner = innermostFunction(cx, w.start);
+    const owner = m.spawnOwners.get(w) ?? m.program;
     if (!firstSpawn.has(owner)) firstSpawn.set(owner, w.start);
   }
   const mainFile = m.workerSpawns.length > 0;
@@ -26,7 +25,9 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     const owner = ownerOf(m, s);
     const spawn = firstSpawn.get(owner);
     if (spawn !== undefined && s.node.end <= spawn) return true;
-    return (m.awaits.get(owner) ?? []).some((a) => a < s.node.start);
+    // Awaits are listed in source order: the first one says whether any comes before.
+    const first = m.awaits.get(owner)?.[0];
+    return first !== undefined && first < s.node.start;
   };
 
   // Memory nobody else can see: a file with no workers, messages, exports or Atomics keeps its buffers to itself.
@@ -58,17 +59,17 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
       // A per-thread index (a loop counter, a parameter, workerData.id, threadId) is not contended, unless Atomics
       // on this array also use variable indices: then the variable cells themselves are what threads share.
       const constant = cx.constNumber(a.index) !== null;
-      if (!constant && partitioned(cx, a) && !cx.atomicsOn(key).some((c) => cx.constNumber(c.index) === null)) continue;
+      if (!constant && partitioned(cx, a) && !cx.aliasIndex(key).variable.length) continue;
       // `*=`, `a[i] = x - a[i]`: no single Atomics call does it.
       const op = rmwOpName(cx, a) ?? 'compareExchange in a retry loop';
-      const rel = atomic ? cx.atomicsOn(key).find((c) => cx.mayAlias(c.index, a.index)) : undefined;
+      const rel = atomic ? cx.aliasIndex(key).first(a.index) : undefined;
       cx.report('shared-plain-rmw', a.op, { ...vars, op }, {
         related: rel ? [cx.related(rel.node, `${cx.text(rel.array)} is also used with Atomics.${rel.op} here`)] : [],
         fix: rmwFix(cx, a, bigint),
       });
     } else if (atomic) {
-      const on = cx.atomicsOn(key);
-      const rel = on.find((c) => cx.mayAlias(c.index, a.index) && c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync') ?? on.find((c) => cx.mayAlias(c.index, a.index));
+      const on = cx.aliasIndex(key);
+      const rel = on.first(a.index, (c) => c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync') ?? on.first(a.index);
       if (!rel) continue;
       const write = a.kind === 'write';
       cx.report('mixed-atomic-plain-access', write ? a.op : a.node, { ...vars, kind: write ? 'write' : 'read', op: write ? 'store' : 'load' }, {
@@ -141,10 +142,4 @@ function partitioned(cx: LintContext, a: ElementAccess): boolean {
   };
   visit(a.index);
   return found;
-}
-
-function innermostFunction(cx: LintContext, pos: number): Node {
-  let best: Node = cx.m.program;
-  for (const f of cx.m.fns.keys()) if (f.start <= pos && pos < f.end && f.start >= best.start && f !== cx.m.program) best = f;
-  return best;
 }

@@ -3,6 +3,7 @@ import { literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } fro
 import type { AtomicsCall, FileModel, Site } from './model';
 import type { Binding } from './scope';
 import { formatMessage, RULES, type RuleId, type Severity } from './rules';
+import { findAfter } from './ranges';
 import type { LintFinding, QuickFix, RelatedSite } from './types';
 import { ValueAnalysis, type Val } from './values';
 
@@ -15,6 +16,7 @@ export class LintContext {
   /** Atomics calls by array key. */
   readonly atomicsByKey = new Map<string, AtomicsCall[]>();
   private readonly keyMemo = new Map<Node, string | null>();
+  private readonly aliasMemo = new Map<string, AliasIndex>();
   /** Binding id → the binding id it is the same view as (see sameViews). */
   private readonly viewAlias = new Map<number, number>();
   private readonly constMemo = new Map<Node, number | null>();
@@ -80,6 +82,17 @@ export class LintContext {
   /** Atomics calls on the array `key` (empty for null). */
   atomicsOn(key: string | null): AtomicsCall[] {
     return (key && this.atomicsByKey.get(key)) || [];
+  }
+
+  /** The Atomics calls on the array `key` grouped by cell (empty for null). */
+  aliasIndex(key: string | null): AliasIndex {
+    const k = key ?? '';
+    let idx = this.aliasMemo.get(k);
+    if (!idx) {
+      idx = new AliasIndex(this, this.atomicsOn(key));
+      this.aliasMemo.set(k, idx);
+    }
+    return idx;
   }
 
   private computeKey(expr: Node): string | null {
@@ -303,6 +316,57 @@ export class LintContext {
     const list = anc[anc.length - 2];
     if (!stmt || stmt.type !== 'ExpressionStatement' || !list) return null;
     return list.type === 'BlockStatement' || list.type === 'Program' || list.type === 'StaticBlock' || list.type === 'SwitchCase' ? { stmt, list } : null;
+  }
+}
+
+/**
+ * Atomics calls on one array (in source order) grouped by cell, to find the first one that `mayAlias` an
+ * index without trying every call: a constant index meets its own cell and the calls with variable
+ * indices; a variable one meets every call, or, with a known lower bound, the constant cells from there.
+ */
+export class AliasIndex {
+  private readonly byIndex = new Map<string, AtomicsCall[]>();
+  /** Calls whose index is no constant. */
+  readonly variable: AtomicsCall[] = [];
+  private readonly constants: { value: number; calls: AtomicsCall[] }[] = [];
+
+  constructor(private readonly cx: LintContext, readonly calls: readonly AtomicsCall[]) {
+    for (const c of calls) {
+      const k = cx.indexKey(c.index);
+      let list = this.byIndex.get(k);
+      if (!list) {
+        list = [];
+        this.byIndex.set(k, list);
+        if (k.startsWith('#')) this.constants.push({ value: Number(k.slice(1)), calls: list });
+      }
+      list.push(c);
+      if (!k.startsWith('#')) this.variable.push(c);
+    }
+  }
+
+  /** Calls whose index is the constant `n`. */
+  at(n: number): readonly AtomicsCall[] {
+    return this.byIndex.get(`#${n}`) ?? [];
+  }
+
+  /** The first call after offset `after` that `keep` accepts and whose cell may be `index`'s: `calls.find((c) => mayAlias(c.index, index) && keep(c))`. */
+  first(index: Node | null, keep?: (c: AtomicsCall) => boolean, after = -1): AtomicsCall | undefined {
+    const cx = this.cx;
+    const key = cx.indexKey(index);
+    let best: AtomicsCall | undefined;
+    const take = (c: AtomicsCall | undefined): void => {
+      if (c && (!best || c.node.start < best.node.start)) best = c;
+    };
+    if (key.startsWith('#')) {
+      take(findAfter(this.byIndex.get(key) ?? [], after, keep));
+      take(findAfter(this.variable, after, (c) => cx.mayAlias(c.index, index) && (!keep || keep(c))));
+      return best;
+    }
+    const lo = cx.lowerBound(index, 0);
+    if (lo === null) return findAfter(this.calls, after, keep);
+    take(findAfter(this.variable, after, keep));
+    for (const g of this.constants) if (!(lo > g.value)) take(findAfter(g.calls, after, keep));
+    return best;
   }
 }
 

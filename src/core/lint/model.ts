@@ -47,7 +47,7 @@ export interface FnInfo {
   parent: Node | null;
 }
 
-/** Everything pass B learned about one file. */
+/** Everything pass B learned about one file. Its lists are in source order (the walk is pre-order), which range lookups rely on. */
 export interface FileModel {
   source: string;
   program: Node;
@@ -67,6 +67,8 @@ export interface FileModel {
   memberAssigned: Map<string, Node[]>;
   /** `new Worker(…)` sites. */
   workerSpawns: Node[];
+  /** The innermost function (or the program) each `new Worker(…)` sits in. */
+  spawnOwners: Map<Node, Node>;
   checksMainThread: boolean;
   /** The file reads `workerData` / `parentPort` of worker_threads: some of it runs in a worker. */
   usesWorkerApi: boolean;
@@ -101,7 +103,7 @@ export function buildModel(source: string, program: Node): FileModel {
   const pendingAssign: { id: Node; right: Node }[] = [];
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
-    messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
+    messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [], spawnOwners: new Map(),
     checksMainThread: false, usesWorkerApi: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
   };
   const classes: Node[] = [];
@@ -285,7 +287,10 @@ export function buildModel(source: string, program: Node): FileModel {
         break;
       case 'NewExpression': {
         const c = unwrap(node.callee as Node);
-        if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) m.workerSpawns.push(node);
+        if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) {
+          m.workerSpawns.push(node);
+          m.spawnOwners.set(node, fns.length ? fns[fns.length - 1]! : program);
+        }
         if (c?.type === 'Identifier') {
           const entry = { node, binding: null };
           m.news.push(entry);
