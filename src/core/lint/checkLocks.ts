@@ -16,7 +16,7 @@ export function checkLocks(cx: LintContext, locks: LockModel): void {
 }
 
 function cellOf(cx: LintContext, c: AtomicsCall): string {
-  return `${cx.arrayKey(c.array)}[${cx.indexKey(c.index)}]`;
+  return cx.cellOf(c);
 }
 
 /** One load-then-store site: the cell, the value it checks for and the value it stores. */
@@ -296,7 +296,7 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
         if (e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null))) rel = e;
       }
       if (!rel) continue;
-      if (inFinally(rel.node, m.program, acq.end)) continue;
+      if (inFinally(m, rel.node, acq.end)) continue;
       const between = (n: Node): boolean => n.start >= acq.end && n.end <= rel.at;
       // A break/continue whose target encloses the acquire leaves the critical section too.
       const exit = (m.exits.get(owner) ?? []).find(between) ?? (m.jumps.get(owner) ?? []).find((j) => between(j.node) && j.target.start < acq.end)?.node;
@@ -332,23 +332,22 @@ function byOwner<T extends Site>(m: FileModel, list: T[]): Map<Node, T[]> {
   return out;
 }
 
-
-
 /** True when `node` sits in the finally block of a try statement whose block reaches past `after` (the acquire). */
-function inFinally(node: Node, program: Node, after: number): boolean {
-  let found = false;
-  const visit = (n: Node): void => {
-    if (found || n.start > node.start || n.end < node.end) return;
-    if (n.type === 'TryStatement' && n.finalizer && n.finalizer.start <= node.start && node.end <= n.finalizer.end && n.block.end >= after) {
-      found = true;
-      return;
-    }
-    for (const key in n) {
-      const v = n[key];
-      if (Array.isArray(v)) for (const c of v) { if (c && typeof c.type === 'string') visit(c); }
-      else if (v && typeof v === 'object' && typeof v.type === 'string' && key !== 'loc') visit(v);
-    }
-  };
-  visit(program);
-  return found;
+function inFinally(m: FileModel, node: Node, after: number): boolean {
+  // The last `try … finally` starting before the node lies inside the innermost one around it (if any), so the
+  // ones around the node are on the chain outwards from it.
+  const list = m.finallyTries;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.node.start <= node.start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let k = lo - 1; k >= 0; k = list[k]!.outer) {
+    const t = list[k]!.node;
+    const fin = t.finalizer as Node;
+    if (fin.start <= node.start && node.end <= fin.end && (t.block as Node).end >= after) return true;
+  }
+  return false;
 }

@@ -17,6 +17,7 @@ export class LintContext {
   readonly atomicsByKey = new Map<string, AtomicsCall[]>();
   private readonly keyMemo = new Map<Node, string | null>();
   private readonly aliasMemo = new Map<string, AliasIndex>();
+  private readonly cellMemo = new Map<AtomicsCall, string>();
   /** Binding id → the binding id it is the same view as (see sameViews). */
   private readonly viewAlias = new Map<number, number>();
   private readonly constMemo = new Map<Node, number | null>();
@@ -114,6 +115,16 @@ export class LintContext {
   /** Abstract value of an expression. */
   val(expr: Node | null): Val | null {
     return this.values.of(expr);
+  }
+
+  /** The cell an Atomics call works on as a comparable key: array key and index key. */
+  cellOf(c: AtomicsCall): string {
+    let k = this.cellMemo.get(c);
+    if (k === undefined) {
+      k = `${this.arrayKey(c.array)}[${this.indexKey(c.index)}]`;
+      this.cellMemo.set(c, k);
+    }
+    return k;
   }
 
   /** A cell index as a comparable key: `#3` for a constant, else its source text. */

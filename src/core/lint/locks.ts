@@ -61,7 +61,7 @@ export class LockModel {
       if (list) list.push(a);
       else this.casKeys.set(k, [a]);
     }
-    const cell = (c: AtomicsCall): string => `${cx.arrayKey(c.array)}[${cx.indexKey(c.index)}]`;
+    const cell = (c: AtomicsCall): string => cx.cellOf(c);
     const withAccesses = new Set(m.accesses.map((x) => ownerOf(m, x)));
     for (const [fn, calls] of byFn) {
       const info = m.fns.get(fn);
