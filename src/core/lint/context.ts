@@ -1,6 +1,6 @@
 /** Shared helpers for the rules of one file: array identity, values, cell keys, reporting. */
-import { literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } from './ast';
-import type { AtomicsCall, FileModel, Site } from './model';
+import { ELEMENT_BYTES, isMember, literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } from './ast';
+import { memberKey, type AtomicsCall, type FileModel, type Site } from './model';
 import type { Binding } from './scope';
 import { formatMessage, RULES, type RuleId, type Severity } from './rules';
 import { findAfter } from './ranges';
@@ -23,6 +23,8 @@ export class LintContext {
   private readonly constMemo = new Map<Node, number | null>();
   private loopOfCounter: Map<Binding, Node> | null = null;
   private readonly enumMemo = new Map<Node, Map<string, number | null>>();
+  /** Where views sit in their buffers (see viewLayouts), built on first use. */
+  private layouts: { byView: Map<string, ViewLayout[]>; byBuffer: Map<string, string[]> } | null = null;
 
   constructor(readonly m: FileModel, readonly file: string, private readonly disabled: Set<string>) {
     this.values = new ValueAnalysis(m);
@@ -63,6 +65,103 @@ export class LintContext {
       const rep = g.created[0]!;
       for (const id of [...g.created, ...g.received]) if (id !== rep) this.viewAlias.set(id, rep);
     }
+  }
+
+  /**
+   * Views whose place in a shared buffer is known: `const hdr = new Int32Array(sab, 0, 4)`, `new Int32Array(sab, 16)`,
+   * `new BigInt64Array(workerData)`, `new Int32Array(other.buffer, 8)`, over a buffer name nobody reassigns, with a
+   * constant byte offset (and length, if any). Keyed by array key, and the array keys over each buffer.
+   */
+  private viewLayouts(): { byView: Map<string, ViewLayout[]>; byBuffer: Map<string, string[]> } {
+    if (this.layouts) return this.layouts;
+    const byView = new Map<string, ViewLayout[]>();
+    const byBuffer = new Map<string, string[]>();
+    this.layouts = { byView, byBuffer };
+    // Names bound once to a `new …(…)` and never reassigned, by array key.
+    const views: [string, Node][] = [];
+    for (const b of this.m.scopes.bindings) {
+      const init = unwrap(b.init);
+      if (b.path.length || !init || init.type !== 'NewExpression' || b.assigned.length || b.updates.length) continue;
+      if (b.kind === 'const' || b.kind === 'let' || b.kind === 'var') views.push([`b${this.viewAlias.get(b.id) ?? b.id}`, init]);
+    }
+    const bindingOf = new Map(views);
+    const layoutOf = (init: Node, depth: number): ViewLayout | null => {
+      const callee = unwrap(init.callee as Node);
+      const type = callee?.type === 'Identifier' ? String(callee.name) : '';
+      const bytes = ELEMENT_BYTES[type];
+      const args = ((init.arguments as Node[]) ?? []).map((x) => unwrap(x));
+      if (!bytes || !TYPED_ARRAYS.has(type) || !args.length || args.length > 3 || args.some((x) => !x || x.type === 'SpreadElement')) return null;
+      const buffer = this.bufferKey(args[0]!, depth, layoutOf, bindingOf);
+      const offset = args.length > 1 ? this.constNumber(args[1]!) : 0;
+      const length = args.length > 2 ? this.constNumber(args[2]!) : null;
+      if (buffer === null || offset === null || !Number.isInteger(offset) || offset < 0 || offset % bytes !== 0) return null;
+      if (args.length > 2 && (length === null || !Number.isInteger(length) || length < 0)) return null;
+      return { buffer, offset, bytes, length };
+    };
+    for (const [key, init] of views) {
+      const layout = layoutOf(init, 0);
+      if (!layout) continue;
+      (byView.get(key) ?? byView.set(key, []).get(key)!).push(layout);
+        const over = byBuffer.get(layout.buffer) ?? byBuffer.set(layout.buffer, []).get(layout.buffer)!;
+      if (!over.includes(key)) over.push(key);
+    }
+    return this.layouts;
+  }
+
+  /**
+   * The identity of a shared buffer expression: a name nobody reassigns (or a property path from one that nobody
+   * assigns) holding a SharedArrayBuffer or a received one, or `view.buffer` of a view with a known layout; else null.
+   */
+  private bufferKey(expr: Node, depth: number, layoutOf: (init: Node, depth: number) => ViewLayout | null, bindingOf: Map<string, Node>): string | null {
+    const e = unwrap(expr);
+    if (!e || depth > 4) return null;
+    if (isMember(e) && !e.computed && propName(e) === 'buffer') {
+      const view = this.arrayKey(e.object as Node);
+      const init = view ? bindingOf.get(view) : undefined;
+      return init ? (layoutOf(init, depth + 1)?.buffer ?? null) : null;
+    }
+    const v = this.values.of(e);
+    if (v?.k !== 'sab' && v?.k !== 'payload') return null;
+    let root: Node | null = e;
+    for (let i = 0; i < 8 && root && (root.type === 'MemberExpression' || root.type === 'OptionalMemberExpression'); i++) {
+      if (root.computed || this.m.memberAssigned.has(memberKey(this.m, root))) return null;
+      root = unwrap(root.object as Node);
+    }
+    if (!root || root.type !== 'Identifier') return null;
+    const b = this.m.refs.get(root);
+    if (b ? b.assigned.length || b.updates.length : root.name !== 'workerData') return null;
+    return this.arrayKey(e);
+  }
+
+  /**
+   * The first Atomics call (in source order) that `keep` accepts on another view of the same buffer whose element
+   * overlaps the bytes of `array[index]`: only for constant indices on both sides and views whose layout is known.
+   */
+  otherViewAtomics(array: Node | null, index: Node | null, keep?: (c: AtomicsCall) => boolean): AtomicsCall | undefined {
+    const key = this.arrayKey(array);
+    const i = this.constNumber(index);
+    if (!key || i === null || !Number.isInteger(i) || i < 0) return undefined;
+    const { byView, byBuffer } = this.viewLayouts();
+    let best: AtomicsCall | undefined;
+    for (const own of byView.get(key) ?? []) {
+      if (own.length !== null && i >= own.length) continue;
+      const lo = own.offset + i * own.bytes;
+      const hi = lo + own.bytes;
+      for (const other of byBuffer.get(own.buffer) ?? []) {
+        if (other === key || !this.atomicArrays.has(other)) continue;
+        const calls = this.aliasIndex(other);
+        for (const view of byView.get(other) ?? []) {
+          if (view.buffer !== own.buffer) continue;
+          // The elements of the other view that share a byte with [lo, hi).
+          const last = Math.ceil((hi - view.offset) / view.bytes) - 1;
+          for (let j = Math.max(0, Math.floor((lo - view.offset) / view.bytes)); j <= last && (view.length === null || j < view.length); j++) {
+            const c = calls.at(j).find((x) => !keep || keep(x));
+            if (c && (!best || c.node.start < best.node.start)) best = c;
+          }
+        }
+      }
+    }
+    return best;
   }
 
   /** True when the rule should run. */
@@ -328,6 +427,14 @@ export class LintContext {
     if (!stmt || stmt.type !== 'ExpressionStatement' || !list) return null;
     return list.type === 'BlockStatement' || list.type === 'Program' || list.type === 'StaticBlock' || list.type === 'SwitchCase' ? { stmt, list } : null;
   }
+}
+
+/** Where a view sits in its buffer: bytes [offset, offset + length × bytes), or to the buffer's end for a null length. */
+interface ViewLayout {
+  buffer: string;
+  offset: number;
+  bytes: number;
+  length: number | null;
 }
 
 /**
