@@ -120,10 +120,11 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       related: [cx.related(giveBack.node, 'the store that gives back what may never have been taken')],
     });
   }
-  const foundByCell = groupBy(found, (f) => f.cell);
+  // Claims that store, by cell, the value they check for and the value they store.
+  const turns = groupBy(found, (f) => (f.store.op === 'store' ? `${f.cell}\0${valueText(f.expected)}\0${valueText(f.store.args[2])}` : null));
   for (const { load, store, stmt, holder, expected, cell, foldable } of found) {
     // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
-    const handoff = store.op === 'store' && foundByCell.get(cell)!.some((o) => o.load !== load && o.store.op === 'store' && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
+    const handoff = store.op === 'store' && !!turns.get(`${cell}\0${valueText(store.args[2])}\0${valueText(expected)}`)?.some((o) => o.load !== load);
     if (handoff) continue;
     const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
     const what = `Another thread can change ${vars.a}[${vars.i}] between this Atomics.load and the Atomics.${store.op}`;

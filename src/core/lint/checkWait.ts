@@ -125,6 +125,22 @@ export function checkWaits(cx: LintContext): void {
     const last = notifyingCalls.get(owner) ?? notifyingCalls.set(owner, new Map()).get(owner)!;
     last.set(c.name, Math.max(last.get(c.name) ?? -1, c.node.start));
   }
+  // The first waiter on a cell that a write wakes: a store wakes those sleeping on another value, a sub those
+  // sleeping on a value other than 0, anything else the first. Per cell, the first waiter on a value other than
+  // the first one's and the first on a value other than 0 answer that without a scan.
+  const waitedText = (w: AtomicsCall): string => cx.text(unwrap(w.args[2]));
+  const firsts = new Map<AtomicsCall[], { otherValue?: AtomicsCall; nonZero?: AtomicsCall }>();
+  const firstWoken = (list: AtomicsCall[] | undefined, s: AtomicsCall): AtomicsCall | undefined => {
+    const head = list?.[0];
+    if (!list || !head) return undefined;
+    let f = firsts.get(list);
+    if (!f) {
+      f = { otherValue: list.find((w) => waitedText(w) !== waitedText(head)), nonZero: list.find((w) => cx.constNumber(w.args[2] ?? null) !== 0) };
+      firsts.set(list, f);
+    }
+    if (STORES.has(s.op)) return waitedText(head) !== cx.text(unwrap(s.args[2])) ? head : f.otherValue;
+    return s.op === 'sub' ? f.nonZero : head;
+  };
   const casCells = new Set(m.atomics.filter((c) => c.op === 'compareExchange').flatMap(cellKeys));
 
   // Lost wake-ups: a write that changes a cell some thread waits on, with no notify of that cell after it.
@@ -133,9 +149,8 @@ export function checkWaits(cx: LintContext): void {
     // an add whose old value is used is a ticket or a count the caller acts on.
     if (!WRITES.has(s.op) || !resultUnused(s) || !changes(cx, s)) continue;
     // Waiters sleeping while a count is 0 need a wake-up from the add that makes it positive, not from a take (sub).
-    const candidates = cellKeys(s).flatMap((key) => waitsByCell.get(key) ?? []);
-    const waiter = candidates.find((w) => (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
-      !(s.op === 'sub' && cx.constNumber(w.args[2] ?? null) === 0));
+    let waiter: AtomicsCall | undefined;
+    for (const key of cellKeys(s)) waiter ??= firstWoken(waitsByCell.get(key), s);
     if (!waiter) continue;
     const owner = ownerOf(m, s);
     // A write followed by this function's own wait on the cell is part of an acquire (give a permit back, then sleep):
