@@ -2,7 +2,8 @@
 // typed arrays, TypeScript) and prints the median time. Target: ≤ 20 ms on the 2-core CI box.
 // With --scale it also lints 2k/7k/21k-line files of three kinds and prints the times, so a
 // superlinear pass shows up: the realistic program above, the corpus's CommonJS programs repeated
-// with renamed top-level names (an Atomics call every ~5 lines), and dense Atomics code (one a line).
+// with renamed top-level names (an Atomics call every ~5 lines), dense Atomics code (one a line),
+// one worker loop holding everything, and many functions claiming the same few cells.
 // Usage: node --import tsx bench/lint.ts [--ts] [--scale]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -140,6 +141,54 @@ export function makeDenseLintSource(lines: number): string {
   return out.join('\n') + '\n';
 }
 
+/** One worker loop holding all the code: lock, update, unlock, wait, try/finally, repeated (every wait sits in the same big loop). */
+export function makeLoopLintSource(lines: number): string {
+  const out = [
+    "const { workerData } = require('node:worker_threads');",
+    'const l = new Int32Array(workerData.lock);',
+    'const st = new Int32Array(workerData.state);',
+    'function main() {',
+    '  while (Atomics.load(st, 0) === 0) {',
+  ];
+  for (let k = 0; out.length + 6 <= lines - 3; k++) {
+    out.push(
+      '    while (Atomics.compareExchange(l, 0, 0, 1) !== 0) Atomics.wait(l, 0, 1);',
+      `    st[${1 + (k % 60)}] += ${k};`,
+      '    Atomics.store(l, 0, 0);',
+      '    Atomics.notify(l, 0, 1);',
+      `    Atomics.wait(st, ${1 + ((k * 7) % 60)}, 0);`,
+      '    try { Atomics.add(st, 61, 1); } finally { Atomics.sub(st, 62, 1); }',
+    );
+  }
+  while (out.length < lines - 3) out.push(`    // padding line ${out.length}`);
+  out.push('  }', '}', 'main();');
+  return out.join('\n') + '\n';
+}
+
+/** Many small functions claiming the same few cells (load-then-store, semaphore takes), with their findings. */
+export function makeClaimsLintSource(lines: number): string {
+  const out = [
+    "const { workerData } = require('node:worker_threads');",
+    'const sem = new Int32Array(workerData.sem);',
+    'const flag = new Int32Array(workerData.flag);',
+    'const data = new Int32Array(workerData.data);',
+  ];
+  for (let k = 0; out.length + 8 <= lines; k++) {
+    out.push(
+      `function w${k}() {`,
+      '  while (Atomics.load(sem, 0) === 0) Atomics.wait(sem, 0, 0);',
+      '  Atomics.sub(sem, 0, 1);',
+      `  while (Atomics.load(flag, ${k % 4}) === 1) Atomics.wait(flag, ${k % 4}, 1);`,
+      `  Atomics.store(flag, ${k % 4}, 1);`,
+      `  data[${k % 16}] = Atomics.load(data, ${(k + 1) % 16});`,
+      `  if (Atomics.load(flag, 5) === 0) Atomics.store(flag, 5, ${k});`,
+      '}',
+    );
+  }
+  while (out.length < lines) out.push(`// padding line ${out.length}`);
+  return out.join('\n') + '\n';
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -147,7 +196,9 @@ function median(xs: number[]): number {
 
 /** Lints each kind of generated file at three sizes and prints the times (one warm-up run, then the best of three). */
 function scale(): void {
-  const kinds: [string, (n: number) => string][] = [['realistic', (n) => makeLintBenchSource(n)], ['corpus', makeCorpusLintSource], ['dense', makeDenseLintSource]];
+  const kinds: [string, (n: number) => string][] = [
+    ['realistic', (n) => makeLintBenchSource(n)], ['corpus', makeCorpusLintSource], ['dense', makeDenseLintSource], ['one-loop', makeLoopLintSource], ['claims', makeClaimsLintSource],
+  ];
   for (const [kind, make] of kinds) {
     for (const lines of [2000, 7000, 21000]) {
       const src = make(lines);
