@@ -24,7 +24,7 @@ export class LintContext {
   private loopOfCounter: Map<Binding, Node> | null = null;
   private readonly enumMemo = new Map<Node, Map<string, number | null>>();
   /** Where views sit in their buffers (see viewLayouts), built on first use. */
-  private layouts: { byView: Map<string, ViewLayout[]>; byBuffer: Map<string, string[]> } | null = null;
+  private layouts: ViewLayouts | null = null;
 
   constructor(readonly m: FileModel, readonly file: string, private readonly disabled: Set<string>) {
     this.values = new ValueAnalysis(m);
@@ -72,11 +72,12 @@ export class LintContext {
    * `new BigInt64Array(workerData)`, `new Int32Array(other.buffer, 8)`, over a buffer name nobody reassigns, with a
    * constant byte offset (and length, if any). Keyed by array key, and the array keys over each buffer.
    */
-  private viewLayouts(): { byView: Map<string, ViewLayout[]>; byBuffer: Map<string, string[]> } {
+  private viewLayouts(): ViewLayouts {
     if (this.layouts) return this.layouts;
     const byView = new Map<string, ViewLayout[]>();
     const byBuffer = new Map<string, string[]>();
-    this.layouts = { byView, byBuffer };
+    const nearAtomics = new Set<string>();
+    this.layouts = { byView, byBuffer, nearAtomics };
     // Names bound once to a `new …(…)` and never reassigned, by array key.
     const views: [string, Node][] = [];
     for (const b of this.m.scopes.bindings) {
@@ -104,6 +105,9 @@ export class LintContext {
       (byView.get(key) ?? byView.set(key, []).get(key)!).push(layout);
         const over = byBuffer.get(layout.buffer) ?? byBuffer.set(layout.buffer, []).get(layout.buffer)!;
       if (!over.includes(key)) over.push(key);
+    }
+    for (const over of byBuffer.values()) {
+      for (const key of over) if (over.some((o) => o !== key && this.atomicArrays.has(o))) nearAtomics.add(key);
     }
     return this.layouts;
   }
@@ -139,9 +143,10 @@ export class LintContext {
    */
   otherViewAtomics(array: Node | null, index: Node | null, keep?: (c: AtomicsCall) => boolean): AtomicsCall | undefined {
     const key = this.arrayKey(array);
+    const { byView, byBuffer, nearAtomics } = this.viewLayouts();
+    if (!key || !nearAtomics.has(key)) return undefined;
     const i = this.constNumber(index);
-    if (!key || i === null || !Number.isInteger(i) || i < 0) return undefined;
-    const { byView, byBuffer } = this.viewLayouts();
+    if (i === null || !Number.isInteger(i) || i < 0) return undefined;
     let best: AtomicsCall | undefined;
     for (const own of byView.get(key) ?? []) {
       if (own.length !== null && i >= own.length) continue;
@@ -427,6 +432,13 @@ export class LintContext {
     if (!stmt || stmt.type !== 'ExpressionStatement' || !list) return null;
     return list.type === 'BlockStatement' || list.type === 'Program' || list.type === 'StaticBlock' || list.type === 'SwitchCase' ? { stmt, list } : null;
   }
+}
+
+/** The views with a known place, by array key; the array keys over each buffer; the views with an Atomics-used neighbour. */
+interface ViewLayouts {
+  byView: Map<string, ViewLayout[]>;
+  byBuffer: Map<string, string[]>;
+  nearAtomics: Set<string>;
 }
 
 /** Where a view sits in its buffer: bytes [offset, offset + length × bytes), or to the buffer's end for a null length. */
