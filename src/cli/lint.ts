@@ -8,7 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { UserError } from '../core/api';
-import { lintSource, RULE_IDS, syntaxError, type LintFinding } from '../core/lint/index';
+import { lintText, RULE_IDS, syntaxError, type LintFinding } from '../core/lint/index';
 import { parseArgs } from './args';
 
 const USAGE = 'usage: parprof lint <file or folder...> [--json] [--disable RULE,...]';
@@ -65,12 +65,14 @@ export async function lintCommand(argv: string[]): Promise<number> {
       } catch (e) {
         throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
-      const bad = syntaxError(source, file);
+      // The analyser's parse, when it recovered from nothing, already says the file is valid: no second, strict parse.
+      const result = lintText(source, file, { disabledRules: disabled });
+      const bad = result.valid ? null : syntaxError(source, file);
       if (bad) {
         unparsable.push(`could not parse ${file}: ${bad.message} (${bad.line}:${bad.column})`);
         continue;
       }
-      findings.push(...lintSource(source, file, { disabledRules: disabled }));
+      findings.push(...result.findings);
       linted++;
     }
     if (flags.json) {

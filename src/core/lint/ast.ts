@@ -158,6 +158,12 @@ export const TYPED_ARRAYS = new Set([
   'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
 ]);
 
+/** Bytes per element of each typed array. */
+export const ELEMENT_BYTES: Record<string, number> = {
+  Int8Array: 1, Uint8Array: 1, Uint8ClampedArray: 1, Int16Array: 2, Uint16Array: 2, Float16Array: 2,
+  Int32Array: 4, Uint32Array: 4, Float32Array: 4, Float64Array: 8, BigInt64Array: 8, BigUint64Array: 8,
+};
+
 /** Typed arrays on which every Atomics operation throws. */
 export const NON_ATOMIC_ARRAYS = new Set(['Uint8ClampedArray', 'Float16Array', 'Float32Array', 'Float64Array']);
 

@@ -3,7 +3,7 @@ import { unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { rmwFix, plainReadFix, plainWriteFix } from './fixes';
 import type { LockModel } from './locks';
-import { isCallbackOf, ownerOf, type ElementAccess, type Site } from './model';
+import { isCallbackOf, ownerOf, type AtomicsCall, type ElementAccess, type Site } from './model';
 
 const RMW_OPS: Record<string, string> = { '+=': 'add', '-=': 'sub', '&=': 'and', '|=': 'or', '^=': 'xor', '++': 'add', '--': 'sub' };
 
@@ -12,8 +12,7 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
   const m = cx.m;
   const firstSpawn = new Map<Node, number>();
   for (const w of m.workerSpawns) {
-    // Spawn sites are found by walking: the innermost function enclosing the offset.
-    const owner = innermostFunction(cx, w.start);
+    const owner = m.spawnOwners.get(w) ?? m.program;
     if (!firstSpawn.has(owner)) firstSpawn.set(owner, w.start);
   }
   const mainFile = m.workerSpawns.length > 0;
@@ -26,7 +25,9 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     const owner = ownerOf(m, s);
     const spawn = firstSpawn.get(owner);
     if (spawn !== undefined && s.node.end <= spawn) return true;
-    return (m.awaits.get(owner) ?? []).some((a) => a < s.node.start);
+    // Awaits are listed in source order: the first one says whether any comes before.
+    const first = m.awaits.get(owner)?.[0];
+    return first !== undefined && first < s.node.start;
   };
 
   // Memory nobody else can see: a file with no workers, messages, exports or Atomics keeps its buffers to itself.
@@ -49,7 +50,9 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     if (v && v.k !== 'ta') continue;
     if (v?.k === 'ta' && v.shared === 'no') continue;
     const atomic = cx.atomicArrays.has(key);
-    const shared = atomic || (threaded && v?.k === 'ta' && v.shared === 'yes');
+    // Atomics on another view of the same bytes (`new Int32Array(sab, 0, 4)` and `new Int32Array(sab)`).
+    const other = cx.otherViewAtomics(a.array, a.index);
+    const shared = atomic || !!other || (threaded && v?.k === 'ta' && v.shared === 'yes');
     if (!shared) continue;
     if ((locks.guarded(a) && !locks.isLockWord(key, a.index)) || ordered(a)) continue;
     const vars = { a: cx.text(a.array), i: cx.text(a.index) };
@@ -58,21 +61,25 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
       // A per-thread index (a loop counter, a parameter, workerData.id, threadId) is not contended, unless Atomics
       // on this array also use variable indices: then the variable cells themselves are what threads share.
       const constant = cx.constNumber(a.index) !== null;
-      if (!constant && partitioned(cx, a) && !cx.atomicsOn(key).some((c) => cx.constNumber(c.index) === null)) continue;
+      if (!constant && partitioned(cx, a) && !cx.aliasIndex(key).variable.length) continue;
       // `*=`, `a[i] = x - a[i]`: no single Atomics call does it.
       const op = rmwOpName(cx, a) ?? 'compareExchange in a retry loop';
-      const rel = atomic ? cx.atomicsOn(key).find((c) => cx.mayAlias(c.index, a.index)) : undefined;
+      const rel = (atomic ? cx.aliasIndex(key).first(a.index) : undefined) ?? other;
+      const also = rel === other ? `${cx.text(rel?.array ?? null)}[${cx.text(rel?.index ?? null)}], which shares bytes with it,` : cx.text(rel?.array ?? null);
       cx.report('shared-plain-rmw', a.op, { ...vars, op }, {
-        related: rel ? [cx.related(rel.node, `${cx.text(rel.array)} is also used with Atomics.${rel.op} here`)] : [],
+        related: rel ? [cx.related(rel.node, `${also} is also used with Atomics.${rel.op} here`)] : [],
         fix: rmwFix(cx, a, bigint),
       });
-    } else if (atomic) {
-      const on = cx.atomicsOn(key);
-      const rel = on.find((c) => cx.mayAlias(c.index, a.index) && c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync') ?? on.find((c) => cx.mayAlias(c.index, a.index));
+    } else if (atomic || other) {
+      const on = cx.aliasIndex(key);
+      const data = (c: AtomicsCall): boolean => c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync';
+      const same = on.first(a.index, data) ?? on.first(a.index);
+      const rel = same ?? (other && (cx.otherViewAtomics(a.array, a.index, data) ?? other));
       if (!rel) continue;
       const write = a.kind === 'write';
+      const bytes = same ? '' : ', which shares bytes with it,';
       cx.report('mixed-atomic-plain-access', write ? a.op : a.node, { ...vars, kind: write ? 'write' : 'read', op: write ? 'store' : 'load' }, {
-        related: [cx.related(rel.node, `${cx.text(rel.array)}[${cx.text(rel.index)}] is accessed with Atomics.${rel.op} here`)],
+        related: [cx.related(rel.node, `${cx.text(rel.array)}[${cx.text(rel.index)}]${bytes} is accessed with Atomics.${rel.op} here`)],
         fix: write ? plainWriteFix(cx, a) : plainReadFix(cx, a),
       });
     }
@@ -141,10 +148,4 @@ function partitioned(cx: LintContext, a: ElementAccess): boolean {
   };
   visit(a.index);
   return found;
-}
-
-function innermostFunction(cx: LintContext, pos: number): Node {
-  let best: Node = cx.m.program;
-  for (const f of cx.m.fns.keys()) if (f.start <= pos && pos < f.end && f.start >= best.start && f !== cx.m.program) best = f;
-  return best;
 }

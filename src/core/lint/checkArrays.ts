@@ -1,5 +1,5 @@
 /** Rules on the array an Atomics call works on: atomics-bad-array, atomics-non-shared, wait-notify-type. */
-import { NON_ATOMIC_ARRAYS, TYPED_ARRAYS, unwrap, WAITABLE_ARRAYS, type Node } from './ast';
+import { ELEMENT_BYTES, NON_ATOMIC_ARRAYS, TYPED_ARRAYS, unwrap, WAITABLE_ARRAYS, type Node } from './ast';
 import type { LintContext } from './context';
 
 const WAIT_OPS = new Set(['wait', 'waitAsync', 'notify']);
@@ -39,11 +39,6 @@ export function checkArrays(cx: LintContext): void {
   }
 }
 
-const BYTES: Record<string, number> = {
-  Int8Array: 1, Uint8Array: 1, Uint8ClampedArray: 1, Int16Array: 2, Uint16Array: 2, Float16Array: 2,
-  Int32Array: 4, Uint32Array: 4, Float32Array: 4, Float64Array: 8, BigInt64Array: 8, BigUint64Array: 8,
-};
-
 /**
  * The element count of a view that a `const` (or a never-reassigned name) holds, when it is certain:
  * `new T(n)`, `new T(buf, off, n)`, or `new T(buf[, off])` over `new SharedArrayBuffer(bytes)` / `new ArrayBuffer(bytes)`
@@ -65,7 +60,7 @@ function viewLength(cx: LintContext, expr: Node | null): number | null {
   const bytes = bufferBytes(cx, args[0]!);
   const offset = args.length === 2 ? cx.constNumber(args[1]!) : 0;
   if (bytes === null || offset === null) return null;
-  return Math.floor((bytes - offset) / BYTES[type]!);
+  return Math.floor((bytes - offset) / ELEMENT_BYTES[type]!);
 }
 
 /** Byte length of `new SharedArrayBuffer(n)` / `new ArrayBuffer(n)` (directly or through a never-reassigned name), else null. */

@@ -3,7 +3,8 @@ import { literalNumber, unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { casFix } from './fixes';
 import type { LockModel } from './locks';
-import { ownerOf, type AtomicsCall, type CallSite } from './model';
+import { ownerOf, type AtomicsCall, type CallSite, type FileModel, type Site } from './model';
+import { anyOffsetWithin, filterWithin, findAfter, findStarting, findWithin, groupBy } from './ranges';
 
 const PURE_CALLEES = /^(Math|Atomics|console|Number|String|Boolean|BigInt|Object\.is|Array\.isArray|Date\.now|performance\.now)\b/;
 
@@ -15,7 +16,7 @@ export function checkLocks(cx: LintContext, locks: LockModel): void {
 }
 
 function cellOf(cx: LintContext, c: AtomicsCall): string {
-  return `${cx.arrayKey(c.array)}[${cx.indexKey(c.index)}]`;
+  return cx.cellOf(c);
 }
 
 /** One load-then-store site: the cell, the value it checks for and the value it stores. */
@@ -36,6 +37,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
   const acts = new Map<Node, AtomicsCall>();
   for (const c of cx.m.atomics) if (c.op === 'store' || c.op === 'sub' || c.op === 'add') acts.set(c.node, c);
   const found: CheckThenAct[] = [];
+  const flags = new FlagCells(cx);
   /** The Atomics store/sub/add of `cell` that a statement is, if any. */
   const actOf = (st: Node | undefined, cell: string): AtomicsCall | undefined => {
     const a = st?.type === 'ExpressionStatement' ? acts.get(unwrap(st.expression as Node)!) : undefined;
@@ -77,7 +79,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       // `if (load === E) store(V)` claims E; `if (load > 0) sub(…)` / `if (load !== 0) sub(…)` takes from a count.
       const cons = holder.consequent as Node;
       const list = cons.type === 'BlockStatement' ? (cons.body as Node[]) : [cons];
-      if (eq && !holder.alternate && raisesFlag(cx, list, load)) continue;
+      if (eq && !holder.alternate && raisesFlag(cx, flags, list, load)) continue;
       for (const st of list) {
         const a = actOf(st, cell);
         if (a && (a.op === 'store' ? eq : !eq)) {
@@ -105,19 +107,24 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
   // `Atomics.compareExchange(l, 0, 0, 1);` as a statement, then `Atomics.store(l, 0, 0)` in the same function: a lock
   // taken without looking whether the swap happened. (A lone transition such as `CAS(state, 0, RUNNING, CANCELLED)`
   // that nothing gives back may fail harmlessly.)
+  const stores = byOwner(cx.m, cx.m.atomics.filter((r) => r.op === 'store'));
+  const storesByCell = new Map<AtomicsCall[], Map<string, AtomicsCall[]>>();
   for (const c of cx.m.atomics) {
     if (c.op !== 'compareExchange' || c.ancestors[c.ancestors.length - 1]?.type !== 'ExpressionStatement' || locks.guarded(c, 0, false)) continue;
-    const owner = ownerOf(cx.m, c);
-    const giveBack = cx.m.atomics.find((r) => r.op === 'store' && r.node.start > c.node.end && ownerOf(cx.m, r) === owner && cellOf(cx, r) === cellOf(cx, c) && valueText(r.args[2]) === valueText(c.args[2]));
+    const own = stores.get(ownerOf(cx.m, c)) ?? [];
+    const byCell = storesByCell.get(own) ?? storesByCell.set(own, groupBy(own, (r) => cellOf(cx, r))).get(own)!;
+    const giveBack = findAfter(byCell.get(cellOf(cx, c)) ?? [], c.node.end, (r) => valueText(r.args[2]) === valueText(c.args[2]));
     if (!giveBack) continue;
     const what = `This Atomics.compareExchange on ${cx.text(c.args[0] ?? null)}[${cx.text(c.args[1] ?? null)}] fails while another thread holds the cell, but its result is ignored and the code after it runs anyway`;
     cx.report('check-then-act', c.node, { what }, {
       related: [cx.related(giveBack.node, 'the store that gives back what may never have been taken')],
     });
   }
+  // Claims that store, by cell, the value they check for and the value they store.
+  const turns = groupBy(found, (f) => (f.store.op === 'store' ? `${f.cell}\0${valueText(f.expected)}\0${valueText(f.store.args[2])}` : null));
   for (const { load, store, stmt, holder, expected, cell, foldable } of found) {
     // Turn-taking (A waits for 0 then stores 1, B waits for 1 then stores 0) hands the cell back and forth: no race.
-    const handoff = store.op === 'store' && found.some((o) => o.cell === cell && o.load !== load && o.store.op === 'store' && valueText(o.expected) === valueText(store.args[2]) && valueText(o.store.args[2]) === valueText(expected));
+    const handoff = store.op === 'store' && !!turns.get(`${cell}\0${valueText(store.args[2])}\0${valueText(expected)}`)?.some((o) => o.load !== load);
     if (handoff) continue;
     const vars = { a: cx.text(load.args[0] ?? null), i: cx.text(load.args[1] ?? null) };
     const what = `Another thread can change ${vars.a}[${vars.i}] between this Atomics.load and the Atomics.${store.op}`;
@@ -145,17 +152,45 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
  * waiters, where the only value ever written to the cell is that one. Two threads that both pass the check
  * store the same value and both wake the waiters: the same outcome as one, so nothing is claimed twice.
  */
-function raisesFlag(cx: LintContext, list: Node[], load: AtomicsCall): boolean {
+function raisesFlag(cx: LintContext, flags: FlagCells, list: Node[], load: AtomicsCall): boolean {
   if (list.length !== 2) return false;
-  const calls = list.map((st) => (st.type === 'ExpressionStatement' ? unwrap(st.expression as Node) : null));
-  const on = cx.atomicsOn(cx.arrayKey(load.array));
+  const key = cx.arrayKey(load.array);
   const cell = cellOf(cx, load);
-  const ours = on.filter((c) => calls.includes(c.node) && cellOf(cx, c) === cell);
+  const ours = list.flatMap((st) => {
+    const c = st.type === 'ExpressionStatement' ? flags.callAt.get(unwrap(st.expression as Node)!) : undefined;
+    return c && key && cx.arrayKey(c.array) === key && cellOf(cx, c) === cell ? [c] : [];
+  });
   const store = ours.find((c) => c.op === 'store');
   if (ours.length !== 2 || !store || !ours.some((c) => c.op === 'notify')) return false;
   const value = cx.text(unwrap(store.args[2])).replace(/\s+/g, '');
-  return on.every((c) => c.op === 'load' || c.op === 'wait' || c.op === 'waitAsync' || c.op === 'notify' || cellOf(cx, c) !== cell ||
-    (c.op === 'store' && cx.text(unwrap(c.args[2])).replace(/\s+/g, '') === value));
+  // Every other write of the cell stores that same value.
+  const writes = flags.writesOf(cell);
+  return !writes.other && [...writes.stored].every((v) => v === value);
+}
+
+/** For raisesFlag: Atomics calls by node, and per cell what is ever written to it. */
+class FlagCells {
+  readonly callAt = new Map<Node, AtomicsCall>();
+  private cells: Map<string, { other: boolean; stored: Set<string> }> | null = null;
+
+  constructor(private readonly cx: LintContext) {
+    for (const c of cx.m.atomics) this.callAt.set(c.node, c);
+  }
+
+  /** The values stored to a cell (by text), and whether anything other than a store writes it. */
+  writesOf(cell: string): { other: boolean; stored: Set<string> } {
+    if (!this.cells) {
+      this.cells = new Map();
+      for (const c of this.cx.m.atomics) {
+        if (c.op === 'load' || c.op === 'wait' || c.op === 'waitAsync' || c.op === 'notify' || !this.cx.arrayKey(c.array)) continue;
+        const k = cellOf(this.cx, c);
+        const w = this.cells.get(k) ?? this.cells.set(k, { other: false, stored: new Set() }).get(k)!;
+        if (c.op === 'store') w.stored.add(this.cx.text(unwrap(c.args[2])).replace(/\s+/g, ''));
+        else w.other = true;
+      }
+    }
+    return this.cells.get(cell) ?? { other: false, stored: new Set() };
+  }
 }
 
 /**
@@ -164,7 +199,7 @@ function raisesFlag(cx: LintContext, list: Node[], load: AtomicsCall): boolean {
  * third value (`while (s !== GO) wait(s, 0, IDLE); store(s, 0, ACK)`) answers a hand-off instead.
  */
 function claims(cx: LintContext, loop: Node, load: AtomicsCall, store: AtomicsCall): boolean {
-  const waits = cx.m.atomics.filter((w) => (w.op === 'wait' || w.op === 'waitAsync') && w.node.start >= loop.start && w.node.end <= loop.end && cellOf(cx, w) === cellOf(cx, load));
+  const waits = filterWithin(cx.m.atomics, loop.start, loop.end, (w) => (w.op === 'wait' || w.op === 'waitAsync') && cellOf(cx, w) === cellOf(cx, load));
   if (!waits.length) return true;
   const v = cx.text(unwrap(store.args[2])).replace(/\s+/g, '');
   return waits.some((w) => cx.text(unwrap(w.args[2])).replace(/\s+/g, '') === v);
@@ -173,6 +208,7 @@ function claims(cx: LintContext, loop: Node, load: AtomicsCall, store: AtomicsCa
 function spinWithoutBackoff(cx: LintContext): void {
   const m = cx.m;
   const seen = new Set<Node>();
+  const awaitOffsets = [...m.awaits.values()].flat().sort((a, b) => a - b);
   for (const c of m.atomics) {
     if ((c.op !== 'compareExchange' && c.op !== 'exchange') || !c.loops.length) continue;
     // A lock is taken by swapping a constant in (`CAS(a, i, 0, 1)`, `exchange(a, i, 1)`); a lock-free update
@@ -186,14 +222,13 @@ function spinWithoutBackoff(cx: LintContext): void {
     const inTest = !!test && c.node.start >= test.start && c.node.end <= test.end;
     const inIfTest = c.ancestors.some((a) => a.type === 'IfStatement' && a.start >= loop.start && c.node.start >= (a.test as Node).start && c.node.end <= (a.test as Node).end);
     if (!inTest && !inIfTest) continue;
-    const inLoop = (pos: number): boolean => pos >= loop.start && pos < loop.end;
     // Waiting on the cell for the value the compareExchange wants (the free value) returns at once while it is held.
     const freeText = c.op === 'compareExchange' ? cx.text(unwrap(c.args[2])).replace(/\s+/g, '') : null;
-    const waits = m.atomics.some((x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') && inLoop(x.node.start) &&
+    const waits = !!findStarting(m.atomics, loop.start, loop.end, (x) => (x.op === 'wait' || x.op === 'waitAsync' || x.op === 'pause') &&
       !(x.op !== 'pause' && freeText !== null && cellOf(cx, x) === cellOf(cx, c) && cx.text(unwrap(x.args[2])).replace(/\s+/g, '') === freeText));
-    const owner = ownerOf(m, c);
-    const calls = m.calls.some((x) => inLoop(x.node.start) && !PURE_CALLEES.test(cx.text(x.node.callee as Node)));
-    const awaits = (m.awaits.get(owner) ?? []).some(inLoop) || m.fns.size > 0 && [...m.awaits.values()].some((l) => l.some(inLoop));
+    const calls = !!findStarting(m.calls, loop.start, loop.end, (x) => !PURE_CALLEES.test(cx.text(x.node.callee as Node)));
+    // An await anywhere in the loop (in its own function or in one it defines) yields.
+    const awaits = anyOffsetWithin(awaitOffsets, loop.start, loop.end);
     const yields = /\byield\b/.test(m.source.slice(loop.start, loop.end));
     if (waits || calls || awaits || yields) continue;
     seen.add(loop);
@@ -250,19 +285,24 @@ function emptyBody(body: Node | null): boolean {
 function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
   const m = cx.m;
   const owners = new Set<Node>([m.program, ...m.fns.keys()]);
+  const callsIn = byOwner(m, m.calls);
   for (const owner of owners) {
     const evs = locks.eventsOf(owner);
     for (let k = 0; k < evs.length; k++) {
       const acq = evs[k]!;
       if (acq.kind !== 'acquire') continue;
-      const rel = evs.slice(k + 1).find((e) => e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null)));
+      let rel: (typeof evs)[number] | undefined;
+      for (let j = k + 1; j < evs.length && !rel; j++) {
+        const e = evs[j]!;
+        if (e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null))) rel = e;
+      }
       if (!rel) continue;
-      if (inFinally(rel.node, m.program, acq.end)) continue;
+      if (inFinally(m, rel.node, acq.end)) continue;
       const between = (n: Node): boolean => n.start >= acq.end && n.end <= rel.at;
       // A break/continue whose target encloses the acquire leaves the critical section too.
       const exit = (m.exits.get(owner) ?? []).find(between) ?? (m.jumps.get(owner) ?? []).find((j) => between(j.node) && j.target.start < acq.end)?.node;
       // Only evident throws count: a local function with a `throw`. Flagging every unknown call would bury the real cases.
-      const risky = m.calls.find((c) => ownerOf(m, c) === owner && between(c.node) && !locks.releaseNames.has(c.name ?? '') && throws(cx, c, 0));
+      const risky = findWithin(callsIn.get(owner) ?? [], acq.end, rel.at, (c) => !locks.releaseNames.has(c.name ?? '') && throws(cx, callsIn, c, 0));
       const cause = exit ?? risky?.node;
       if (!cause) continue;
       cx.report('lock-without-release', acq.node, { call: cx.text(acq.node).split('\n')[0] ?? '', release: cx.text(rel.node).split('\n')[0] ?? '' }, {
@@ -273,31 +313,42 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
 }
 
 /** True when a call evidently can throw: it reaches a local function with a `throw` statement (two calls deep). */
-function throws(cx: LintContext, c: CallSite, depth: number): boolean {
+function throws(cx: LintContext, callsIn: Map<Node, CallSite[]>, c: CallSite, depth: number): boolean {
   const b = c.binding;
   const fn = b?.decl ?? unwrap(b?.init);
   if (!b || !fn || !cx.m.fns.has(fn) || depth > 2) return false;
   if ((cx.m.exits.get(fn) ?? []).some((e) => e.type === 'ThrowStatement')) return true;
-  return cx.m.calls.some((x) => ownerOf(cx.m, x) === fn && throws(cx, x, depth + 1));
+  return (callsIn.get(fn) ?? []).some((x) => throws(cx, callsIn, x, depth + 1));
 }
 
-
+/** Facts by the function (or the program) they sit in, each list in source order. */
+function byOwner<T extends Site>(m: FileModel, list: T[]): Map<Node, T[]> {
+  const out = new Map<Node, T[]>();
+  for (const x of list) {
+    const owner = ownerOf(m, x);
+    const g = out.get(owner);
+    if (g) g.push(x);
+    else out.set(owner, [x]);
+  }
+  return out;
+}
 
 /** True when `node` sits in the finally block of a try statement whose block reaches past `after` (the acquire). */
-function inFinally(node: Node, program: Node, after: number): boolean {
-  let found = false;
-  const visit = (n: Node): void => {
-    if (found || n.start > node.start || n.end < node.end) return;
-    if (n.type === 'TryStatement' && n.finalizer && n.finalizer.start <= node.start && node.end <= n.finalizer.end && n.block.end >= after) {
-      found = true;
-      return;
-    }
-    for (const key in n) {
-      const v = n[key];
-      if (Array.isArray(v)) for (const c of v) { if (c && typeof c.type === 'string') visit(c); }
-      else if (v && typeof v === 'object' && typeof v.type === 'string' && key !== 'loc') visit(v);
-    }
-  };
-  visit(program);
-  return found;
+function inFinally(m: FileModel, node: Node, after: number): boolean {
+  // The last `try … finally` starting before the node lies inside the innermost one around it (if any), so the
+  // ones around the node are on the chain outwards from it.
+  const list = m.finallyTries;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.node.start <= node.start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let k = lo - 1; k >= 0; k = list[k]!.outer) {
+    const t = list[k]!.node;
+    const fin = t.finalizer as Node;
+    if (fin.start <= node.start && node.end <= fin.end && (t.block as Node).end >= after) return true;
+  }
+  return false;
 }

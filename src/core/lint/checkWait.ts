@@ -1,16 +1,43 @@
 /** Rules around Atomics.wait: wait-on-main-thread, wait-without-loop, unlock-without-notify. */
 import { unwrap, type Node } from './ast';
-import type { LintContext } from './context';
+import { AliasIndex, type LintContext } from './context';
 import { notifyFix, waitLoopFix } from './fixes';
-import { ownerOf, type AtomicsCall, type FileModel, type Site, type ThreadSide } from './model';
+import { ownerOf, type AtomicsCall, type CallSite, type ElementAccess, type Site, type ThreadSide } from './model';
+import { findWithin, groupBy } from './ranges';
+
+/** The facts of a file the wait rules look up by name, array, text or place, gathered once. */
+interface WaitFacts {
+  callsByName: Map<string, CallSite[]>;
+  /** Atomics calls other than wait, by array key. */
+  nonWaits: Map<string, number>;
+  /** Atomics calls by the text of their array. */
+  atomicsByText: Map<string, AtomicsCall[]>;
+  /** Plain element accesses by array key ('' for none). */
+  accessesByKey: Map<string, ElementAccess[]>;
+  /** The outermost loops that re-test a condition, by the function they sit in, in source order. */
+  retestingLoops: Map<Node, Node[]>;
+}
 
 /** Runs the wait rules. */
 export function checkWaits(cx: LintContext): void {
   const m = cx.m;
   const waits = m.atomics.filter((c) => c.op === 'wait');
   const sideMemo = new Map<Node, ThreadSide>();
-  const callsByName = new Map<string, Site[]>();
-  for (const c of m.calls) if (c.name) (callsByName.get(c.name) ?? callsByName.set(c.name, []).get(c.name)!).push(c);
+  const callsByName = groupBy(m.calls, (c) => c.name);
+  const nonWaits = new Map<string, number>();
+  for (const [k, list] of cx.atomicsByKey) nonWaits.set(k, list.filter((c) => c.op !== 'wait').length);
+  const retestingLoops = new Map<Node, Node[]>();
+  for (const l of m.allLoops) {
+    if (!retests(l.node)) continue;
+    const list = retestingLoops.get(l.owner) ?? retestingLoops.set(l.owner, []).get(l.owner)!;
+    const last = list[list.length - 1];
+    if (!last || l.node.start >= last.end) list.push(l.node);
+  }
+  const facts: WaitFacts = {
+    callsByName, nonWaits, retestingLoops,
+    atomicsByText: groupBy(m.atomics, (c) => arrayText(cx, c)),
+    accessesByKey: groupBy(m.accesses, (a) => cx.arrayKey(a.array) ?? ''),
+  };
 
   /** Which thread a site runs on: its isMainThread branch, else the branch its function is called from. */
   const sideOf = (s: Site, depth = 0): ThreadSide => {
@@ -36,8 +63,8 @@ export function checkWaits(cx: LintContext): void {
   for (const w of waits) {
     if (sideOf(w) === 'main') cx.report('wait-on-main-thread', w.node, {});
     // A wait whose result ('ok' / 'not-equal' / 'timed-out') is used is inspected deliberately.
-    if (isSleep(cx, w) || !resultUnused(w)) continue;
-    if (!rechecked(cx, w)) {
+    if (isSleep(cx, facts, w) || !resultUnused(w)) continue;
+    if (!rechecked(cx, facts, w)) {
       const sp = cx.statementParent(w);
       cx.report('wait-without-loop', w.node, { a: cx.text(w.args[0] ?? null), i: cx.text(w.args[1] ?? null) }, { fix: sp ? waitLoopFix(cx, w, sp.stmt) : null });
     }
@@ -56,16 +83,65 @@ export function checkWaits(cx: LintContext): void {
   const cellKeys = (c: AtomicsCall): string[] => {
     const idx = cx.indexKey(c.index);
     const k = cx.arrayKey(c.array);
-    const t = `t:${cx.text(c.array).replace(/\s+/g, '')}[${idx}]`;
+    const t = `t:${arrayText(cx, c)}[${idx}]`;
     return k ? [`k:${k}[${idx}]`, t] : [t];
   };
   // A waitAsync sleeper (the main thread awaiting a worker) is lost the same way as a blocked wait.
   const sleepers = m.atomics.filter((c) => c.op === 'wait' || c.op === 'waitAsync');
   const waitsByCell = new Map<string, AtomicsCall[]>();
   for (const w of sleepers) {
-    if (isSleep(cx, w) || polls(cx, w)) continue;
+    if (isSleep(cx, facts, w) || polls(cx, w)) continue;
     for (const key of cellKeys(w)) (waitsByCell.get(key) ?? waitsByCell.set(key, []).get(key)!).push(w);
   }
+  // What the loop below asks of every write, looked up by function and cell instead of scanned for: the sleepers
+  // and notifies of each function by cell (or array), the last worker each function starts, the functions that
+  // notify called from each function, the cells some code takes with compareExchange.
+  const byOwnerAndKeys = <T extends Site>(list: T[], keys: (x: T) => string[]): Map<Node, Map<string, T[]>> => {
+    const out = new Map<Node, Map<string, T[]>>();
+    for (const x of list) {
+      const owner = ownerOf(m, x);
+      const byKey = out.get(owner) ?? out.set(owner, new Map()).get(owner)!;
+      for (const key of keys(x)) (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(x);
+    }
+    return out;
+  };
+  const sleepersAt = byOwnerAndKeys(sleepers, cellKeys);
+  const arrayKeys = (c: AtomicsCall): string[] => {
+    const k = cx.arrayKey(c.array);
+    const t = `t:${arrayText(cx, c)}`;
+    return k ? [`k:${k}`, t] : [t];
+  };
+  const notifiesOn = byOwnerAndKeys(m.atomics.filter((n) => n.op === 'notify' && cx.constNumber(n.args[2] ?? null) !== 0), arrayKeys);
+  const notifyIndex = new Map<AtomicsCall[], AliasIndex>();
+  const lastSpawn = new Map<Node, number>();
+  for (const sp of m.workerSpawns) {
+    const owner = m.spawnOwners.get(sp) ?? m.program;
+    lastSpawn.set(owner, Math.max(lastSpawn.get(owner) ?? -1, sp.start));
+  }
+  const notifyingCalls = new Map<Node, Map<string, number>>();
+  for (const c of m.calls) {
+    if (!c.name || !notifiesIn.has(c.name)) continue;
+    const owner = ownerOf(m, c);
+    const last = notifyingCalls.get(owner) ?? notifyingCalls.set(owner, new Map()).get(owner)!;
+    last.set(c.name, Math.max(last.get(c.name) ?? -1, c.node.start));
+  }
+  // The first waiter on a cell that a write wakes: a store wakes those sleeping on another value, a sub those
+  // sleeping on a value other than 0, anything else the first. Per cell, the first waiter on a value other than
+  // the first one's and the first on a value other than 0 answer that without a scan.
+  const waitedText = (w: AtomicsCall): string => cx.text(unwrap(w.args[2]));
+  const firsts = new Map<AtomicsCall[], { otherValue?: AtomicsCall; nonZero?: AtomicsCall }>();
+  const firstWoken = (list: AtomicsCall[] | undefined, s: AtomicsCall): AtomicsCall | undefined => {
+    const head = list?.[0];
+    if (!list || !head) return undefined;
+    let f = firsts.get(list);
+    if (!f) {
+      f = { otherValue: list.find((w) => waitedText(w) !== waitedText(head)), nonZero: list.find((w) => cx.constNumber(w.args[2] ?? null) !== 0) };
+      firsts.set(list, f);
+    }
+    if (STORES.has(s.op)) return waitedText(head) !== cx.text(unwrap(s.args[2])) ? head : f.otherValue;
+    return s.op === 'sub' ? f.nonZero : head;
+  };
+  const casCells = new Set(m.atomics.filter((c) => c.op === 'compareExchange').flatMap(cellKeys));
 
   // Lost wake-ups: a write that changes a cell some thread waits on, with no notify of that cell after it.
   for (const s of waitsByCell.size ? m.atomics : []) {
@@ -73,22 +149,29 @@ export function checkWaits(cx: LintContext): void {
     // an add whose old value is used is a ticket or a count the caller acts on.
     if (!WRITES.has(s.op) || !resultUnused(s) || !changes(cx, s)) continue;
     // Waiters sleeping while a count is 0 need a wake-up from the add that makes it positive, not from a take (sub).
-    const candidates = cellKeys(s).flatMap((key) => waitsByCell.get(key) ?? []);
-    const waiter = candidates.find((w) => (!STORES.has(s.op) || cx.text(unwrap(w.args[2])) !== cx.text(unwrap(s.args[2]))) &&
-      !(s.op === 'sub' && cx.constNumber(w.args[2] ?? null) === 0));
+    let waiter: AtomicsCall | undefined;
+    for (const key of cellKeys(s)) waiter ??= firstWoken(waitsByCell.get(key), s);
     if (!waiter) continue;
     const owner = ownerOf(m, s);
     // A write followed by this function's own wait on the cell is part of an acquire (give a permit back, then sleep):
     // the thread itself re-checks right after.
     const block = [...s.ancestors].reverse().find((a) => a.type === 'BlockStatement' || a.type === 'Program' || a.type === 'SwitchCase') ?? m.program;
-    if (sleepers.some((w) => ownerOf(m, w) === owner && w.node.start > s.node.end && w.node.end <= block.end && sameCell(cx, w, s))) continue;
-    // Set-up before the function starts its first worker, or in a constructor: nobody can be waiting yet.
-    if (m.workerSpawns.some((sp) => sp.start > s.node.end && innermost(m, sp.start) === owner)) continue;
+    const ownSleepers = sleepersAt.get(owner);
+    if (ownSleepers && cellKeys(s).some((key) => findWithin(ownSleepers.get(key) ?? [], s.node.end + 1, block.end, () => true))) continue;
+    // Set-up before the function starts a worker, or in a constructor: nobody can be waiting yet.
+    if ((lastSpawn.get(owner) ?? -1) > s.node.end) continue;
     if (owner.type === 'ClassMethod' && owner.kind === 'constructor') continue;
-    const notified = m.atomics.some((n) => n.op === 'notify' && ownerOf(m, n) === owner && n.node.start > s.node.start && wakes(n, s)) ||
-      m.calls.some((c) => c.name && c.node.start > s.node.start && ownerOf(m, c) === owner && (notifiesIn.get(c.name) ?? []).some((n) => wakes(n, s)));
+    const ownNotifies = notifiesOn.get(owner);
+    const notifiedHere = !!ownNotifies && arrayKeys(s).some((key) => {
+      const list = ownNotifies.get(key);
+      if (!list) return false;
+      const idx = notifyIndex.get(list) ?? notifyIndex.set(list, new AliasIndex(cx, list)).get(list)!;
+      return idx.first(s.index, undefined, s.node.start) !== undefined;
+    });
+    const notified = notifiedHere ||
+      [...(notifyingCalls.get(owner) ?? [])].some(([name, last]) => last > s.node.start && (notifiesIn.get(name) ?? []).some((n) => wakes(n, s)));
     if (notified) continue;
-    const locked = STORES.has(s.op) && m.atomics.some((c) => c.op === 'compareExchange' && sameCell(cx, c, s));
+    const locked = STORES.has(s.op) && cellKeys(s).some((key) => casCells.has(key));
     const sp = cx.statementParent(s);
     const arr = cx.text(s.args[0] ?? null);
     const idx = cx.text(s.args[1] ?? null);
@@ -125,14 +208,15 @@ function resultUnused(c: AtomicsCall): boolean {
  * The `sleep(ms)` idiom: a timed wait on a fresh array, or on one nothing else in the file touches.
  * A wait without a timeout is never a sleep (it would sleep forever): its notifier is elsewhere.
  */
-function isSleep(cx: LintContext, w: AtomicsCall): boolean {
+function isSleep(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boolean {
   const arr = unwrap(w.array);
   if (!arr) return false;
   if (arr.type === 'NewExpression') return true;
   const timeout = unwrap(w.args[3]);
   if (!timeout || (timeout.type === 'Identifier' && timeout.name === 'Infinity') || (timeout.type === 'Identifier' && timeout.name === 'undefined')) return false;
+  // Nothing but waits on the array, apart from this call.
   const key = cx.arrayKey(arr);
-  return !cx.atomicsOn(key).some((c) => c !== w && c.op !== 'wait');
+  return !key || (facts.nonWaits.get(key) ?? 0) - (w.op !== 'wait' ? 1 : 0) <= 0;
 }
 
 /** True for a loop that tests a condition each time round (not `while (true)` / `for (;;)` / `for…of`). */
@@ -147,44 +231,51 @@ function retests(loop: Node): boolean {
  * some condition, or the wait sits in a helper (a condition-variable wait) whose every call is
  * inside such a loop of its caller.
  */
-function rechecked(cx: LintContext, w: AtomicsCall): boolean {
-  if (recheckedHere(cx, w)) return true;
+function rechecked(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boolean {
+  if (recheckedHere(cx, facts, w)) return true;
   const m = cx.m;
   const owner = ownerOf(m, w);
   const name = owner === m.program ? null : m.fns.get(owner)?.name;
   if (!name) return false;
-  const calls = m.calls.filter((c) => c.name === name && !c.fns.includes(owner));
-  return calls.length > 0 && calls.every((c) => m.allLoops.some((l) => l.owner === ownerOf(m, c) && l.node.start <= c.node.start && c.node.end <= l.node.end && retests(l.node)));
+  const calls = (facts.callsByName.get(name) ?? []).filter((c) => !c.fns.includes(owner));
+  return calls.length > 0 && calls.every((c) => {
+    // The outermost re-testing loops of a function are disjoint: only the last one starting before the call can hold it.
+    const loops = facts.retestingLoops.get(ownerOf(m, c)) ?? [];
+    let lo = 0;
+    let hi = loops.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (loops[mid]!.start <= c.node.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const l = loops[lo - 1];
+    return !!l && c.node.end <= l.end;
+  });
 }
 
-function recheckedHere(cx: LintContext, w: AtomicsCall): boolean {
+function recheckedHere(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boolean {
   const key = cx.arrayKey(w.array);
-  const text = cx.text(w.array).replace(/\s+/g, '');
+  const sameText = facts.atomicsByText.get(arrayText(cx, w)) ?? [];
+  const accesses = facts.accessesByKey.get(key ?? '') ?? [];
+  const other = (c: AtomicsCall): boolean => c !== w;
   for (const loop of w.loops) {
-    const inLoop = (n: Node): boolean => n.start >= loop.start && n.end <= loop.end;
-    if (cx.atomicsOn(key).some((c) => c !== w && inLoop(c.node))) return true;
-    if (cx.m.atomics.some((c) => c !== w && inLoop(c.node) && cx.text(c.array).replace(/\s+/g, '') === text)) return true;
-    if (cx.m.accesses.some((a) => inLoop(a.node) && cx.arrayKey(a.array) === key)) return true;
+    if (findWithin(cx.atomicsOn(key), loop.start, loop.end, other)) return true;
+    if (findWithin(sameText, loop.start, loop.end, other)) return true;
+    if (findWithin(accesses, loop.start, loop.end, () => true)) return true;
     // A loop whose condition is some other flag or call still re-checks something.
     if ((loop.type === 'WhileStatement' || loop.type === 'DoWhileStatement') && retests(loop)) return true;
   }
   return false;
 }
 
-/** Same array (binding or text) and same index. */
-function sameCell(cx: LintContext, a: AtomicsCall, b: AtomicsCall): boolean {
-  return sameArray(cx, a, b) && cx.indexKey(a.index) === cx.indexKey(b.index);
-}
-
+/** Same array: the same binding, or the same text. */
 function sameArray(cx: LintContext, a: AtomicsCall, b: AtomicsCall): boolean {
   const ka = cx.arrayKey(a.array);
   if (ka && ka === cx.arrayKey(b.array)) return true;
-  return cx.text(a.array).replace(/\s+/g, '') === cx.text(b.array).replace(/\s+/g, '');
+  return arrayText(cx, a) === arrayText(cx, b);
 }
 
-/** The innermost function (or the program) around an offset. */
-function innermost(m: FileModel, pos: number): Node {
-  let best: Node = m.program;
-  for (const f of m.fns.keys()) if (f.start <= pos && pos < f.end && f.start >= best.start) best = f;
-  return best;
+/** The text of a call's array without white space. */
+function arrayText(cx: LintContext, c: AtomicsCall): string {
+  return cx.text(c.array).replace(/\s+/g, '');
 }

@@ -1,8 +1,9 @@
 /** Shared helpers for the rules of one file: array identity, values, cell keys, reporting. */
-import { literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } from './ast';
-import type { AtomicsCall, FileModel, Site } from './model';
+import { ELEMENT_BYTES, isMember, literalNumber, propName, TYPED_ARRAYS, unwrap, keyText, type Node } from './ast';
+import { memberKey, type AtomicsCall, type FileModel, type Site } from './model';
 import type { Binding } from './scope';
 import { formatMessage, RULES, type RuleId, type Severity } from './rules';
+import { findAfter } from './ranges';
 import type { LintFinding, QuickFix, RelatedSite } from './types';
 import { ValueAnalysis, type Val } from './values';
 
@@ -15,11 +16,15 @@ export class LintContext {
   /** Atomics calls by array key. */
   readonly atomicsByKey = new Map<string, AtomicsCall[]>();
   private readonly keyMemo = new Map<Node, string | null>();
+  private readonly aliasMemo = new Map<string, AliasIndex>();
+  private readonly cellMemo = new Map<AtomicsCall, string>();
   /** Binding id → the binding id it is the same view as (see sameViews). */
   private readonly viewAlias = new Map<number, number>();
   private readonly constMemo = new Map<Node, number | null>();
   private loopOfCounter: Map<Binding, Node> | null = null;
   private readonly enumMemo = new Map<Node, Map<string, number | null>>();
+  /** Where views sit in their buffers (see viewLayouts), built on first use. */
+  private layouts: ViewLayouts | null = null;
 
   constructor(readonly m: FileModel, readonly file: string, private readonly disabled: Set<string>) {
     this.values = new ValueAnalysis(m);
@@ -62,6 +67,108 @@ export class LintContext {
     }
   }
 
+  /**
+   * Views whose place in a shared buffer is known: `const hdr = new Int32Array(sab, 0, 4)`, `new Int32Array(sab, 16)`,
+   * `new BigInt64Array(workerData)`, `new Int32Array(other.buffer, 8)`, over a buffer name nobody reassigns, with a
+   * constant byte offset (and length, if any). Keyed by array key, and the array keys over each buffer.
+   */
+  private viewLayouts(): ViewLayouts {
+    if (this.layouts) return this.layouts;
+    const byView = new Map<string, ViewLayout[]>();
+    const byBuffer = new Map<string, string[]>();
+    const nearAtomics = new Set<string>();
+    this.layouts = { byView, byBuffer, nearAtomics };
+    // Names bound once to a `new …(…)` and never reassigned, by array key.
+    const views: [string, Node][] = [];
+    for (const b of this.m.scopes.bindings) {
+      const init = unwrap(b.init);
+      if (b.path.length || !init || init.type !== 'NewExpression' || b.assigned.length || b.updates.length) continue;
+      if (b.kind === 'const' || b.kind === 'let' || b.kind === 'var') views.push([`b${this.viewAlias.get(b.id) ?? b.id}`, init]);
+    }
+    const bindingOf = new Map(views);
+    const layoutOf = (init: Node, depth: number): ViewLayout | null => {
+      const callee = unwrap(init.callee as Node);
+      const type = callee?.type === 'Identifier' ? String(callee.name) : '';
+      const bytes = ELEMENT_BYTES[type];
+      const args = ((init.arguments as Node[]) ?? []).map((x) => unwrap(x));
+      if (!bytes || !TYPED_ARRAYS.has(type) || !args.length || args.length > 3 || args.some((x) => !x || x.type === 'SpreadElement')) return null;
+      const buffer = this.bufferKey(args[0]!, depth, layoutOf, bindingOf);
+      const offset = args.length > 1 ? this.constNumber(args[1]!) : 0;
+      const length = args.length > 2 ? this.constNumber(args[2]!) : null;
+      if (buffer === null || offset === null || !Number.isInteger(offset) || offset < 0 || offset % bytes !== 0) return null;
+      if (args.length > 2 && (length === null || !Number.isInteger(length) || length < 0)) return null;
+      return { buffer, offset, bytes, length };
+    };
+    for (const [key, init] of views) {
+      const layout = layoutOf(init, 0);
+      if (!layout) continue;
+      (byView.get(key) ?? byView.set(key, []).get(key)!).push(layout);
+        const over = byBuffer.get(layout.buffer) ?? byBuffer.set(layout.buffer, []).get(layout.buffer)!;
+      if (!over.includes(key)) over.push(key);
+    }
+    for (const over of byBuffer.values()) {
+      for (const key of over) if (over.some((o) => o !== key && this.atomicArrays.has(o))) nearAtomics.add(key);
+    }
+    return this.layouts;
+  }
+
+  /**
+   * The identity of a shared buffer expression: a name nobody reassigns (or a property path from one that nobody
+   * assigns) holding a SharedArrayBuffer or a received one, or `view.buffer` of a view with a known layout; else null.
+   */
+  private bufferKey(expr: Node, depth: number, layoutOf: (init: Node, depth: number) => ViewLayout | null, bindingOf: Map<string, Node>): string | null {
+    const e = unwrap(expr);
+    if (!e || depth > 4) return null;
+    if (isMember(e) && !e.computed && propName(e) === 'buffer') {
+      const view = this.arrayKey(e.object as Node);
+      const init = view ? bindingOf.get(view) : undefined;
+      return init ? (layoutOf(init, depth + 1)?.buffer ?? null) : null;
+    }
+    const v = this.values.of(e);
+    if (v?.k !== 'sab' && v?.k !== 'payload') return null;
+    let root: Node | null = e;
+    for (let i = 0; i < 8 && root && (root.type === 'MemberExpression' || root.type === 'OptionalMemberExpression'); i++) {
+      if (root.computed || this.m.memberAssigned.has(memberKey(this.m, root))) return null;
+      root = unwrap(root.object as Node);
+    }
+    if (!root || root.type !== 'Identifier') return null;
+    const b = this.m.refs.get(root);
+    if (b ? b.assigned.length || b.updates.length : root.name !== 'workerData') return null;
+    return this.arrayKey(e);
+  }
+
+  /**
+   * The first Atomics call (in source order) that `keep` accepts on another view of the same buffer whose element
+   * overlaps the bytes of `array[index]`: only for constant indices on both sides and views whose layout is known.
+   */
+  otherViewAtomics(array: Node | null, index: Node | null, keep?: (c: AtomicsCall) => boolean): AtomicsCall | undefined {
+    const key = this.arrayKey(array);
+    const { byView, byBuffer, nearAtomics } = this.viewLayouts();
+    if (!key || !nearAtomics.has(key)) return undefined;
+    const i = this.constNumber(index);
+    if (i === null || !Number.isInteger(i) || i < 0) return undefined;
+    let best: AtomicsCall | undefined;
+    for (const own of byView.get(key) ?? []) {
+      if (own.length !== null && i >= own.length) continue;
+      const lo = own.offset + i * own.bytes;
+      const hi = lo + own.bytes;
+      for (const other of byBuffer.get(own.buffer) ?? []) {
+        if (other === key || !this.atomicArrays.has(other)) continue;
+        const calls = this.aliasIndex(other);
+        for (const view of byView.get(other) ?? []) {
+          if (view.buffer !== own.buffer) continue;
+          // The elements of the other view that share a byte with [lo, hi).
+          const last = Math.ceil((hi - view.offset) / view.bytes) - 1;
+          for (let j = Math.max(0, Math.floor((lo - view.offset) / view.bytes)); j <= last && (view.length === null || j < view.length); j++) {
+            const c = calls.at(j).find((x) => !keep || keep(x));
+            if (c && (!best || c.node.start < best.node.start)) best = c;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
   /** True when the rule should run. */
   enabled(rule: RuleId): boolean {
     return !this.disabled.has(rule);
@@ -80,6 +187,17 @@ export class LintContext {
   /** Atomics calls on the array `key` (empty for null). */
   atomicsOn(key: string | null): AtomicsCall[] {
     return (key && this.atomicsByKey.get(key)) || [];
+  }
+
+  /** The Atomics calls on the array `key` grouped by cell (empty for null). */
+  aliasIndex(key: string | null): AliasIndex {
+    const k = key ?? '';
+    let idx = this.aliasMemo.get(k);
+    if (!idx) {
+      idx = new AliasIndex(this, this.atomicsOn(key));
+      this.aliasMemo.set(k, idx);
+    }
+    return idx;
   }
 
   private computeKey(expr: Node): string | null {
@@ -101,6 +219,16 @@ export class LintContext {
   /** Abstract value of an expression. */
   val(expr: Node | null): Val | null {
     return this.values.of(expr);
+  }
+
+  /** The cell an Atomics call works on as a comparable key: array key and index key. */
+  cellOf(c: AtomicsCall): string {
+    let k = this.cellMemo.get(c);
+    if (k === undefined) {
+      k = `${this.arrayKey(c.array)}[${this.indexKey(c.index)}]`;
+      this.cellMemo.set(c, k);
+    }
+    return k;
   }
 
   /** A cell index as a comparable key: `#3` for a constant, else its source text. */
@@ -303,6 +431,72 @@ export class LintContext {
     const list = anc[anc.length - 2];
     if (!stmt || stmt.type !== 'ExpressionStatement' || !list) return null;
     return list.type === 'BlockStatement' || list.type === 'Program' || list.type === 'StaticBlock' || list.type === 'SwitchCase' ? { stmt, list } : null;
+  }
+}
+
+/** The views with a known place, by array key; the array keys over each buffer; the views with an Atomics-used neighbour. */
+interface ViewLayouts {
+  byView: Map<string, ViewLayout[]>;
+  byBuffer: Map<string, string[]>;
+  nearAtomics: Set<string>;
+}
+
+/** Where a view sits in its buffer: bytes [offset, offset + length × bytes), or to the buffer's end for a null length. */
+interface ViewLayout {
+  buffer: string;
+  offset: number;
+  bytes: number;
+  length: number | null;
+}
+
+/**
+ * Atomics calls on one array (in source order) grouped by cell, to find the first one that `mayAlias` an
+ * index without trying every call: a constant index meets its own cell and the calls with variable
+ * indices; a variable one meets every call, or, with a known lower bound, the constant cells from there.
+ */
+export class AliasIndex {
+  private readonly byIndex = new Map<string, AtomicsCall[]>();
+  /** Calls whose index is no constant. */
+  readonly variable: AtomicsCall[] = [];
+  private readonly constants: { value: number; calls: AtomicsCall[] }[] = [];
+
+  constructor(private readonly cx: LintContext, readonly calls: readonly AtomicsCall[]) {
+    for (const c of calls) {
+      const k = cx.indexKey(c.index);
+      let list = this.byIndex.get(k);
+      if (!list) {
+        list = [];
+        this.byIndex.set(k, list);
+        if (k.startsWith('#')) this.constants.push({ value: Number(k.slice(1)), calls: list });
+      }
+      list.push(c);
+      if (!k.startsWith('#')) this.variable.push(c);
+    }
+  }
+
+  /** Calls whose index is the constant `n`. */
+  at(n: number): readonly AtomicsCall[] {
+    return this.byIndex.get(`#${n}`) ?? [];
+  }
+
+  /** The first call after offset `after` that `keep` accepts and whose cell may be `index`'s: `calls.find((c) => mayAlias(c.index, index) && keep(c))`. */
+  first(index: Node | null, keep?: (c: AtomicsCall) => boolean, after = -1): AtomicsCall | undefined {
+    const cx = this.cx;
+    const key = cx.indexKey(index);
+    let best: AtomicsCall | undefined;
+    const take = (c: AtomicsCall | undefined): void => {
+      if (c && (!best || c.node.start < best.node.start)) best = c;
+    };
+    if (key.startsWith('#')) {
+      take(findAfter(this.byIndex.get(key) ?? [], after, keep));
+      take(findAfter(this.variable, after, (c) => cx.mayAlias(c.index, index) && (!keep || keep(c))));
+      return best;
+    }
+    const lo = cx.lowerBound(index, 0);
+    if (lo === null) return findAfter(this.calls, after, keep);
+    take(findAfter(this.variable, after, keep));
+    for (const g of this.constants) if (!(lo > g.value)) take(findAfter(g.calls, after, keep));
+    return best;
   }
 }
 

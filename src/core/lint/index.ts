@@ -29,6 +29,8 @@ export function analyseSource(source: string, file: string, options: LintOptions
 export interface LintResult {
   findings: LintFinding[];
   parsed: boolean;
+  /** True when the analyser's own parse shows the text valid (no error recovered from), so syntaxError would return null. */
+  valid?: boolean;
 }
 
 /** Lints one source text and never throws; `parsed` is false when the text could not be parsed. */
@@ -61,7 +63,7 @@ function analyse(source: string, file: string, options: LintOptions): LintResult
     out.push(f);
   }
   out.sort((a, b) => a.start - b.start || RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule));
-  return { findings: out, parsed: true };
+  return { findings: out, parsed: true, valid: parsed.errorCount === 0 && !parsed.retried };
 }
 
 /** Lints one source text and never throws (an internal failure yields no findings). */

@@ -4,7 +4,7 @@
  * accesses inside a critical section are not flagged.
  */
 import { isFunction, unwrap, type Node } from './ast';
-import type { LintContext } from './context';
+import { AliasIndex, type LintContext } from './context';
 import { ownerOf, type AtomicsCall, type CallSite, type Site } from './model';
 
 const ACQUIRE_OPS = new Set(['compareExchange', 'exchange']);
@@ -41,6 +41,7 @@ export class LockModel {
   private readonly heldUntil = new Map<Node, number>();
   /** Array keys some code takes as a lock word with compareExchange/exchange. */
   private readonly casKeys = new Map<string, AtomicsCall[]>();
+  private readonly casIndex = new Map<string, AliasIndex>();
   /** Functions passed to a `withLock(fn)`-style wrapper that calls them between its acquire and release. */
   private readonly guardedCallbacks = new Set<Node>();
 
@@ -60,7 +61,8 @@ export class LockModel {
       if (list) list.push(a);
       else this.casKeys.set(k, [a]);
     }
-    const cell = (c: AtomicsCall): string => `${cx.arrayKey(c.array)}[${cx.indexKey(c.index)}]`;
+    const cell = (c: AtomicsCall): string => cx.cellOf(c);
+    const withAccesses = new Set(m.accesses.map((x) => ownerOf(m, x)));
     for (const [fn, calls] of byFn) {
       const info = m.fns.get(fn);
       if (!info?.name) continue;
@@ -68,7 +70,7 @@ export class LockModel {
       // A CAS/exchange retry loop (mutex, spinlock), or a ticket taken by an RMW then a wait loop on the same array
       // that never notifies and touches no data (ticket lock, semaphore down).
       const rmwKeys = new Set(calls.filter((c) => c.loops.length === 0 && RMW_OPS.has(c.op)).map((c) => cx.arrayKey(c.array)));
-      const plain = m.accesses.some((x) => ownerOf(m, x) === fn);
+      const plain = withAccesses.has(fn);
       const acquires = calls.filter((c) => c.loops.length > 0 && (ACQUIRE_OPS.has(c.op) || (c.op === 'wait' && !notifies && !plain && rmwKeys.has(cx.arrayKey(c.array)))));
       const releases = calls.filter((c) => RELEASE_OPS.has(c.op) && c.loops.length === 0);
       // A function that takes a lock word and stores it back is a whole critical section, not a helper:
@@ -145,7 +147,10 @@ export class LockModel {
 
   /** True when `a[i]` may be a lock word itself (taken with compareExchange/exchange): holding the lock does not excuse plain access to it. */
   isLockWord(key: string | null, index: Node | null): boolean {
-    return !!key && (this.casKeys.get(key) ?? []).some((c) => this.cx.mayAlias(c.index, index));
+    const calls = key ? this.casKeys.get(key) : undefined;
+    if (!key || !calls) return false;
+    const idx = this.casIndex.get(key) ?? this.casIndex.set(key, new AliasIndex(this.cx, calls)).get(key)!;
+    return idx.first(index) !== undefined;
   }
 
   /** True when the callee is a function of this file (then its body, not its name, says what it does). */

@@ -47,7 +47,7 @@ export interface FnInfo {
   parent: Node | null;
 }
 
-/** Everything pass B learned about one file. */
+/** Everything pass B learned about one file. Its lists are in source order (the walk is pre-order), which range lookups rely on. */
 export interface FileModel {
   source: string;
   program: Node;
@@ -67,6 +67,8 @@ export interface FileModel {
   memberAssigned: Map<string, Node[]>;
   /** `new Worker(…)` sites. */
   workerSpawns: Node[];
+  /** The innermost function (or the program) each `new Worker(…)` sits in. */
+  spawnOwners: Map<Node, Node>;
   checksMainThread: boolean;
   /** The file reads `workerData` / `parentPort` of worker_threads: some of it runs in a worker. */
   usesWorkerApi: boolean;
@@ -86,6 +88,8 @@ export interface FileModel {
   allLoops: { node: Node; owner: Node }[];
   /** `break` / `continue` statements with the statement they leave, by enclosing function (the program for top level). */
   jumps: Map<Node, { node: Node; target: Node }[]>;
+  /** `try … finally` statements, each with the index of the nearest one around it (-1 for none). */
+  finallyTries: { node: Node; outer: number }[];
 }
 
 const NONE: Node[] = [];
@@ -101,8 +105,8 @@ export function buildModel(source: string, program: Node): FileModel {
   const pendingAssign: { id: Node; right: Node }[] = [];
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
-    messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [],
-    checksMainThread: false, usesWorkerApi: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(),
+    messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [], spawnOwners: new Map(),
+    checksMainThread: false, usesWorkerApi: false, awaits: new Map(), exits: new Map(), thisClass: new Map(), ctorOf: new Map(), news: [], forLoops: [], allLoops: [], jumps: new Map(), finallyTries: [],
   };
   const classes: Node[] = [];
   const addMember = (key: string, value: Node): void => {
@@ -119,6 +123,8 @@ export function buildModel(source: string, program: Node): FileModel {
   const fns: Node[] = [];
   let loops: Node[] = [];
   const sides: ThreadSide[] = [];
+  /** Indices into m.finallyTries of the `try … finally` statements being walked. */
+  const tries: number[] = [];
   let scope: Scope | null = null;
 
   // Copies of the function/loop stacks are shared until the stacks change (most sites sit in the same few),
@@ -285,7 +291,10 @@ export function buildModel(source: string, program: Node): FileModel {
         break;
       case 'NewExpression': {
         const c = unwrap(node.callee as Node);
-        if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) m.workerSpawns.push(node);
+        if ((c?.type === 'Identifier' && c.name === 'Worker') || (isMember(c) && propName(c) === 'Worker')) {
+          m.workerSpawns.push(node);
+          m.spawnOwners.set(node, fns.length ? fns[fns.length - 1]! : program);
+        }
         if (c?.type === 'Identifier') {
           const entry = { node, binding: null };
           m.news.push(entry);
@@ -407,6 +416,11 @@ export function buildModel(source: string, program: Node): FileModel {
       loopsCopy = null;
       m.allLoops.push({ node, owner: fns.length ? fns[fns.length - 1]! : program });
     }
+    const finallyTry = node.type === 'TryStatement' && !!node.finalizer;
+    if (finallyTry) {
+      tries.push(m.finallyTries.length);
+      m.finallyTries.push({ node, outer: tries.length > 1 ? tries[tries.length - 2]! : -1 });
+    }
     if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
       const side = sideOfTest(node.test as Node);
       if (side) m.checksMainThread = true;
@@ -429,6 +443,7 @@ export function buildModel(source: string, program: Node): FileModel {
       loops.pop();
       loopsCopy = null;
     }
+    if (finallyTry) tries.pop();
     if (isClass) classes.pop();
     ancestors.pop();
     if (fnNode) {

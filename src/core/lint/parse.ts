@@ -8,6 +8,8 @@ export interface ParsedFile {
   comments: Node[];
   /** Parse errors babel recovered from (kept for diagnostics of the tool itself, not reported). */
   errorCount: number;
+  /** True when this is the second parse, of a JavaScript file with decorators (a strict parse without them fails). */
+  retried?: boolean;
 }
 
 /** Babel plugins for a file name: TypeScript for .ts/.mts/.cts/.tsx, JSX for .jsx/.tsx, none for plain JS. */
@@ -35,7 +37,7 @@ export function parseSource(source: string, fileName: string): ParsedFile {
   const first = parseWith(source, plugins);
   if (first.program || plugins.includes('decorators-legacy') || !source.includes('@')) return first;
   const again = parseWith(source, [...plugins, 'decorators-legacy']);
-  return again.program ? again : first;
+  return again.program ? { ...again, retried: true } : first;
 }
 
 /** Parser options for any script or module (fragments too); the analyser adds error recovery. */
