@@ -487,7 +487,14 @@ type TicketIndex = Map<string, Map<LoadedThread, Map<number, { seq: number; off:
 
 function ticketIndexOf(locations: Location[]): TicketIndex {
   const idx: TicketIndex = new Map();
+  // Only a buffer with a possible "now serving" word (loaded, and added to or stored) can hold a
+  // ticket lock: a plain counter bumped millions of times is not indexed (it cost seconds and GBs).
+  const serving = new Set<string>();
   for (const loc of locations) {
+    if (loc.ops.some((o) => o.op === OP_LOAD) && loc.ops.some((o) => o.op === OP_ADD || o.op === OP_STORE)) serving.add(loc.buffer);
+  }
+  for (const loc of locations) {
+    if (!serving.has(loc.buffer)) continue;
     for (const o of loc.ops) {
       if (o.op !== OP_ADD || o.val <= 0 || o.w !== 1) continue;
       let byThread = idx.get(loc.buffer);
