@@ -230,6 +230,13 @@ export function emitSegment(): void {
   if (kN > 0) expandStrided();
   if (!ctx || !clock || sN === 0) return;
   const n = sN;
+  if (n <= 16 && repeatsHeld(n, clock)) {
+    // The common case of a hot synchronising loop (a counter bumped with Atomics.add): no garbage.
+    shadowBytes -= n * 32;
+    sN = 0;
+    emitGen++;
+    return;
+  }
   let runs: { buf: number[]; off: number[]; len: number[]; kind: number[]; site: number[] };
   if (n > 16) runs = mergeRuns(n);
   else {
@@ -253,6 +260,34 @@ export function emitSegment(): void {
   sN = 0;
   emitGen++;
   partial = false;
+}
+
+/**
+ * Whether the n (≤ 16, unmerged) runs being emitted are the held segment's and the clock is
+ * held's but for this thread's own epoch (what sameRuns would find); if so held takes the new
+ * epoch in place.
+ */
+function repeatsHeld(n: number, c: VectorClock): boolean {
+  const h = held;
+  if (!h || partial || degraded || h.sampled === false || h.self !== c.self || h.buf.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    if (h.buf[i] !== sBuf[i] || h.off[i] !== sOff[i] || h.len[i] !== sLen[i] || h.kind[i] !== sKind[i] || h.site[i] !== sSite[i]) return false;
+  }
+  const vc = h.vc;
+  const width = c.width();
+  let k = 0;
+  let selfAt = -1;
+  for (let slot = 0; slot < width; slot++) {
+    const v = c.vc[slot]!;
+    if (v === 0) continue;
+    if (vc[k] !== slot) return false;
+    if (slot === c.self) selfAt = k + 1;
+    else if (vc[k + 1] !== v) return false;
+    k += 2;
+  }
+  if (k !== vc.length || selfAt < 0) return false;
+  vc[selfAt] = c.vc[c.self]!;
+  return true;
 }
 
 /** Write every segment this thread has (before a flush of the event file). */
