@@ -10,8 +10,9 @@ import type { Report } from '../protocol/report';
 import { parseArgs } from './args';
 
 const USAGE = `usage: parprof run <file> [--out DIR] [--no-races] [--timeout SEC] [--sample-interval US]
-                  [--sort KEY] [--json] [--fail-on-race] [--instrument-deps] [--limit N] [--all]
-                  [--no-counts] [--no-locks] [--node PATH] [--backend auto|inspector|v8-profiler-next]
+                  [--sort KEY] [--json] [--fail-on-race] [--instrument-deps]
+                  [--race-sample RATE] [--deadlock-timeout MS] [--no-counts] [--no-locks]
+                  [--limit N] [--all] [--node PATH] [--backend auto|inspector|v8-profiler-next]
                   [-- program args...]`;
 
 const SPEC = {
@@ -94,13 +95,13 @@ function whileRead(stream: NodeJS.WriteStream): (data: string | Buffer) => void 
 
 /** Runs `parprof run`; returns the exit code (0 profiled, 2 usage/input, 3 --fail-on-race with races). */
 export async function runCommand(argv: string[]): Promise<number> {
-  const { flags, positionals, rest } = parseArgs(argv, SPEC as Record<string, 'boolean' | 'string' | 'number' | 'list'>);
+  const { flags, positionals, rest } = parseArgs(argv, SPEC as Record<string, 'boolean' | 'string' | 'number' | 'list'>, { '-h': 'help' });
   if (flags.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
   const [file, ...progArgs] = positionals;
-  if (!file) throw new UserError(`no program given\n${USAGE}`);
+  if (!file) throw new UserError('no program given; run "parprof run --help" for usage');
   const sort = (flags.sort as string[] | undefined) ?? ['cumulative'];
   checkSortKeys(sort);
   const backend = flags.backend as string | undefined;
