@@ -114,6 +114,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (timeout !== undefined && timeout <= 0) throw new UserError('--timeout must be a positive number of seconds');
   const raceSample = flags['race-sample'] as number | undefined;
   if (raceSample !== undefined && !(raceSample > 0 && raceSample <= 1)) throw new UserError('--race-sample must be in (0, 1]');
+  const deadlockMs = flags['deadlock-timeout'] as number | undefined;
+  if (deadlockMs !== undefined && deadlockMs < 0) throw new UserError('--deadlock-timeout must be a number of milliseconds (0 turns the watchdog off)');
   const json = flags.json === true;
   const limit = flags.limit as number | undefined;
 
@@ -142,7 +144,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         sampleIntervalUs: interval,
         timeoutSec: timeout ?? null,
         raceSample: raceSample ?? null,
-        deadlockTimeoutMs: flags['deadlock-timeout'] as number | undefined,
+        deadlockTimeoutMs: deadlockMs,
         backend: backend as 'auto' | 'inspector' | 'v8-profiler-next' | undefined,
         signal: ac.signal,
         // With --json our stdout carries only the report: the program's output goes to stderr.

@@ -68,6 +68,7 @@ test('usage and input errors exit 2 with one line on stderr', T, () => {
     [['run', 'fib.js', '--out', 'notes.txt'], /^parprof: notes\.txt exists and is not a directory/],
     [['run', 'fib.js', '--out', 'notes.txt/sub'], /^parprof: cannot create notes\.txt\/sub: .*notes\.txt is a file, not a folder\n$/],
     [['run', 'fib.js', '--out', ''], /^parprof: --out needs a value\n$/],
+    [['run', 'fib.js', '--deadlock-timeout', '-5'], /^parprof: --deadlock-timeout must be a number of milliseconds \(0 turns the watchdog off\)\n$/],
     [['run', 'fib.js', '--out='], /^parprof: --out needs a value\n$/],
     [['run'], /^parprof: no program given; run "parprof run --help" for usage\n$/],
     [['scale', 'fib.js', '--workers', '1', '--repeats', '2'], /^parprof: unknown option --repeats; give the program's own options after "--"/],
