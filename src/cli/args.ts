@@ -53,10 +53,11 @@ export function parseArgs(argv: string[], spec: FlagSpec, aliases: Record<string
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UserError(`--${name} needs a value`);
+    // An empty value ("--out=", or an unset $VAR) is a missing one: --out "" would write into the cwd.
+    if (value === undefined || value.trim() === '' || (inline === undefined && value.startsWith('--'))) throw new UserError(`--${name} needs a value`);
     if (kind === 'number') {
       const n = Number(value);
-      if (value.trim() === '' || !Number.isFinite(n)) throw new UserError(`--${name} expects a number, got "${value}"`);
+      if (!Number.isFinite(n)) throw new UserError(`--${name} expects a number, got "${value}"`);
       flags[name] = n;
     } else if (kind === 'list') {
       const prev = (flags[name] as string[] | undefined) ?? [];

@@ -3,7 +3,7 @@
  * run (an output folder with report.json, or a raw run directory) to another tool's format.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { analyseRunDir } from '../core/analyse';
 import { UserError } from '../core/api';
 import { writeChromeTrace } from '../core/exports/chromeTrace';
@@ -40,14 +40,14 @@ export function loadReportFrom(dir: string): Report {
 
 /** Runs `parprof export`; writes next to the report unless --out is given, prints the written paths. */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { format: 'string', out: 'string', sort: 'list', help: 'boolean' }, { '-f': 'format', '-o': 'out' });
+  const { flags, positionals } = parseArgs(argv, { format: 'string', out: 'string', sort: 'list', help: 'boolean' }, { '-f': 'format', '-o': 'out', '-h': 'help' });
   if (flags.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
   const [dir, extra] = positionals;
-  if (!dir) throw new UserError(`no directory given\n${USAGE}`);
-  if (extra) throw new UserError(`unexpected argument "${extra}"\n${USAGE}`);
+  if (!dir) throw new UserError(`no directory given; ${USAGE}`);
+  if (extra) throw new UserError(`unexpected argument "${extra}"; ${USAGE}`);
   const format = flags.format as string | undefined;
   if (!format || !FORMATS.includes(format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}`);
   const sort = flags.sort as string[] | undefined;
@@ -59,18 +59,26 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (analysed) for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   const out = flags.out as string | undefined;
   const written: string[] = [];
-  const write = (defaultName: string, text: string) => {
-    const p = out ? resolve(out) : join(base, defaultName);
-    writeFileSync(p, text);
+  // --out names the file, or a folder to write the format's usual file name into.
+  const target = (defaultName: string) => {
+    if (!out) return join(base, defaultName);
+    const p = resolve(out);
+    return existsSync(p) && statSync(p).isDirectory() ? join(p, defaultName) : p;
+  };
+  const writeWith = (p: string, writer: (p: string) => void) => {
+    try {
+      writer(p);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? `no folder ${dirname(p)}` : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : (e.code ?? e.message);
+      throw new UserError(`cannot write ${p}: ${why}`);
+    }
     written.push(p);
   };
+  const write = (defaultName: string, text: string) => writeWith(target(defaultName), (p) => writeFileSync(p, text));
   switch (format) {
     case 'chrome':
-      {
-        const p = out ? resolve(out) : join(base, 'trace.json');
-        writeChromeTrace(report, p);
-        written.push(p);
-      }
+      writeWith(target('trace.json'), (p) => writeChromeTrace(report, p));
       break;
     case 'pstats':
       write('pstats.txt', buildPstatsReport(report, { sort, baseDir: report.program.cwd || undefined }));
@@ -81,11 +89,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     case 'cpuprofile': {
       const outDir = out ? resolve(out) : base;
       if (out && (!existsSync(outDir) || !statSync(outDir).isDirectory())) throw new UserError(`--out ${out}: for cpuprofile give an existing directory`);
-      report.threads.forEach((t, lane) => {
-        const p = join(outDir, cpuProfileFileName(t));
-        writeFileSync(p, JSON.stringify(buildCpuProfile(report, lane)));
-        written.push(p);
-      });
+      report.threads.forEach((t, lane) => writeWith(join(outDir, cpuProfileFileName(t)), (p) => writeFileSync(p, JSON.stringify(buildCpuProfile(report, lane)))));
       break;
     }
   }

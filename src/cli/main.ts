@@ -3,10 +3,18 @@ import { UserError } from '../core/api';
 
 const USAGE = `usage:
   parprof run <file> [--out DIR] [--no-races] [--timeout SEC] [--sample-interval US]
-                     [--sort KEY] [--json] [--fail-on-race] [--instrument-deps] [-- program args...]
-  parprof scale <file> --workers 1,2,4 [--env NAME | --arg TEMPLATE] [--repeat N] [--out DIR] [--json]
-  parprof lint <file...> [--json]
-  parprof export <DIR> --format chrome|cpuprofile|pstats|speedscope`;
+                     [--sort KEY] [--json] [--fail-on-race] [--instrument-deps]
+                     [--race-sample RATE] [--deadlock-timeout MS] [--no-counts] [--no-locks]
+                     [--limit N] [--all] [--node PATH] [--backend auto|inspector|v8-profiler-next]
+                     [-- program args...]
+  parprof scale <file> --workers 1,2,4 [--env NAME | --arg TEMPLATE] [--repeat N] [--out DIR]
+                       [--json] [--profile] [--timeout SEC] [-- program args...]
+  parprof lint <file|dir...> [--json] [--disable RULE,...]
+  parprof export <DIR> --format chrome|cpuprofile|pstats|speedscope [--out FILE|DIR] [--sort KEY]
+
+  "parprof <command> --help" shows one command's usage.
+exit codes: 0 profiled (the program's own exit code is in the report), 2 usage or input error,
+  3 --fail-on-race and races were found; lint: 1 when an error-severity finding exists`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -27,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(USAGE + '\n');
+      // Asked for, it is the output; a bare "parprof" is a usage error, said on stderr.
+      (cmd === undefined ? process.stderr : process.stdout).write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;
     default:
       throw new UserError(`unknown command "${cmd}"; run "parprof --help" for usage`);

@@ -10,8 +10,9 @@ import type { Report } from '../protocol/report';
 import { parseArgs } from './args';
 
 const USAGE = `usage: parprof run <file> [--out DIR] [--no-races] [--timeout SEC] [--sample-interval US]
-                  [--sort KEY] [--json] [--fail-on-race] [--instrument-deps] [--limit N] [--all]
-                  [--no-counts] [--no-locks] [--node PATH] [--backend auto|inspector|v8-profiler-next]
+                  [--sort KEY] [--json] [--fail-on-race] [--instrument-deps]
+                  [--race-sample RATE] [--deadlock-timeout MS] [--no-counts] [--no-locks]
+                  [--limit N] [--all] [--node PATH] [--backend auto|inspector|v8-profiler-next]
                   [-- program args...]`;
 
 const SPEC = {
@@ -94,13 +95,13 @@ function whileRead(stream: NodeJS.WriteStream): (data: string | Buffer) => void 
 
 /** Runs `parprof run`; returns the exit code (0 profiled, 2 usage/input, 3 --fail-on-race with races). */
 export async function runCommand(argv: string[]): Promise<number> {
-  const { flags, positionals, rest } = parseArgs(argv, SPEC as Record<string, 'boolean' | 'string' | 'number' | 'list'>);
+  const { flags, positionals, rest } = parseArgs(argv, SPEC as Record<string, 'boolean' | 'string' | 'number' | 'list'>, { '-h': 'help' });
   if (flags.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
   const [file, ...progArgs] = positionals;
-  if (!file) throw new UserError(`no program given\n${USAGE}`);
+  if (!file) throw new UserError('no program given; run "parprof run --help" for usage');
   const sort = (flags.sort as string[] | undefined) ?? ['cumulative'];
   checkSortKeys(sort);
   const backend = flags.backend as string | undefined;
@@ -113,6 +114,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (timeout !== undefined && timeout <= 0) throw new UserError('--timeout must be a positive number of seconds');
   const raceSample = flags['race-sample'] as number | undefined;
   if (raceSample !== undefined && !(raceSample > 0 && raceSample <= 1)) throw new UserError('--race-sample must be in (0, 1]');
+  const deadlockMs = flags['deadlock-timeout'] as number | undefined;
+  if (deadlockMs !== undefined && deadlockMs < 0) throw new UserError('--deadlock-timeout must be a number of milliseconds (0 turns the watchdog off)');
   const json = flags.json === true;
   const limit = flags.limit as number | undefined;
 
@@ -141,7 +144,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         sampleIntervalUs: interval,
         timeoutSec: timeout ?? null,
         raceSample: raceSample ?? null,
-        deadlockTimeoutMs: flags['deadlock-timeout'] as number | undefined,
+        deadlockTimeoutMs: deadlockMs,
         backend: backend as 'auto' | 'inspector' | 'v8-profiler-next' | undefined,
         signal: ac.signal,
         // With --json our stdout carries only the report: the program's output goes to stderr.

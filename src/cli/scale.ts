@@ -22,12 +22,15 @@ export function parseScaleArgs(argv: string[]): {
   let timeoutSec: number | null = null;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    // "--name=value" as run takes it.
+    const eq = argv[i]!.startsWith('--') ? argv[i]!.indexOf('=') : -1;
+    const a = eq > 0 ? argv[i]!.slice(0, eq) : argv[i]!;
     const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UserError(`${a} needs a value; ${USAGE}`);
+      const v = eq > 0 ? argv[i]!.slice(eq + 1) : argv[++i];
+      if (v === undefined || v.trim() === '') throw new UserError(`${a} needs a value; ${USAGE}`);
       return v;
     };
+    if ((a === '--json' || a === '--profile') && eq > 0) throw new UserError(`${a} takes no value`);
     if (a === '--') {
       args.push(...argv.slice(i + 1));
       break;
@@ -57,8 +60,10 @@ export function parseScaleArgs(argv: string[]): {
       if (!(timeoutSec > 0)) throw new UserError('--timeout takes a number of seconds');
       // The plain timed runs use setTimeout too: past its range (~24.8 days) it fires at once.
       timeoutSec = Math.min(timeoutSec, (timeoutMs(timeoutSec) ?? 0) / 1000);
-    } else if (a.startsWith('-') && file === undefined) throw new UserError(`unknown option ${a}; ${USAGE}`);
-    else if (file === undefined) file = a;
+    } else if (a.startsWith('-') && a !== '-') {
+      // The program's own options go after "--": a mistyped one (--repeats 5) must not reach it unnoticed.
+      throw new UserError(`unknown option ${a}; give the program's own options after "--"; ${USAGE}`);
+    } else if (file === undefined) file = a;
     else args.push(a);
   }
   if (!file) throw new UserError(`missing program file; ${USAGE}`);
@@ -79,6 +84,11 @@ export function parseScaleArgs(argv: string[]): {
 
 /** Runs `parprof scale`; returns the exit code. */
 export async function scaleCommand(argv: string[]): Promise<number> {
+  const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (ours.includes('--help') || ours.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
   const { opts, json } = parseScaleArgs(argv);
   const ac = new AbortController();
   const onSig = () => ac.abort();

@@ -2,12 +2,11 @@
  * The public core API the CLI and the extension both call: profile a program (run it under
  * the agent, analyse what it recorded, write the outputs), or analyse an existing run dir.
  */
-import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, type ProfileOptions, type ProfileResult } from './api';
 import { analyseRunDir } from './analyse';
-import { writeOutputs, type WriteOptions } from './outputs';
-import { runProgram } from './runner';
+import { prepareOutDir, writeOutputs, type WriteOptions } from './outputs';
+import { checkEntryFile, runProgram } from './runner';
 
 export { UserError } from './api';
 export type { ProfileOptions, ProfileResult } from './api';
@@ -33,7 +32,9 @@ function timestamp(): string {
 export async function profileProgram(opts: ProfileOptions, write: WriteOptions = {}): Promise<ProfileResult> {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const outDir = resolve(cwd, opts.outDir ?? join('.parprof', timestamp()));
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UserError(`${opts.outDir ?? outDir} exists and is not a directory; give a folder for the results`);
+  // A wrong entry is said before any folder is made for its results.
+  checkEntryFile(opts.file, cwd);
+  prepareOutDir(outDir, opts.outDir ?? outDir);
   const runDir = join(outDir, 'run');
   opts.onProgress?.('running');
   await runProgram({ ...opts, cwd }, runDir);

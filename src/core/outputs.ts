@@ -2,9 +2,10 @@
  * Writes a report's files into the output directory: report.json, trace.json (Chrome trace),
  * one .cpuprofile per thread, pstats.txt and a standalone report.html.
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Report } from '../protocol/report';
+import { UserError } from './api';
 import { writeChromeTrace } from './exports/chromeTrace';
 import { buildCpuProfile, cpuProfileFileName } from './exports/cpuprofile';
 import { slicesByLane } from './exports/laneStacks';
@@ -24,6 +25,32 @@ export interface WrittenOutputs {
   pstats: string;
   html: string;
   cpuprofiles: string[];
+}
+
+/**
+ * Makes sure `dir` (absolute) can take a run's results before the program runs: creates it and
+ * any missing parents one level at a time (Node's recursive mkdir spins forever below /proc), or
+ * throws a UserError naming the path as the user gave it (`shown`) and why it cannot be used.
+ */
+export function prepareOutDir(dir: string, shown: string): void {
+  const missing: string[] = [];
+  let existing = dir;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const up = dirname(existing);
+    if (up === existing) break;
+    existing = up;
+  }
+  if (existing === dir && !statSync(dir).isDirectory()) throw new UserError(`${shown} exists and is not a directory; give a folder for the results`);
+  if (existing !== dir && !statSync(existing).isDirectory()) throw new UserError(`cannot create ${shown}: ${existing} is a file, not a folder`);
+  try {
+    for (const d of missing) mkdirSync(d);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : (e.code ?? e.message);
+    throw new UserError(`cannot write the results to ${shown}: ${why}`);
+  }
 }
 
 /** Writes every output file of a report into outDir (created when missing). */

@@ -66,12 +66,23 @@ test('usage and input errors exit 2 with one line on stderr', T, () => {
     [['export', programs, '--format', 'svg'], /--format must be one of chrome, cpuprofile, pstats, speedscope/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['run', 'fib.js', '--out', 'notes.txt'], /^parprof: notes\.txt exists and is not a directory/],
+    [['run', 'fib.js', '--out', 'notes.txt/sub'], /^parprof: cannot create notes\.txt\/sub: .*notes\.txt is a file, not a folder\n$/],
+    [['run', 'fib.js', '--out', ''], /^parprof: --out needs a value\n$/],
+    [['run', 'fib.js', '--deadlock-timeout', '-5'], /^parprof: --deadlock-timeout must be a number of milliseconds \(0 turns the watchdog off\)\n$/],
+    [['run', 'fib.js', '--out='], /^parprof: --out needs a value\n$/],
+    [['run'], /^parprof: no program given; run "parprof run --help" for usage\n$/],
+    [['scale', 'fib.js', '--workers', '1', '--repeats', '2'], /^parprof: unknown option --repeats; give the program's own options after "--"/],
+    [['scale', 'fib.js', '--profile', '--out', 'notes.txt/x'], /^parprof: cannot create notes\.txt\/x: /],
+    [['export', join(root, 'test', 'fixtures', 'core', 'runs', 'basic'), '--format', 'pstats', '--out', join(programs, 'no-such-dir', 'p.txt')], /^parprof: cannot write .*p\.txt: no folder /],
+    [['export'], /^parprof: no directory given; usage: parprof export <DIR>/],
+    [[], /^usage:\n {2}parprof run <file>/],
   ];
   for (const [args, re] of cases) {
     const r = parprof(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re, args.join(' '));
-    assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    if (args.length) assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '', args.join(' '));
   }
 });
 
@@ -137,4 +148,18 @@ test('a reader that stops early (run … | head) ends the echo, not the run: exi
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
   for (const f of ['report.json', 'trace.json', 'pstats.txt', 'report.html']) assert.ok(existsSync(join(out, f)), f);
+});
+
+test('export --out naming an existing folder writes the format\'s usual file name into it', T, () => {
+  const dir = tmp();
+  const basic = join(root, 'test', 'fixtures', 'core', 'runs', 'basic');
+  for (const [format, file] of [
+    ['pstats', 'pstats.txt'],
+    ['chrome', 'trace.json'],
+  ]) {
+    const r = parprof(['export', basic, '--format', format!, '--out', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), join(dir, file!));
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['pstats.txt', 'trace.json']);
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { analyseRunDir } from '../../src/core/analyse';
 import { buildChromeTrace, type TraceEvent } from '../../src/core/exports/chromeTrace';
 import { buildCpuProfile } from '../../src/core/exports/cpuprofile';
+import { buildPstatsReport } from '../../src/core/exports/pstats';
 import { buildSpeedscope } from '../../src/core/exports/speedscope';
+import { chromeTraceProblems, cpuProfileProblems, pstatsSectionProblems, speedscopeProblems } from './formatCheck';
 import { runs } from './helpers';
 
 const report = analyseRunDir(join(runs, 'basic'));
@@ -79,4 +81,33 @@ test('speedscope: one evented profile per thread with balanced open/close events
     assert.equal(open.length, 0);
   }
   assert.ok(s.shared.frames.some((f) => f.name.startsWith('(blocked')));
+});
+
+test('every export of the fixture runs is valid for the tools that open it', () => {
+  for (const name of ['basic', 'killed']) {
+    const r = analyseRunDir(join(runs, name));
+    assert.deepEqual(chromeTraceProblems(JSON.parse(JSON.stringify(buildChromeTrace(r)))), [], `${name}: trace.json`);
+    r.threads.forEach((t, lane) => assert.deepEqual(cpuProfileProblems(JSON.parse(JSON.stringify(buildCpuProfile(r, lane)))), [], `${name}: ${t.name}.cpuprofile`));
+    assert.deepEqual(speedscopeProblems(JSON.parse(JSON.stringify(buildSpeedscope(r)))), [], `${name}: speedscope`);
+    const sections = buildPstatsReport(r).split(/^(?:Thread \d+ .*|All threads \(merged\))\n\n/m);
+    assert.equal(sections.shift(), '');
+    assert.equal(sections.length, 3);
+    for (const s of sections) assert.deepEqual(pstatsSectionProblems(s), [], `${name}: pstats section\n${s}`);
+  }
+});
+
+test('chrome trace: metadata events carry ts, and a flow end in a gap the samples saw idle gets a 1 µs slice to bind to', () => {
+  const r = analyseRunDir(join(runs, 'basic'));
+  // Main is idle from 8.5 to 20 ms: a reply received there, and a send from there at 6 ms.
+  r.messages.push({ fromThreadId: 1, toThreadId: 0, sentMs: 3, receivedMs: 10, bytes: null }, { fromThreadId: 0, toThreadId: 1, sentMs: 6, receivedMs: 9, bytes: null });
+  const { traceEvents: ev } = buildChromeTrace(r);
+  assert.ok(ev.filter((e) => e.ph === 'M').every((e) => e.ts === 0));
+  assert.deepEqual(chromeTraceProblems(JSON.parse(JSON.stringify({ traceEvents: ev }))), []);
+  const marks = ev.filter((e) => e.ph === 'X' && e.dur === 1).map((e) => [e.name, e.tid, e.ts]);
+  assert.deepEqual(marks, [
+    ['message received', 0, 10000],
+    ['postMessage', 0, 6000],
+  ]);
+  // Ends that already sit in a slice get no mark: the first message (1.5 → 2 ms) binds as before.
+  assert.equal(ev.filter((e) => e.ph === 'f').length, 3);
 });

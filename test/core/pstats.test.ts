@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FunctionRow } from '../../src/protocol/report';
-import { buildPstatsTable, PSTATS_SORT_KEYS, sortPstatsRows, stdName } from '../../src/core/exports/pstats';
+import { buildPstatsTable, PSTATS_SORT_KEYS, pyFixed, sortPstatsRows, stdName } from '../../src/core/exports/pstats';
+import { pstatsSectionProblems } from './formatCheck';
 
 const row = (name: string, file: string, line: number, ncalls: number | null, prim: number | null, tt: number, ct: number): FunctionRow => ({
   threadId: 0,
@@ -78,4 +79,29 @@ test('standard names follow func_std_string', () => {
   assert.equal(stdName({ file: '/a/b.js', line: 3, name: 'f' }), '/a/b.js:3(f)');
   assert.equal(stdName({ file: '/a/b.js', line: 3, name: 'f' }, '/a'), 'b.js:3(f)');
   assert.equal(stdName({ file: '', line: 0, name: '(program)' }), '{program}');
+});
+
+test('times round as Python\'s "%8.3f" does: a tie goes to the even digit (0.0625 s → 0.062)', () => {
+  // Expected text printed by Python 3.11's pstats for the same stats (tottime 0.125/0.0625 s, cumtime 0.375/0.1875 s).
+  const text = buildPstatsTable([row('half', '/app/a.js', 3, 2, 2, 125, 375), row('tie', '/app/a.js', 9, 1, 1, 62.5, 187.5)], { sort: ['time'], baseDir: '/app' });
+  assert.equal(
+    text,
+    [
+      '         3 function calls in 0.188 seconds',
+      '',
+      '   Ordered by: internal time',
+      '',
+      '   ncalls  tottime  percall  cumtime  percall filename:lineno(function)',
+      '        2    0.125    0.062    0.375    0.188 a.js:3(half)',
+      '        1    0.062    0.062    0.188    0.188 a.js:9(tie)',
+      '',
+      '',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    [0.0625, 0.1875, 0.3125, 1.0625, 0.0005, 0, 2.5, 1.5].map((x) => pyFixed(x, x > 1.4 && x < 3 ? 0 : 3)),
+    ['0.062', '0.188', '0.312', '1.062', '0.001', '0.000', '2', '2'],
+  );
+  assert.deepEqual(pstatsSectionProblems(text), []);
 });

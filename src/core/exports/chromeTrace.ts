@@ -35,6 +35,19 @@ const us = (ms: number) => Math.round(ms * 1000);
 /** Past this many timeline slices, function slices are emitted flat (leaf frame only), not nested. */
 export const FLAT_TRACE_SLICES = 500_000;
 
+/** Whether µs time ts lies in one of the sorted [start, end] pairs of a flat list. */
+function covered(pairs: number[], ts: number): boolean {
+  let lo = 0;
+  let hi = pairs.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (pairs[2 * mid + 1]! < ts) lo = mid + 1;
+    else if (pairs[2 * mid]! > ts) hi = mid - 1;
+    else return true;
+  }
+  return false;
+}
+
 /** Builds the trace in memory; times are µs since the run's start. */
 export function buildChromeTrace(report: Report): ChromeTrace {
   const traceEvents: TraceEvent[] = [];
@@ -81,12 +94,14 @@ export function emitChromeTrace(report: Report, sink: (e: TraceEvent) => void): 
     if (!seenPid.has(t.pid)) {
       seenPid.add(t.pid);
       const pname = t.kind === 'process' ? `forked process ${t.pid}` : `node ${basename(report.program.file)}`;
-      ev.push({ ph: 'M', name: 'process_name', pid: t.pid, tid: tidOf(lane), args: { name: `${pname} (pid ${t.pid})` } });
+      ev.push({ ph: 'M', name: 'process_name', pid: t.pid, tid: tidOf(lane), ts: 0, args: { name: `${pname} (pid ${t.pid})` } });
     }
-    ev.push({ ph: 'M', name: 'thread_name', pid: t.pid, tid: tidOf(lane), args: { name: `${t.name} [${t.id}]` } });
-    ev.push({ ph: 'M', name: 'thread_sort_index', pid: t.pid, tid: tidOf(lane), args: { sort_index: lane } });
+    ev.push({ ph: 'M', name: 'thread_name', pid: t.pid, tid: tidOf(lane), ts: 0, args: { name: `${t.name} [${t.id}]` } });
+    ev.push({ ph: 'M', name: 'thread_sort_index', pid: t.pid, tid: tidOf(lane), ts: 0, args: { sort_index: lane } });
   });
 
+  // Per lane, the outermost slices emitted ([start, end] µs pairs in time order): where a flow arrow can bind.
+  const cover: number[][] = report.threads.map(() => []);
   lanes.forEach((slices, lane) => {
     const t = report.threads[lane]!;
     const tid = tidOf(lane);
@@ -96,6 +111,7 @@ export function emitChromeTrace(report: Report, sink: (e: TraceEvent) => void): 
       while (open.length > depth) {
         const o = open.pop()!;
         const f = frames[o.frame];
+        if (open.length === 0) cover[lane]!.push(us(o.start), us(at));
         ev.push({
           ph: 'X',
           name: f?.[0] ?? '?',
@@ -120,6 +136,7 @@ export function emitChromeTrace(report: Report, sink: (e: TraceEvent) => void): 
       } else {
         closeTo(0, s.startMs);
         if (s.state !== ThreadState.Idle) {
+          cover[lane]!.push(us(s.startMs), us(s.endMs));
           ev.push({
             ph: 'X',
             name: stateFrameName(s.state, s.label),
@@ -138,22 +155,33 @@ export function emitChromeTrace(report: Report, sink: (e: TraceEvent) => void): 
 
   const laneOfId = new Map(report.threads.map((t, i) => [t.id, i]));
   let flowId = 1;
-  const flow = (cat: string, name: string, fromLane: number, fromMs: number, toLane: number, toMs: number, args?: Record<string, unknown>) => {
+  // A flow end binds to the slice around it on its thread; viewers drop an arrow whose end has none
+  // (a send or receipt between two samples that saw the thread idle), so such an end gets a 1 µs mark.
+  const bindAt = (lane: number, ts: number, name: string, cat: string) => {
+    if (!covered(cover[lane]!, ts)) ev.push({ ph: 'X', name, cat, pid: report.threads[lane]!.pid, tid: tidOf(lane), ts, dur: 1 });
+  };
+  const flow = (cat: string, name: string, endName: string, fromLane: number, fromMs: number, toLane: number, toMs: number, args?: Record<string, unknown>) => {
     const a = report.threads[fromLane];
     const b = report.threads[toLane];
     if (!a || !b) return;
     const id = flowId++;
-    ev.push({ ph: 'i', s: 't', name, cat, pid: a.pid, tid: tidOf(fromLane), ts: us(fromMs), args });
-    ev.push({ ph: 's', id, name, cat, pid: a.pid, tid: tidOf(fromLane), ts: us(fromMs) });
-    ev.push({ ph: 'f', bp: 'e', id, name, cat, pid: b.pid, tid: tidOf(toLane), ts: us(toMs) });
+    const from = us(fromMs);
+    const to = Math.max(from, us(toMs));
+    bindAt(fromLane, from, name, cat);
+    bindAt(toLane, to, endName, cat);
+    ev.push({ ph: 'i', s: 't', name, cat, pid: a.pid, tid: tidOf(fromLane), ts: from, args });
+    ev.push({ ph: 's', id, name, cat, pid: a.pid, tid: tidOf(fromLane), ts: from });
+    ev.push({ ph: 'f', bp: 'e', id, name, cat, pid: b.pid, tid: tidOf(toLane), ts: to });
   };
   for (const m of report.messages) {
     if (m.receivedMs === null) continue;
     const from = laneOfId.get(m.fromThreadId);
     const to = laneOfId.get(m.toThreadId);
-    if (from !== undefined && to !== undefined) flow('message', 'postMessage', from, m.sentMs, to, m.receivedMs, m.bytes !== null ? { bytes: m.bytes } : undefined);
+    if (from !== undefined && to !== undefined)
+      flow('message', 'postMessage', 'message received', from, m.sentMs, to, m.receivedMs, m.bytes !== null ? { bytes: m.bytes } : undefined);
   }
-  for (const w of report.timeline.wakeups) flow('wakeup', 'Atomics.notify', w.fromThread, w.fromMs, w.toThread, w.toMs, w.lock ? { lock: w.lock } : undefined);
+  for (const w of report.timeline.wakeups)
+    flow('wakeup', 'Atomics.notify', 'woken', w.fromThread, w.fromMs, w.toThread, w.toMs, w.lock ? { lock: w.lock } : undefined);
 
   const otherData: Record<string, string> = { tool: `parprof ${report.tool.version}`, program: report.program.file };
   if (flat) otherData.note = `Over ${FLAT_TRACE_SLICES} timeline slices: function slices show the innermost frame only.`;

@@ -61,6 +61,7 @@ export function buildCpuProfile(report: Report, lane: number, slices = slicesByL
   let last = -Infinity;
   for (const s of slices) {
     if (samples.length && s.startMs - last > 0.001) {
+      idle.hitCount!++;
       samples.push(idle.id);
       times.push(last);
     }

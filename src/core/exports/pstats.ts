@@ -79,7 +79,20 @@ export function stdName(row: Pick<FunctionRow, 'file' | 'line' | 'name'>, baseDi
   return `${displayFile(row.file, baseDir)}:${row.line}(${row.name})`;
 }
 
-const f8 = (x: number) => x.toFixed(3).padStart(8);
+/**
+ * Python's `"%.Nf" % x` for x ≥ 0: the nearest N-digit decimal, a tie to the even digit.
+ * (JavaScript's toFixed takes a tie up: 0.0625 → "0.063" where pstats prints "0.062".)
+ */
+export function pyFixed(x: number, digits: number): string {
+  const s = x.toFixed(digits);
+  // A double is a binary fraction with a finite decimal expansion; 60 more digits show a tie exactly.
+  const exact = x.toFixed(digits + 60);
+  if (!/^50*$/.test(exact.slice(-60))) return s;
+  const down = exact.slice(0, -60).replace(/\.$/, '');
+  return Number(down[down.length - 1]) % 2 === 0 ? down : s;
+}
+
+const f8 = (x: number) => pyFixed(x, 3).padStart(8);
 
 /** Sorts rows like pstats `sort_stats(*keys)` (ties keep a stable standard-name order). */
 export function sortPstatsRows(rows: FunctionRow[], keys: string[] = ['cumulative'], baseDir?: string): FunctionRow[] {
@@ -143,7 +156,7 @@ export function buildPstatsTable(rows: FunctionRow[], opts: PstatsOptions = {}):
   const out: string[] = [];
   let head = `         ${total} function calls `;
   if (total !== prim) head += `(${prim} primitive calls) `;
-  out.push(head + `in ${(tt / 1000).toFixed(3)} seconds`, '');
+  out.push(head + `in ${pyFixed(tt / 1000, 3)} seconds`, '');
   const restrictions: string[] = [];
   let shown = sorted;
   if (opts.userOnly) {

@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProfileOptions, ProfileResult } from '../api';
 import { UserError } from '../api';
+import { prepareOutDir } from '../outputs';
 import {
   SCALING_SCHEMA,
   type ScalingProgress,
@@ -77,6 +78,8 @@ export async function runScaling(opts: ScalingOptions): Promise<ScalingResult> {
       `Worker counts ${over.join(', ')} exceed the ${cores} cores of this machine: those times measure oversubscription, not scaling.`,
     );
   const outDir = opts.profile ? resolve(cwd, opts.outDir ?? join('.parprof', `scale-${stamp()}`)) : null;
+  // Said now, not after every timed run has gone by.
+  if (outDir) prepareOutDir(outDir, opts.outDir ?? outDir);
   const runs = new Map<number, ScalingRun[]>(counts.map((p) => [p, []]));
   const total = counts.length * repeat + (opts.profile ? counts.length : 0);
   let index = 0;
