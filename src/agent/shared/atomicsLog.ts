@@ -43,12 +43,18 @@ export class AtomicsLog {
   private filled = 0;
   /** Current period (0: none, the next op is logged). */
   private p = 0;
-  /** Covered ops not yet written, and the period they follow. */
-  private c = 0;
+  /**
+   * Covered ops ever (one counter bumped per covered op); the current run's count, the count
+   * since the last materialize and the next forced timed cycle are differences from it.
+   */
+  private total = 0;
+  private runStart = 0;
+  private matStart = 0;
+  private nextSample = SAMPLE;
+  /** The period of the current run. */
   private runP = 0;
   /** Ops still to log with times (a forced timed cycle). */
   private force = 0;
-  private countdown = SAMPLE;
   /** End time of the last logged op (start of a run that follows it). */
   private lastUs = 0;
   /**
@@ -56,8 +62,26 @@ export class AtomicsLog {
    * run goes on the ring stays still (its last p entries are the cycle), so covering an op is
    * compares only; materialize() writes the ring up to date when something reads it.
    */
-  private cm = 0;
   private ph = 0;
+  /** Ring index (× F) of the op the next one must equal, and of the cycle's first op. */
+  private j = 0;
+  private j0 = 0;
+
+  /** Covered ops in the pending run. */
+  private get c(): number {
+    return this.total - this.runStart;
+  }
+
+  /** Covered ops not yet written into the ring. */
+  private get cm(): number {
+    return this.total - this.matStart;
+  }
+
+  /** The next op must equal the one p places back; the cycle starts over. */
+  private aim(): void {
+    this.ph = 0;
+    this.j0 = this.j = ((this.h - this.p) & MASK) * F;
+  }
   private readonly tmpl = new Float64Array(RING * F);
 
   constructor(
@@ -76,12 +100,13 @@ export class AtomicsLog {
     const p = this.p;
     if (p !== 0) {
       const r = this.ring;
-      const j = ((this.h - p + this.ph) & MASK) * F;
-      if (r[j] === op && r[j + 1] === buf && r[j + 2] === off && r[j + 3] === site && r[j + 4] === val && r[j + 5] === res) {
-        if (++this.ph === p) this.ph = 0;
-        this.cm++;
-        if (this.c++ === 0) this.runP = p;
-        if (--this.countdown === 0) this.sample();
+      const j = this.j;
+      if (r[j + 3] === site && r[j + 5] === res && r[j + 4] === val && r[j + 2] === off && r[j] === op && r[j + 1] === buf) {
+        if (++this.ph === p) {
+          this.ph = 0;
+          this.j = this.j0;
+        } else this.j = j + F === RING * F ? 0 : j + F;
+        if (++this.total === this.nextSample) this.sample();
         return true;
       }
     }
@@ -108,8 +133,8 @@ export class AtomicsLog {
       this.h = (this.h + 1) & MASK;
     }
     this.filled = Math.min(RING, this.filled + m);
-    this.cm = 0;
-    this.ph = 0;
+    this.matStart = this.total;
+    this.aim();
   }
 
   /** An operation logged with its own time and duration (waits, notifies that woke a waiter). */
@@ -119,7 +144,7 @@ export class AtomicsLog {
 
   private sample(): void {
     this.materialize();
-    this.countdown = SAMPLE;
+    this.nextSample = this.total + SAMPLE;
     this.onRun?.(this.runP, this.c, this.lastUs);
     this.force = this.p + 1; // time one whole cycle (and the op closing it)
     this.p = 0;
@@ -142,6 +167,9 @@ export class AtomicsLog {
     if (this.filled < RING) this.filled++;
     if (this.force > 0 && --this.force > 0) return;
     this.p = coverable ? this.period() : 0;
+    // A run that follows starts here (closeRun above ended any before): it has this period.
+    this.runP = this.p;
+    this.aim();
   }
 
   /** Smallest q such that the newest op equals the op q before it (0 when none does). */
@@ -161,7 +189,7 @@ export class AtomicsLog {
   private closeRun(endUs: number): void {
     // Closed before the append: an append that fills the buffer flushes, and a flush closes a pending run.
     const c = this.c;
-    this.c = 0;
+    this.runStart = this.total;
     this.onClose?.(this.cycle(Math.min(c, this.runP)));
     const start = this.lastUs;
     this.lastUs = endUs;
