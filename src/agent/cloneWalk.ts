@@ -27,13 +27,40 @@ function isLeaf(v: object): boolean {
   );
 }
 
+/** Slots of a plain object or array that the flat check looks at, at most. */
+const FLAT_SLOTS = 64;
+
+/**
+ * Whether `v` is an array or plain object of at most FLAT_SLOTS slots, none of them an object:
+ * then a walk would find nothing. Most messages are such values; the check allocates nothing.
+ */
+function isFlat(v: object): boolean {
+  if (Array.isArray(v)) {
+    const n = v.length;
+    if (n > FLAT_SLOTS) return false;
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if (x !== null && typeof x === 'object') return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  let n = 0;
+  for (const k in v) {
+    if (++n > FLAT_SLOTS) return false;
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object') return false;
+  }
+  return true;
+}
+
 /**
  * Call `visit` on every leaf object (not an array, Map, Set or plain object: buffers, views,
  * ports, memories, dates…) reachable from `value` the way structured clone copies it, in
  * pre-order, each object once.
  */
 export function walkCloneable(value: unknown, visit: (leaf: object) => void, budget = WALK_BUDGET): void {
-  if (value === null || typeof value !== 'object') return;
+  if (value === null || typeof value !== 'object' || isFlat(value)) return;
   const stack: object[] = [value];
   const seen = new Set<object>();
   let left = budget;

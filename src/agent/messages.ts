@@ -21,36 +21,68 @@ const CH_PORT = 1;
 const CH_BROADCAST = 2;
 const CH_RECEIVE = 3;
 
-interface Meta {
-  id: string;
-  from: number;
-  ch: number;
-  x?: unknown;
-}
+/**
+ * What a tag carries: [sender tid, seq, channel, extension data?, sender pid (IPC only)?]. One
+ * array of small integers clones and parses at a fraction of the cost of an object with a string id.
+ */
+type Meta = [from: number, seq: number, ch: number, x?: unknown, pid?: number];
+const M_FROM = 0;
+const M_SEQ = 1;
+const M_CH = 2;
+const M_X = 3;
+const M_PID = 4;
 
-/** Columnar buffer of send or receive events. */
-class MessageBatch {
+/** Columnar buffer of send events. */
+class SendBatch {
   us: number[] = [];
-  id: string[] = [];
+  seq: number[] = [];
   peer: number[] = [];
   bytes: number[] = [];
   channel: number[] = [];
-  constructor(private readonly dir: 's' | 'r') {}
-  add(us: number, id: string, peer: number, bytes: number, channel: number): void {
+  add(us: number, seq: number, peer: number, bytes: number, channel: number): void {
     this.us.push(us);
-    this.id.push(id);
+    this.seq.push(seq);
     this.peer.push(peer);
     this.bytes.push(bytes);
     this.channel.push(channel);
   }
   take(): MessageRecord | null {
     if (this.us.length === 0) return null;
-    const r: MessageRecord = { k: 'msg', dir: this.dir, us: this.us, id: this.id, peer: this.peer, bytes: this.bytes, channel: this.channel };
+    const r: MessageRecord = { k: 'msg', dir: 's', us: this.us, seq: this.seq, peer: this.peer, bytes: this.bytes, channel: this.channel };
     this.us = [];
-    this.id = [];
+    this.seq = [];
     this.peer = [];
     this.bytes = [];
     this.channel = [];
+    return r;
+  }
+}
+
+/** Columnar buffer of receipts; the pid column only once a receipt came from another process. */
+class ReceiveBatch {
+  us: number[] = [];
+  seq: number[] = [];
+  peer: number[] = [];
+  channel: number[] = [];
+  pid: number[] | null = null;
+  constructor(private readonly ownPid: number) {}
+  add(us: number, seq: number, from: number, channel: number, pid: number): void {
+    if (pid !== this.ownPid && this.pid === null) this.pid = this.us.map(() => this.ownPid);
+    this.us.push(us);
+    this.seq.push(seq);
+    this.peer.push(from);
+    this.channel.push(channel);
+    this.pid?.push(pid);
+  }
+  take(): MessageRecord | null {
+    if (this.us.length === 0) return null;
+    const r: MessageRecord = { k: 'msg', dir: 'r', us: this.us, seq: this.seq, peer: this.peer, channel: this.channel };
+    if (this.pid) r.pid = this.pid;
+    this.us = [];
+    this.seq = [];
+    this.peer = [];
+    this.channel = [];
+    this.pid = null;
     return r;
   }
 }
@@ -87,9 +119,8 @@ function estimateBytes(v: unknown): number {
 /** The message tracker of this thread. */
 export class MessageTracker {
   private seq = 0;
-  private readonly sent = new MessageBatch('s');
-  private readonly received = new MessageBatch('r');
-  private readonly prefix: string;
+  private readonly sent = new SendBatch();
+  private readonly received: ReceiveBatch;
   private readonly origPortPost = wt.MessagePort.prototype.postMessage;
   /** BroadcastChannel.prototype.postMessage before tagging (for the agent's own control messages). */
   readonly origBroadcastPost = wt.BroadcastChannel.prototype.postMessage;
@@ -98,7 +129,7 @@ export class MessageTracker {
     private readonly st: AgentState,
     private readonly parentTid: number | null,
   ) {
-    this.prefix = `${st.ctx.pid}.${st.ctx.tid}.`;
+    this.received = new ReceiveBatch(st.ctx.pid);
   }
 
   /** Take the buffered msg records (for a flush). */
@@ -116,18 +147,21 @@ export class MessageTracker {
     return this.tag(value, peer, CH_WORKER);
   }
 
-  tag(value: unknown, peer: number, ch: number): { [TAG]: Meta; v: unknown } {
-    const meta: Meta = { id: this.prefix + this.seq++, from: this.st.ctx.tid, ch };
-    const ext = this.st.ext;
+  /** Wrap a value to send; `ipc`: to another process (the tag carries the pid, no extension data). */
+  tag(value: unknown, peer: number, ch: number, ipc = false): { [TAG]: Meta; v: unknown } {
+    const { ctx, ext } = this.st;
+    const seq = this.seq++;
+    const meta: Meta = [ctx.tid, seq, ch];
     if (ext) {
       try {
         const x = ext.beforeSend(value);
-        if (x !== undefined) meta.x = x;
+        if (x !== undefined && !ipc) meta.push(x);
       } catch (e) {
         this.st.warn(`shared-memory extension beforeSend failed: ${String(e)}`);
       }
     }
-    this.sent.add(this.st.ctx.now(), meta.id, peer, estimateBytes(value), ch);
+    if (ipc) meta[M_PID] = ctx.pid;
+    this.sent.add(ctx.now(), seq, peer, estimateBytes(value), ch);
     return { [TAG]: meta, v: value };
   }
 
@@ -135,13 +169,14 @@ export class MessageTracker {
   untag(data: unknown, ch?: number): unknown {
     if (typeof data !== 'object' || data === null) return data;
     const meta = (data as any)[TAG] as Meta | undefined;
-    if (meta === undefined || typeof meta !== 'object') return data;
+    if (!Array.isArray(meta)) return data;
     const value = (data as any).v;
-    this.received.add(this.st.ctx.now(), meta.id, meta.from, estimateBytes(value), ch ?? meta.ch);
+    const pid = meta[M_PID];
+    this.received.add(this.st.ctx.now(), meta[M_SEQ], meta[M_FROM], ch ?? meta[M_CH], typeof pid === 'number' ? pid : this.st.ctx.pid);
     this.patchReceivedPorts(value);
     if (this.st.ext) {
       try {
-        this.st.ext.afterReceive(meta.x, value);
+        this.st.ext.afterReceive(meta[M_X] ?? undefined, value);
       } catch (e) {
         this.st.warn(`shared-memory extension afterReceive failed: ${String(e)}`);
       }

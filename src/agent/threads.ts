@@ -253,9 +253,7 @@ export function trackIpc(target: NodeJS.EventEmitter & { send?: (...args: any[])
   if (typeof send !== 'function') return;
   target.send = function (this: unknown, message: unknown, ...rest: any[]) {
     if (isNodeInternal(message)) return send.call(this, message, ...rest);
-    const tagged = messages.tag(message, -1, CH_IPC) as Record<string, any>;
-    for (const k of Object.keys(tagged)) if (k !== 'v') delete tagged[k]?.x;
-    return send.call(this, tagged, ...rest);
+    return send.call(this, messages.tag(message, -1, CH_IPC, true), ...rest);
   };
   const emit = target.emit;
   target.emit = function (this: unknown, event: string | symbol, ...args: any[]) {

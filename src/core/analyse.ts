@@ -8,13 +8,14 @@ import { computeEfficiency } from './efficiency';
 import { attachCallEdges, FunctionIdentities, identifyNodes, PROFILER_FRAME, mergeFunctionRows, threadCallCounts, threadCountsOn, threadFunctionRows, ThreadFunctionTimes } from './functions';
 import { FunctionMapper, lastSeenUs, loadRun } from './load';
 import { analyseLocks } from './locks';
+import { pairMessages } from './messages';
 import { computeMetrics } from './metrics';
 import { detectParallelModel } from './parallelModel';
 import { toolVersion } from './packageInfo';
 import { readProfileChunk } from './profile';
 import { analyseRaces } from './races';
 import type { LoadedRun, LoadedThread } from './runData';
-import { buildMessages, idleTimeOf, nodeStacks, StackInterner, ThreadSlices, threadOverlays, TimelineBuilder } from './timeline';
+import { idleTimeOf, nodeStacks, StackInterner, ThreadSlices, threadOverlays, TimelineBuilder } from './timeline';
 
 /** Most timeline slices a report holds (over all threads); past it slices are summarised. */
 export const TIMELINE_BUDGET = 1_000_000;
@@ -256,25 +257,25 @@ export function analyseRun(run: LoadedRun, arrowBudget = ARROW_BUDGET): Report {
     races: [],
     locks: [],
     deadlocks: [],
-    messages: buildMessages(run),
+    messages: [],
     metrics: computeMetrics(timeline, wallMs, profilerLeaf(interner, ids)),
     diagnostics: [],
     timeline,
     stacks: interner.table(ids),
   };
   if (run.threads.length === 0) warnings.push('No thread recorded any data: the agent did not start in the program.');
+  const messages = pairMessages(run.threads, run.originUs);
+  report.messages = messages.thinned(arrowBudget);
   report.races = guard('race detection', warnings, () => analyseRaces(run), []);
   const locks = guard('lock analysis', warnings, () => analyseLocks(run, idleTimeOf(timeline, run.originUs)), { locks: [], deadlocks: [], wakeups: [] });
   report.locks = locks.locks;
   report.deadlocks = locks.deadlocks;
   timeline.wakeups = locks.wakeups;
-  report.metrics.efficiencyTree = guard('efficiency breakdown', warnings, () => computeEfficiency(report), null);
-  report.metrics.parallelModel = guard('parallel model', warnings, () => detectParallelModel(report, run), null);
-  const messages = report.messages.length;
-  if (messages > arrowBudget) {
-    report.messages = thinEvenly(report.messages, arrowBudget);
+  report.metrics.efficiencyTree = guard('efficiency breakdown', warnings, () => computeEfficiency(report, messages), null);
+  report.metrics.parallelModel = guard('parallel model', warnings, () => detectParallelModel(report, run, messages), null);
+  if (messages.length > arrowBudget) {
     warnings.push(
-      `${messages} messages were passed: the report keeps ${arrowBudget} of them, evenly spread over the run, for the timeline's arrows ` +
+      `${messages.length} messages were passed: the report keeps ${arrowBudget} of them, evenly spread over the run, for the timeline's arrows ` +
         `(message counts and transfer times use all of them).`,
     );
   }

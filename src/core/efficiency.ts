@@ -16,6 +16,7 @@
  * of running time in messaging frames plus the time a thread sat idle or blocked while a
  * message to it was in flight.
  */
+import { MessageTable } from './messages';
 import { ThreadState, type EfficiencyFactor, type EfficiencyTree, type Report, type ThreadInfo } from '../protocol/report';
 
 /** Per-thread totals (ms) the factors are built from. */
@@ -128,7 +129,10 @@ function overlap(a: Interval[], b: Interval[]): number {
 }
 
 /** Per-thread state totals, messaging and profiler time, from the timeline; and the profiler's delay of the run. */
-function threadTimes(report: Report): {
+function threadTimes(
+  report: Report,
+  msgs: MessageTable,
+): {
   times: ThreadTimes[];
   profilerDelayMs: number;
   profilerTotalMs: number;
@@ -207,12 +211,14 @@ function threadTimes(report: Report): {
   }
   const laneOf = new Map(report.threads.map((th, lane) => [th.id, lane]));
   const inflight: Interval[][] = report.threads.map(() => []);
-  for (const m of report.messages) {
-    const lane = laneOf.get(m.toThreadId);
-    if (lane === undefined || m.receivedMs === null || m.receivedMs <= m.sentMs) continue;
+  for (let i = 0; i < msgs.length; i++) {
+    const lane = laneOf.get(msgs.to[i]!);
+    const received = msgs.receivedMs[i]!;
+    // (NaN, not received, fails every comparison.)
+    if (lane === undefined || !(received > msgs.sentMs[i]!)) continue;
     // A thread cannot take a message before its own code runs: start-up is not transfer.
-    const from = Math.max(m.sentMs, ready[lane] ?? Infinity);
-    if (from < m.receivedMs) inflight[lane]!.push([from, m.receivedMs]);
+    const from = Math.max(msgs.sentMs[i]!, ready[lane] ?? Infinity);
+    if (from < received) inflight[lane]!.push([from, received]);
   }
   for (const t of times) {
     const f = mergeIntervals(inflight[t.lane]!);
@@ -290,11 +296,11 @@ function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
 }
 
-/** The efficiency breakdown of one run; null when the run recorded no timeline at all. */
-export function computeEfficiency(report: Report): EfficiencyTree | null {
+/** The efficiency breakdown of one run (all its messages in `msgs`, report.messages may be thinned); null when the run recorded no timeline at all. */
+export function computeEfficiency(report: Report, msgs = MessageTable.of(report.messages)): EfficiencyTree | null {
   const rawWall = report.wallMs;
   if (!(rawWall > 0) || report.threads.length === 0) return null;
-  const { times: all, profilerDelayMs, profilerTotalMs, window } = threadTimes(report);
+  const { times: all, profilerDelayMs, profilerTotalMs, window } = threadTimes(report, msgs);
   const span = window[1] - window[0];
   const ts = comparedThreads(all);
   if (ts.length === 0 || ts.every((t) => t.work <= 0 && t.running <= 0)) return null;
@@ -330,7 +336,7 @@ export function computeEfficiency(report: Report): EfficiencyTree | null {
       `The busiest thread, ${threadName(slowest.info)}, worked ${pct(communication)} of the wall time; ` +
       `the rest it spent waiting or moving data.`,
     serialisation: serialisationSentence(report, ts, serialisation, window),
-    transfer: transferSentence(report, ts, transferMs, transfer),
+    transfer: transferSentence(msgs, ts, transferMs, transfer),
     serialFraction:
       osf === null
         ? 'No samples to tell when only one thread was busy.'
@@ -484,10 +490,10 @@ function serialisationSentence(report: Report, ts: ThreadTimes[], value: number,
   return `Each thread spent on average ${parts.length ? parts.join(', ') : 'little time waiting'} waiting for others.${phaseNote}`;
 }
 
-function transferSentence(report: Report, ts: ThreadTimes[], transferMs: number, value: number): string {
-  const msgs = report.messages;
+function transferSentence(msgs: MessageTable, ts: ThreadTimes[], transferMs: number, value: number): string {
   if (!msgs.length) return 'No messages were passed between threads.';
-  const bytes = msgs.reduce((s, m) => s + (m.bytes ?? 0), 0);
+  let bytes = 0;
+  for (let i = 0; i < msgs.length; i++) bytes += Math.max(0, msgs.bytes[i]!);
   const size = bytes > 0 ? `, ${(bytes / 1048576).toFixed(bytes >= 1048576 ? 1 : 3)} MB in all` : '';
   if (value > 0.98) return `${msgs.length} messages${size} cost little: ${ms(transferMs)} per thread.`;
   const worst = maxBy(ts, (t) => t.transferRunning + t.inflightWaiting);

@@ -14,6 +14,7 @@ import {
   type RunOutcome,
   type ThreadRecord,
 } from '../protocol/events';
+import { MessageLog } from './messages';
 import type { LoadedRun, LoadedThread } from './runData';
 import { SegmentStore } from './segments';
 
@@ -77,7 +78,7 @@ export function emptyThread(pid: number, tid: number, info: ThreadRecord): Loade
     spawns: [],
     forks: [],
     joins: [],
-    msgs: [],
+    msgs: new MessageLog(pid),
     atoms: [],
     bufs: new Map(),
     stacks: new Map(),
@@ -98,7 +99,7 @@ export function lastSeenUs(t: LoadedThread): number {
   };
   for (const p of t.profiles) max(p.endUs);
   for (const g of t.gc) for (let i = 0; i < g.start.length; i++) max(g.start[i]! + (g.dur[i] ?? 0));
-  for (const m of t.msgs) max(m.us[m.us.length - 1]);
+  if (t.msgs.lastUs > -Infinity) max(t.msgs.lastUs);
   for (const a of t.atoms) for (let i = 0; i < a.us.length; i++) max(a.us[i]! + (a.dur[i] ?? 0));
   for (const s of t.spawns) max(s.us);
   for (const j of t.joins) max(j.us);

@@ -5,6 +5,7 @@
  */
 import { AccessKind } from '../protocol/events';
 import type { FunctionRow, ParallelModel, Report, ThreadInfo } from '../protocol/report';
+import { MessageTable } from './messages';
 import type { LoadedRun } from './runData';
 
 const AGENT_FILE = /[\\/]out[\\/]agent[\w-]*\.m?js$/;
@@ -83,12 +84,12 @@ function sharedMemoryEvidence(run: LoadedRun, ts: ThreadInfo[]): string[] {
 }
 
 /** Worker-to-worker message edges, most messages first. */
-function workerEdges(report: Report): { from: ThreadInfo; to: ThreadInfo; count: number }[] {
+function workerEdges(report: Report, msgs: MessageTable): { from: ThreadInfo; to: ThreadInfo; count: number }[] {
   const byId = new Map(report.threads.map((t) => [t.id, t]));
   const counts = new Map<string, number>();
-  for (const m of report.messages) {
-    const a = byId.get(m.fromThreadId);
-    const b = byId.get(m.toThreadId);
+  for (let i = 0; i < msgs.length; i++) {
+    const a = byId.get(msgs.from[i]!);
+    const b = byId.get(msgs.to[i]!);
     if (!a || !b || a.kind === 'main' || b.kind === 'main' || a.id === b.id) continue;
     const key = `${a.id}>${b.id}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -102,7 +103,7 @@ function workerEdges(report: Report): { from: ThreadInfo; to: ThreadInfo; count:
 }
 
 /** Detects the parallel model of a run, with the evidence in plain sentences. */
-export function detectParallelModel(report: Report, run: LoadedRun): ParallelModel | null {
+export function detectParallelModel(report: Report, run: LoadedRun, msgs = MessageTable.of(report.messages)): ParallelModel | null {
   const ts = workingThreads(report);
   if (ts.length < 2) {
     const one = ts[0];
@@ -122,7 +123,7 @@ export function detectParallelModel(report: Report, run: LoadedRun): ParallelMod
     groups.set(key, g);
   }
   const evidence: string[] = [];
-  const edges = workerEdges(report);
+  const edges = workerEdges(report, msgs);
   const pipeline = edges.filter((e) => e.count >= 2);
   const shared = [...groups.values()].filter((g) => g.threads.length >= 2);
   for (const g of shared) evidence.push(`${g.threads.map(label).join(', ')} spent most of their time in the same function, ${where(g.fn)}`);
@@ -137,14 +138,14 @@ export function detectParallelModel(report: Report, run: LoadedRun): ParallelMod
     return { kind: 'pipeline', evidence };
   }
   const mem = sharedMemoryEvidence(run, ts);
-  const fromMain = report.messages.filter(
-    (m) =>
-      ts.some((t) => t.id === m.toThreadId && t.kind !== 'main') && report.threads.find((t) => t.id === m.fromThreadId)?.kind === 'main',
-  );
+  const workers = new Set(ts.filter((t) => t.kind !== 'main').map((t) => t.id));
+  const mains = new Set(report.threads.filter((t) => t.kind === 'main').map((t) => t.id));
+  let fromMain = 0;
+  for (let i = 0; i < msgs.length; i++) if (workers.has(msgs.to[i]!) && mains.has(msgs.from[i]!)) fromMain++;
   if (groups.size === 1 && shared.length === 1) {
     evidence.push(...mem);
-    if (fromMain.length)
-      evidence.push(`the main thread sent the workers ${fromMain.length} message${fromMain.length > 1 ? 's' : ''} with their parts`);
+    if (fromMain)
+      evidence.push(`the main thread sent the workers ${fromMain} message${fromMain > 1 ? 's' : ''} with their parts`);
     return { kind: 'data-parallel', evidence };
   }
   if (!shared.length && groups.size >= 2) {

@@ -11,7 +11,6 @@ import type {
   ForkRecord,
   GcRecord,
   JoinRecord,
-  MessageRecord,
   ModuleRecord,
   ProfileRecord,
   RunManifest,
@@ -19,6 +18,7 @@ import type {
   SpawnRecord,
   ThreadRecord,
 } from '../protocol/events';
+import type { MessageLog } from './messages';
 import type { SegmentStore } from './segments';
 
 /** Everything one thread recorded. */
@@ -38,7 +38,8 @@ export interface LoadedThread {
   spawns: SpawnRecord[];
   forks: ForkRecord[];
   joins: JoinRecord[];
-  msgs: MessageRecord[];
+  /** Sends and receipts, columnar. */
+  msgs: MessageLog;
   atoms: AtomRecord[];
   /** Buffer index (BufferRecord.idx) → record. */
   bufs: Map<number, BufferRecord>;

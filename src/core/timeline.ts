@@ -4,10 +4,10 @@
  * records and GC slices from GC records laid over them, plus message arrows from `msg` records.
  */
 import { AtomOp } from '../protocol/events';
-import { ThreadState, type MessageRecord as ReportMessage, type StackTable, type TimelineData } from '../protocol/report';
+import { ThreadState, type StackTable, type TimelineData } from '../protocol/report';
 import { isAgentFile, PROFILER_FRAME, urlToFile, type FunctionIdentities } from './functions';
 import { NodeKind, type ParsedProfile } from './profile';
-import type { LoadedRun, LoadedThread } from './runData';
+import type { LoadedThread } from './runData';
 
 /** Interned call stacks over function identities (frame index = identity index). */
 export class StackInterner {
@@ -300,50 +300,6 @@ export class TimelineBuilder {
     // From the raw samples: exact even where slices were merged across states.
     return base.exactTotals();
   }
-}
-
-/** Message hand-offs: each receipt paired with its send by id; unreceived sends to a known peer kept with receivedMs null. */
-export function buildMessages(run: LoadedRun): ReportMessage[] {
-  const byKey = new Map<string, LoadedThread>();
-  for (const t of run.threads) byKey.set(`${t.pid}.${t.tid}`, t);
-  const sends = new Map<string, { from: number; pid: number; peer: number; us: number; bytes: number; received: boolean }>();
-  for (const t of run.threads) {
-    for (const m of t.msgs) {
-      if (m.dir !== 's') continue;
-      for (let i = 0; i < m.us.length; i++) {
-        sends.set(m.id[i]!, { from: t.id, pid: t.pid, peer: m.peer[i] ?? -1, us: m.us[i]!, bytes: m.bytes[i] ?? -1, received: false });
-      }
-    }
-  }
-  const out: ReportMessage[] = [];
-  const ms = (us: number) => (us - run.originUs) / 1000;
-  for (const t of run.threads) {
-    for (const m of t.msgs) {
-      if (m.dir !== 'r') continue;
-      for (let i = 0; i < m.us.length; i++) {
-        const id = m.id[i]!;
-        const s = sends.get(id);
-        let from = s?.from;
-        if (from === undefined) {
-          // Sender's file missing (killed early): the id still names its pid.tid.
-          const sender = byKey.get(id.split('.').slice(0, 2).join('.'));
-          if (!sender) continue;
-          from = sender.id;
-        }
-        if (s) s.received = true;
-        const bytes = s && s.bytes >= 0 ? s.bytes : null;
-        out.push({ fromThreadId: from, toThreadId: t.id, sentMs: ms(s?.us ?? m.us[i]!), receivedMs: ms(m.us[i]!), bytes });
-      }
-    }
-  }
-  for (const s of sends.values()) {
-    if (s.received || s.peer < 0) continue;
-    const peer = byKey.get(`${s.pid}.${s.peer}`);
-    if (!peer) continue;
-    out.push({ fromThreadId: s.from, toThreadId: peer.id, sentMs: ms(s.us), receivedMs: null, bytes: s.bytes >= 0 ? s.bytes : null });
-  }
-  out.sort((a, b) => a.sentMs - b.sentMs);
-  return out;
 }
 
 /** Time (µs) each lane was sampled idle between two instants (µs since the epoch), from the finished timeline. */

@@ -233,19 +233,25 @@ export interface JoinRecord {
 }
 
 /**
- * Messages sent ('s') or received ('r') by this thread (columnar). id is unique per message
- * ("pid.tid.seq" of the sender) so the core pairs sends with receipts exactly.
- * peer = the other thread's tid when known, else -1. bytes = estimated payload size or -1.
- * channel: 0 worker/parentPort, 1 MessagePort, 2 BroadcastChannel, 3 receiveMessageOnPort.
+ * Messages sent ('s') or received ('r') by this thread (columnar). A message is named by its
+ * sender's pid, tid and `seq` (counting up from 0 in each sender thread), so the core pairs sends
+ * with receipts exactly: a send's sender is this thread; a receipt's is `peer` in `pid` (or this
+ * thread's process when `pid` is absent). peer on a send = the receiving thread's tid when known,
+ * else -1. bytes = estimated payload size or -1 (sends only).
+ * channel: 0 worker/parentPort, 1 MessagePort, 2 BroadcastChannel, 3 receiveMessageOnPort, 4 IPC.
+ * Older agents wrote `id` ("pid.tid.seq") instead of `seq` and `pid`, and bytes on receipts too.
  */
 export interface MessageRecord {
   k: 'msg';
   dir: 's' | 'r';
   us: number[];
-  id: string[];
+  seq?: number[];
+  id?: string[];
   peer: number[];
-  bytes: number[];
+  bytes?: number[];
   channel: number[];
+  /** Receipts only, present when one of the batch came from another process (IPC): the sender's pid of each. */
+  pid?: number[];
 }
 
 /**

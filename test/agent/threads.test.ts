@@ -191,7 +191,11 @@ describe('agent: threads', () => {
       const parent = run.threads.find((t) => t.info.ppid === null)!;
       const child = run.threads.find((t) => t.info.ppid !== null)!;
       assert.ok(child, 'the child is profiled');
-      const ids = (t: typeof parent, dir: 's' | 'r') => recordsOf(t, 'msg').filter((m) => m.dir === dir).flatMap((m) => m.id);
+      // "pid.senderTid.seq": a receipt from the other process names the sender's pid.
+      const ids = (t: typeof parent, dir: 's' | 'r') =>
+        recordsOf(t, 'msg')
+          .filter((m) => m.dir === dir)
+          .flatMap((m) => m.seq!.map((seq, i) => (dir === 's' ? `${t.info.pid}.${t.info.tid}.${seq}` : `${m.pid![i]}.${m.peer[i]}.${seq}`)));
       assert.equal(ids(parent, 's').length, sends);
       assert.deepEqual(ids(child, 'r'), ids(parent, 's'));
       assert.equal(ids(child, 's').length, 1);

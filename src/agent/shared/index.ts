@@ -44,16 +44,18 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
     // hc: hoisted-loop caches (access.ts), aw: Atomics wrappers (atomics.ts), q: write token, t: optional-chain temporary.
     moduleFields: () => ({ hc: [], aw: [], q: 0, t: undefined }),
 
+    // A message carries the sender's sparse clock, or [clock, buffer ids] when it holds shared buffers.
     beforeSend(value: unknown): unknown {
-      const meta = { vc: o.races ? clock.sparse() : [], ids: registry.idsOf(value) };
+      const vc = o.races ? clock.sparse() : [];
+      const ids = registry.idsOf(value);
       clock.tick();
-      return meta;
+      return ids.length === 0 ? vc : [vc, ids];
     },
 
     afterReceive(meta: unknown, value: unknown): void {
-      const m = (meta ?? {}) as { vc?: unknown; ids?: unknown };
-      registry.adopt(value, m.ids);
-      if (o.races) clock.joinSparse(m.vc);
+      const withIds = Array.isArray(meta) && Array.isArray(meta[0]);
+      registry.adopt(value, withIds ? meta[1] : undefined);
+      if (o.races) clock.joinSparse(withIds ? meta[0] : meta);
     },
 
     beforeSpawn(workerData: unknown): unknown {
