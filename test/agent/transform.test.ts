@@ -214,6 +214,26 @@ describe('agent: source transform', () => {
     assert.equal(plain, '20301 1 undefined 2 7,2,3,0');
   });
 
+  it('notes destructuring values and for-in/of targets as writes, computed pattern keys as reads', () => {
+    const src = [
+      'const ta = new Int32Array(6);',
+      'let t;',
+      '({ t = 5, u: ta[0], [ta[5]]: ta[1] } = { u: 42, 0: 7 });',
+      'for (ta[2] of [1, 2, 3]);',
+      'for ({ v: ta[3] } of [{ v: 9 }]);',
+      'for (ta[4] in { 8: 0 });',
+      'for (const { [ta[5]]: z } of [{ 0: 1 }]) t += z;',
+      '[t, Array.from(ta).join()].join(" ")',
+    ].join('\n');
+    const plain = vm.runInNewContext(src, { Int32Array, Array });
+    assert.equal(plain, '6 42,7,3,9,8,0');
+    const seen: string[] = [];
+    const note = (kind: string) => (_a: unknown, i: unknown) => (seen.push(`${kind}${String(i)}`), i);
+    const r = runScript(transform(src, false, sharedOptions), { Int32Array, Array }, { r: note('r'), w: note('w') });
+    assert.equal(r.result, plain);
+    assert.deepEqual(seen, ['w0', 'r5', 'w1', 'w2', 'w2', 'w2', 'w3', 'w4', 'r5']);
+  });
+
   it('hoists a counted loop only when its body leaves the index alone', () => {
     const loops = [
       ['for (let i = 0; i < n; i++) out[i] = i;', true],
