@@ -165,6 +165,21 @@ describe('agent: source transform', () => {
     assert.equal(none.code, null, 'nothing to count: untouched');
   });
 
+  it('instruments ES modules with Node 20 import assertions, leaving them as written', () => {
+    const src = [
+      "import cfg from './cfg.json' assert { type: 'json' };",
+      "export { default as more } from './more.json' assert { type: 'json' };",
+      "import assert from 'node:assert';",
+      'const a = new Int32Array(new SharedArrayBuffer(8));',
+      'a[0] = cfg.n; assert.ok(a[0]);',
+    ].join('\n');
+    const code = transform(src, true, sharedOptions);
+    assert.equal(code.split('\n').length, 5);
+    assert.match(code, /;import cfg from '\.\/cfg\.json' assert \{ type: 'json' \};/);
+    assert.match(code, /'\.\/more\.json' assert \{ type: 'json' \};/);
+    assert.match(code, /a\[__ppM\.w\(a,0,\d+\)\] = cfg\.n; assert\.ok\(a\[__ppM\.r\(a,0,\d+\)\]\);/);
+  });
+
   it('keeps code without semicolons working: no inserted parenthesis continues the line before', () => {
     const src = [
       'const log = []',
