@@ -165,6 +165,21 @@ describe('agent: source transform', () => {
     assert.equal(none.code, null, 'nothing to count: untouched');
   });
 
+  it('instruments ES modules with Node 20 import assertions, leaving them as written', () => {
+    const src = [
+      "import cfg from './cfg.json' assert { type: 'json' };",
+      "export { default as more } from './more.json' assert { type: 'json' };",
+      "import assert from 'node:assert';",
+      'const a = new Int32Array(new SharedArrayBuffer(8));',
+      'a[0] = cfg.n; assert.ok(a[0]);',
+    ].join('\n');
+    const code = transform(src, true, sharedOptions);
+    assert.equal(code.split('\n').length, 5);
+    assert.match(code, /;import cfg from '\.\/cfg\.json' assert \{ type: 'json' \};/);
+    assert.match(code, /'\.\/more\.json' assert \{ type: 'json' \};/);
+    assert.match(code, /a\[__ppM\.w\(a,0,\d+\)\] = cfg\.n; assert\.ok\(a\[__ppM\.r\(a,0,\d+\)\]\);/);
+  });
+
   it('keeps code without semicolons working: no inserted parenthesis continues the line before', () => {
     const src = [
       'const log = []',
@@ -212,6 +227,26 @@ describe('agent: source transform', () => {
     const code = transform(src, false, sharedOptions);
     assert.equal(runScript(code, { Int32Array, Proxy, Array, String }).result, plain);
     assert.equal(plain, '20301 1 undefined 2 7,2,3,0');
+  });
+
+  it('notes destructuring values and for-in/of targets as writes, computed pattern keys as reads', () => {
+    const src = [
+      'const ta = new Int32Array(6);',
+      'let t;',
+      '({ t = 5, u: ta[0], [ta[5]]: ta[1] } = { u: 42, 0: 7 });',
+      'for (ta[2] of [1, 2, 3]);',
+      'for ({ v: ta[3] } of [{ v: 9 }]);',
+      'for (ta[4] in { 8: 0 });',
+      'for (const { [ta[5]]: z } of [{ 0: 1 }]) t += z;',
+      '[t, Array.from(ta).join()].join(" ")',
+    ].join('\n');
+    const plain = vm.runInNewContext(src, { Int32Array, Array });
+    assert.equal(plain, '6 42,7,3,9,8,0');
+    const seen: string[] = [];
+    const note = (kind: string) => (_a: unknown, i: unknown) => (seen.push(`${kind}${String(i)}`), i);
+    const r = runScript(transform(src, false, sharedOptions), { Int32Array, Array }, { r: note('r'), w: note('w') });
+    assert.equal(r.result, plain);
+    assert.deepEqual(seen, ['w0', 'r5', 'w1', 'w2', 'w2', 'w2', 'w3', 'w4', 'r5']);
   });
 
   it('hoists a counted loop only when its body leaves the index alone', () => {

@@ -34,14 +34,36 @@ export interface TransformOutput {
   warning?: string;
 }
 
+/** Most import assertions one module is parsed again for. */
+const MAX_ASSERTIONS = 64;
+
+/**
+ * Parse a module. Node 20 still takes the deprecated import assertions (`import j from './j.json'
+ * assert { type: 'json' }`), acorn only their successor `with`: where acorn stops at such an
+ * `assert` it is parsed as `with  ` (same length, so every position holds) and the parse tried
+ * again; the edits still apply to the source as written.
+ */
+function parseModule(source: string, extra: { allowReturnOutsideFunction?: boolean }): Program {
+  const options = { ecmaVersion: 'latest' as const, locations: true, allowHashBang: true, sourceType: 'module' as const, allowAwaitOutsideFunction: true, ...extra };
+  let text = source;
+  for (let k = 0; ; k++) {
+    try {
+      return parse(text, options);
+    } catch (e) {
+      const pos = (e as { pos?: unknown }).pos;
+      if (k === MAX_ASSERTIONS || typeof pos !== 'number' || !/^assert\b/.test(text.slice(pos, pos + 7)) || !/['"]\s*$/.test(text.slice(0, pos))) throw e;
+      text = text.slice(0, pos) + 'with  ' + text.slice(pos + 6);
+    }
+  }
+}
+
 function parseProgram(source: string, isModule: boolean): Program {
-  const base = { ecmaVersion: 'latest' as const, locations: true, allowHashBang: true };
-  if (isModule) return parse(source, { ...base, sourceType: 'module', allowAwaitOutsideFunction: true });
+  if (isModule) return parseModule(source, {});
   try {
-    return parse(source, { ...base, sourceType: 'script', allowReturnOutsideFunction: true });
+    return parse(source, { ecmaVersion: 'latest', locations: true, allowHashBang: true, sourceType: 'script', allowReturnOutsideFunction: true });
   } catch (e) {
     try {
-      return parse(source, { ...base, sourceType: 'module', allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true });
+      return parseModule(source, { allowReturnOutsideFunction: true });
     } catch {
       throw e;
     }

@@ -120,28 +120,30 @@ function roleOf(node: any, parent: any, ancestors: any[]): { role: Role; assign?
       return parent.left === node ? { role: 'write', assign: parent } : { role: 'read' };
     case 'ForInStatement':
     case 'ForOfStatement':
-      return parent.left === node ? { role: 'skip' } : { role: 'read' };
+      // `for (a[i] of xs)`: the target is evaluated and written once per iteration, after the step.
+      return parent.left === node ? { role: 'write' } : { role: 'read' };
+    case 'ObjectPattern':
+      // acorn-walk enters a pattern's values without its Property nodes: `({ k: a[0] } = o)`
+      // writes a[0], while a computed key (`{ [a[0]]: v }`) is read.
+      if (!parent.properties.some((p: any) => p.type === 'Property' && p.value === node)) return { role: 'read' };
+      return inAssignmentPattern(ancestors) ? { role: 'write' } : { role: 'skip' };
     case 'ArrayPattern':
     case 'RestElement':
       return inAssignmentPattern(ancestors) ? { role: 'write' } : { role: 'skip' };
     case 'AssignmentPattern':
       if (parent.left !== node) return { role: 'read' };
       return inAssignmentPattern(ancestors) ? { role: 'write' } : { role: 'skip' };
-    case 'Property':
-      if (parent.value === node && ancestors[ancestors.length - 3]?.type === 'ObjectPattern') {
-        return inAssignmentPattern(ancestors) ? { role: 'write' } : { role: 'skip' };
-      }
-      return { role: 'read' };
     default:
       return { role: 'read' };
   }
 }
 
-/** A pattern target inside `[…] = v` / `({…} = v)` (not a for-in/of head, not a declaration). */
+/** A pattern target inside `[…] = v`, `({…} = v)` or a for-in/of head without a declaration (not a declaration). */
 function inAssignmentPattern(ancestors: any[]): boolean {
   for (let k = ancestors.length - 2; k >= 0; k--) {
     const a = ancestors[k];
     if (a.type === 'ArrayPattern' || a.type === 'ObjectPattern' || a.type === 'Property' || a.type === 'AssignmentPattern' || a.type === 'RestElement') continue;
+    if (a.type === 'ForOfStatement' || a.type === 'ForInStatement') return a.left === ancestors[k + 1];
     return a.type === 'AssignmentExpression' && a.left === ancestors[k + 1];
   }
   return false;
