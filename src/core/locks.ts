@@ -331,7 +331,8 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     // lock, or a test-and-set lock released by exchange, is a spin lock.
     const exchangeRelease = casOkW > 0 && ops.some((o) => o.op === OP_EXCHANGE && o.val === free && o.res !== free);
     const futexish = hasWait || exchangeRelease || ops.some((o) => o.op === OP_NOTIFY || o.op === OP_SUB);
-    shape = futexish ? 'mutex' : 'spinlock';
+    // Readers counting up on a held word: a reader-writer lock, whatever its wait style.
+    shape = shared ? 'rwlock' : futexish ? 'mutex' : 'spinlock';
     classify = (o) => mutexRole(o, free, shared);
   } else if (subAcquires > 0 && adds > 0 && !ops.some((o) => o.op === OP_SUB && o.val !== 1) && (waitsForNone(ops) || subFirst(ops))) {
     shape = 'semaphore';
@@ -600,7 +601,16 @@ function freeValue(casOk: AtomicOp[], ops: AtomicOp[]): number {
   const mode = weightedMode(casOk) ?? 0;
   const countedDown = ops.some((o) => (o.op === OP_SUB && o.val === 1) || (o.op === OP_CASOK && o.val === o.res - 1));
   if (!countedDown) return mode;
-  return casOk.reduce((min, o) => (o.val === o.res + 1 && o.res < min ? o.res : min), mode);
+  // Readers join by counting up from free or above. A count-up that undoes the same thread's
+  // previous CAS (a writer's 0→-1 given back by -1→0) is a release, not a join from below free.
+  const last = new Map<LoadedThread, AtomicOp>();
+  let min = mode;
+  for (const o of casOk) {
+    const prev = last.get(o.thread);
+    last.set(o.thread, o);
+    if (o.val === o.res + 1 && o.res < min && !(prev && prev.val === o.res && prev.res === o.val)) min = o.res;
+  }
+  return min;
 }
 
 function weightedMode(ops: AtomicOp[]): number | null {

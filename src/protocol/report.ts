@@ -147,7 +147,7 @@ export interface LockReport {
   id: string;
   buffer: string;
   byteOffset: number;
-  /** 'mutex' | 'spinlock' | 'ticket' | 'semaphore' | 'unknown'. */
+  /** 'mutex' | 'rwlock' | 'spinlock' | 'ticket' | 'semaphore' | 'web lock' | 'unknown'. */
   shape: string;
   acquisitions: number;
   contended: number;

@@ -268,7 +268,7 @@ const CASES: Record<string, Case> = {
   'p63-rw-writer-preference.js': {
     check: (r, out, { L }) => {
       assert.deepEqual(r.races, []);
-      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['mutex@0'], 'the waiting-writers word readers wait out is a gauge, not a semaphore');
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['rwlock@0'], 'a reader-writer lock; the waiting-writers word readers wait out is a gauge, not a semaphore');
       assert.equal(L(0).acquisitions, 160);
       assert.match(out, /pair 40,40/);
     },

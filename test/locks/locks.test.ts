@@ -137,6 +137,37 @@ test('reader-writer lock busy with readers: joins from 1 and 2 outnumber entries
   const [l] = analyseLocks(run(main!, r1!, r2!, r3!, w!)).locks;
   assert.equal(l?.acquisitions, 7);
   assert.equal(l?.sites.filter((s) => s.role === 'release').reduce((n, s) => n + s.count, 0), 7);
+  assert.equal(l?.shape, 'rwlock', 'readers counting up on a held word make it a reader-writer lock');
+});
+
+test('reader-writer lock released by CAS (npm multithreading RwLock): readers join by CAS n→n+1, the writer takes 0→-1 and gives back by CAS -1→0', () => {
+  const [main, r1, r2, w] = threads(4);
+  atoms(r1!, [
+    [10, LOAD, 0, 0, 0, 0, 9],
+    [11, CAS_OK, 0, 1, 0, 0, 10],
+    [40, SUB, 0, 1, 2, 0, 20],
+  ]);
+  atoms(r2!, [
+    [12, LOAD, 0, 0, 1, 0, 9],
+    [13, CAS_OK, 0, 2, 1, 0, 10],
+    [50, SUB, 0, 1, 1, 0, 20],
+    [51, NOTIFY, 0, 1, 1, 0, 21],
+  ]);
+  atoms(w!, [
+    [20, LOAD, 0, 0, 2, 0, 29],
+    [21, WAIT, 0, 2, OK, 30, 31],
+    [52, LOAD, 0, 0, 0, 0, 29],
+    [53, CAS_OK, 0, -1, 0, 0, 30],
+    [60, CAS_OK, 0, 0, -1, 0, 32],
+    [61, NOTIFY, 0, 0x7fffffff, 0, 0, 33],
+  ]);
+  const [l] = analyseLocks(run(main!, r1!, r2!, w!)).locks;
+  assert.equal(l?.shape, 'rwlock');
+  assert.equal(l?.acquisitions, 3);
+  assert.equal(l?.contended, 1, 'the writer waited for the readers');
+  assert.equal(l?.sites.filter((s) => s.role === 'release').reduce((n, s) => n + s.count, 0), 3);
+  const writer = l?.sites.filter((s) => s.threadId === 3 && s.role !== 'wait').map((s) => `${s.role}@${s.line}`);
+  assert.deepEqual(writer, ['acquire@30', 'release@32'], 'the writer takes the lock by its 0→-1, not by giving it back (-1→0 is no join from below free)');
 });
 
 test('a try-lock polled from a timer is contended but does not spin; a tight retry loop spins', () => {
