@@ -323,7 +323,9 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
   } else if (casOkW > 0 || xchg > 0) {
     const free = freeValue(casOk, ops);
     // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
-    shared = casOk.some((o) => o.res > free && o.val === o.res + 1);
+    // Not when some acquisition jumps from free to free + 2: that is a futex mutex's "locked,
+    // with waiters" state (Drepper's mutex marks a held word contended by CAS 1→2, no reader).
+    shared = casOk.some((o) => o.res > free && o.val === o.res + 1) && !casOk.some((o) => o.res === free && o.val === free + 2);
     if (casOkW > 0 && count(casOk, (o) => o.res === free || (shared && o.res > free && o.val === o.res + 1)) * 2 < casOkW) return null; // a CAS counter, not a lock
     // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
     // this run never contended it, and so does a CAS acquisition released by exchange (the

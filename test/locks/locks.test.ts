@@ -73,6 +73,29 @@ test('a lock taken 300k times in one thread is analysed (no spread of every hold
   assert.equal(locks[0]!.holdMs, 600);
 });
 
+test("Drepper's futex mutex (CAS 1→2 marks a held word contended) is a mutex, and marking is no acquisition", () => {
+  const [main, w1, w2] = threads(3);
+  atoms(w1!, [
+    [10, CAS_OK, 0, 1, 0, 0, 10],
+    [50, SUB, 0, 1, 2, 0, 20],
+    [51, STORE, 0, 0, 0, 0, 21],
+    [52, NOTIFY, 0, 1, 1, 0, 22],
+  ]);
+  atoms(w2!, [
+    [20, CAS_FAIL, 0, 1, 1, 0, 10],
+    [21, CAS_OK, 0, 2, 1, 0, 11],
+    [22, WAIT, 0, 2, OK, 31, 12],
+    [54, CAS_OK, 0, 2, 0, 0, 13],
+    [60, SUB, 0, 1, 2, 0, 20],
+    [61, STORE, 0, 0, 0, 0, 21],
+    [62, NOTIFY, 0, 1, 0, 0, 22],
+  ]);
+  const [l] = analyseLocks(run(main!, w1!, w2!)).locks;
+  assert.equal(l?.shape, 'mutex');
+  assert.equal(l?.acquisitions, 2);
+  assert.equal(l?.contended, 1);
+});
+
 test('spin lock by exchange: contention is spin time only', () => {
   const [main, w1, w2] = threads(3);
   atoms(w1!, [
