@@ -64,6 +64,11 @@ test('compound assignment and ++ record a read and a write', () => {
   ]);
 });
 
+test('Reflect.get and Reflect.set on a view record the element', () => {
+  assert.deepEqual(at('reflect-set'), [{ off: 240, len: 4, kind: W }]);
+  assert.deepEqual(at('reflect-get'), [{ off: 252, len: 4, kind: R }]);
+});
+
 test('DataView get/set record their byte ranges', () => {
   assert.deepEqual(at('dvset'), [{ off: 208, len: 8, kind: W }]);
   assert.deepEqual(at('dvget'), [{ off: 202, len: 2, kind: R }]);

@@ -206,6 +206,7 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
         if (races && !rangeCall(node, parent, depth)) {
           viewReader(node, depth);
           copyFrom(node, depth);
+          reflectCall(node, depth);
         }
         return;
       case 'SpreadElement':
@@ -264,6 +265,20 @@ export function instrumentSharedAccess(ctx: TransformContext): void {
     if (!(FROM_OWNERS.has(owner) && name === 'from') && !STATIC_READERS.has(`${owner}.${name}`)) return;
     const first = node.arguments[0];
     if (first && first.type !== 'SpreadElement') wrapWhole(first, depth);
+  }
+
+  /** `Reflect.get(v, k)` reads element k of a view and `Reflect.set(v, k, x)` writes it: the key is wrapped as `v[k]`'s would be. */
+  function reflectCall(node: any, depth: number): void {
+    const callee = node.callee;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== 'Reflect') return;
+    const name = callee.property.type === 'Identifier' ? callee.property.name : '';
+    if (name !== 'get' && name !== 'set') return;
+    const [obj, key, value] = node.arguments;
+    if (!obj || !key || obj.type === 'SpreadElement' || key.type === 'SpreadElement' || !isSimple(obj)) return;
+    // A write noted before a right side that may synchronise would land in the wrong segment.
+    if (name === 'set' && (!value || value.type === 'SpreadElement' || !syncFree(value))) return;
+    const read = name === 'get';
+    wrapKey(key, source.slice(obj.start, obj.end), read ? 'r' : 'w', ctx.addSiteAt(node, read ? SiteKind.Read : SiteKind.Write), '', depth);
   }
 
   function member(node: any, parent: any, ancestors: any[], depth: number): void {
