@@ -284,6 +284,16 @@ const CASES: Record<string, Case> = {
       assert.match(out, /counter 20000/);
     },
   },
+  'p74-await-hold-one-phase.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.races, []);
+      assert.deepEqual(r.deadlocks, []);
+      assert.deepEqual(r.locks.map((l) => `${l.shape}@${l.byteOffset}`), ['mutex@0'], 'the phase, hook and wake words are flags');
+      assert.equal(L(0).acquisitions, 102);
+      assert.equal(L(0).contended, 1, 'contended only in phase 2, while held across an await');
+      assert.match(out, /counter 102/);
+    },
+  },
   'p64-sleeping-barber.js': {
     check: (r, out, { L }) => {
       assert.deepEqual(r.races, []);
