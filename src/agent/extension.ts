@@ -42,8 +42,8 @@ export interface AgentExtension {
   afterSpawn(childTid: number): void;
   /** In a new thread, before user code: what the parent's beforeSpawn returned (undefined in a main thread) and the thread's workerData. */
   threadStart(spawnData: unknown, workerData: unknown): void;
-  /** In the parent, when a worker's 'exit' is observed (join edge). */
-  onJoin(childTid: number): void;
+  /** In the parent, when a worker has exited; `observed`: the program heard of it (a join edge). */
+  onJoin(childTid: number, observed: boolean): void;
   /**
    * Optional: in the parent, before the program's 'error' listeners of a worker run. The error
    * of an uncaught exception is posted by the child after its last access (its agent has

@@ -157,8 +157,12 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
         info.exited = true;
         live.delete(info);
         ctx.write({ k: 'join', us: ctx.now(), childTid, exitCode: typeof code === 'number' ? code : null });
+        // The exit orders the child before the parent only when the program hears of it: an
+        // 'exit' listener of its own (this one of ours has been removed), or terminate()'s
+        // promise. A parent that just waits long enough is not ordered (its read is a race).
+        const observed = this.listenerCount('exit') > 0 || info.terminating;
         try {
-          st.ext?.onJoin(childTid);
+          st.ext?.onJoin(childTid, observed);
         } catch (e) {
           st.warn(`shared-memory extension onJoin failed: ${String(e)}`);
         }

@@ -121,12 +121,12 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
       }
     },
 
-    onJoin(childTid: number): void {
+    onJoin(childTid: number, observed: boolean): void {
       if (!ctl) return;
       const n = ctl.used();
       for (let k = 1; k < n; k++) {
         if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
-        if (o.races) clock.joinRow(ctl.i32, ctl.pub(k, 0));
+        if (o.races && observed) clock.joinRow(ctl.i32, ctl.pub(k, 0));
         Watchdog.markExited(ctl, k);
         ctl.i32[ctl.slot(k, S_TID)] = -1; // a second 'exit' must not free it twice
         ctl.freeSlot(k); // joined: a new thread may take it
