@@ -101,6 +101,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       }
     }
     if (!store || !stmt) continue;
+    if (store.op === 'sub' && soleTaker(cx, store)) continue;
     found.push({ load, store, stmt, holder, expected, cell: cellText, foldable: true });
   }
   const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
@@ -351,4 +352,16 @@ function inFinally(m: FileModel, node: Node, after: number): boolean {
     if (fin.start <= node.start && node.end <= fin.end && (t.block as Node).end >= after) return true;
   }
   return false;
+}
+
+/**
+ * A take (`if (Atomics.load(n, i) > 0) Atomics.sub(n, i, 1)`) that only the main thread makes, and the only one of
+ * its cell in the file: the workers only add, so between the check and the take the count can only grow. (Which
+ * thread a site is on: its isMainThread branch, or a file that starts workers and is never one itself.)
+ */
+function soleTaker(cx: LintContext, take: AtomicsCall): boolean {
+  const m = cx.m;
+  const onMain = (s: AtomicsCall): boolean => s.side === 'main' || (!s.side && m.workerSpawns.length > 0 && !m.checksMainThread && !m.usesWorkerApi);
+  const cell = cellOf(cx, take);
+  return onMain(take) && !m.atomics.some((c) => c !== take && cellOf(cx, c) === cell && (c.op === 'sub' || c.op === 'compareExchange' || c.op === 'exchange' || c.op === 'store'));
 }
