@@ -1,5 +1,5 @@
 /** Rules around Atomics.wait: wait-on-main-thread, wait-without-loop, unlock-without-notify. */
-import { unwrap, type Node } from './ast';
+import { forEachChild, isFunction, isLoop, unwrap, type Node } from './ast';
 import { AliasIndex, type LintContext } from './context';
 import { notifyFix, waitLoopFix } from './fixes';
 import { ownerOf, type AtomicsCall, type CallSite, type ElementAccess, type Site, type ThreadSide } from './model';
@@ -289,8 +289,29 @@ function recheckedHere(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boole
     if (findWithin(accesses, loop.start, loop.end, () => true)) return true;
     // A loop whose condition is some other flag or call still re-checks something.
     if ((loop.type === 'WhileStatement' || loop.type === 'DoWhileStatement') && retests(loop)) return true;
+    // `while (true) { if (tryLock()) return; Atomics.wait(…); }`: the loop's way out is a test.
+    if (exitsOnTest(loop.body as Node)) return true;
   }
   return false;
+}
+
+/** True when a loop body leaves the loop (`return`, `break`) from an `if` of its own, outside nested functions and loops. */
+function exitsOnTest(body: Node | null): boolean {
+  let found = false;
+  const exits = (n: Node | null): boolean => {
+    const e = n?.type === 'BlockStatement' ? (n.body as Node[])[(n.body as Node[]).length - 1] : n;
+    return e?.type === 'ReturnStatement' || (e?.type === 'BreakStatement' && !e.label);
+  };
+  const visit = (n: Node): void => {
+    if (found || isFunction(n) || isLoop(n) || n.type === 'SwitchStatement') return;
+    if (n.type === 'IfStatement' && (exits(n.consequent as Node) || exits(n.alternate as Node | null))) {
+      found = true;
+      return;
+    }
+    forEachChild(n, visit);
+  };
+  if (body) visit(body);
+  return found;
 }
 
 /** Same array: the same binding, or the same text. */
