@@ -295,7 +295,7 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
       let rel: (typeof evs)[number] | undefined;
       for (let j = k + 1; j < evs.length && !rel; j++) {
         const e = evs[j]!;
-        if (e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null))) rel = e;
+        if (e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null && sameReceiver(cx, acq.node, e.node)))) rel = e;
       }
       if (!rel) continue;
       if (inFinally(m, rel.node, acq.end)) continue;
@@ -364,4 +364,19 @@ function soleTaker(cx: LintContext, take: AtomicsCall): boolean {
   const onMain = (s: AtomicsCall): boolean => s.side === 'main' || (!s.side && m.workerSpawns.length > 0 && !m.checksMainThread && !m.usesWorkerApi);
   const cell = cellOf(cx, take);
   return onMain(take) && !m.atomics.some((c) => c !== take && cellOf(cx, c) === cell && (c.op === 'sub' || c.op === 'compareExchange' || c.op === 'exchange' || c.op === 'store'));
+}
+
+/**
+ * Whether a named acquire and release may work one lock: unless both are methods of receivers that differ
+ * (`slots.acquire()` … `items.release(1)`, a hand-over between two semaphores), where neither receiver is a
+ * part of the other (`sem.acquire()` … `sem[CTRL].release()`).
+ */
+function sameReceiver(cx: LintContext, a: Node, b: Node): boolean {
+  const recv = (c: Node): string | null => {
+    const callee = unwrap(c.callee as Node);
+    return callee?.type === 'MemberExpression' || callee?.type === 'OptionalMemberExpression' ? cx.text(callee.object as Node).replace(/\s+/g, '') : null;
+  };
+  const ra = recv(a);
+  const rb = recv(b);
+  return ra === null || rb === null || ra.startsWith(rb) || rb.startsWith(ra);
 }
