@@ -72,6 +72,7 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
       });
     } else if (atomic || other) {
       const on = cx.aliasIndex(key);
+      if (!other && addressArithmetic(cx, a.index) && !on.variable.length) continue;
       const data = (c: AtomicsCall): boolean => c.op !== 'wait' && c.op !== 'notify' && c.op !== 'waitAsync';
       const same = on.first(a.index, data) ?? on.first(a.index);
       const rel = same ?? (other && (cx.otherViewAtomics(a.array, a.index, data) ?? other));
@@ -148,4 +149,19 @@ function partitioned(cx: LintContext, a: ElementAccess): boolean {
   };
   visit(a.index);
   return found;
+}
+
+/**
+ * An index computed from a pointer (`u32[(ptr + 8) >> 2]`) into an array whose Atomics all use fixed cells: the
+ * fixed cells are a header of control words, the computed ones the data they publish (a heap, a ring's slots).
+ * Nothing says the two meet, and a bare variable (`flags[i]`) is still taken to be one of those cells.
+ */
+function addressArithmetic(cx: LintContext, index: Node | null, depth = 0): boolean {
+  const e = unwrap(index);
+  if (e?.type === 'Identifier' && depth < 2) {
+    // `const idx = ptr >> 2; u32[idx] = …`
+    const b = cx.m.refs.get(e);
+    return !!b && b.kind === 'const' && b.path.length === 0 && addressArithmetic(cx, b.init, depth + 1);
+  }
+  return e?.type === 'BinaryExpression' && cx.constNumber(e) === null && cx.lowerBound(e, 0) === null;
 }

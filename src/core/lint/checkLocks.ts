@@ -101,6 +101,7 @@ function checkThenAct(cx: LintContext, locks: LockModel): void {
       }
     }
     if (!store || !stmt) continue;
+    if (store.op === 'sub' && soleTaker(cx, store)) continue;
     found.push({ load, store, stmt, holder, expected, cell: cellText, foldable: true });
   }
   const valueText = (n: Node | null | undefined): string => cx.text(unwrap(n)).replace(/\s+/g, '');
@@ -294,7 +295,7 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
       let rel: (typeof evs)[number] | undefined;
       for (let j = k + 1; j < evs.length && !rel; j++) {
         const e = evs[j]!;
-        if (e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null))) rel = e;
+        if (e.kind === 'release' && (e.key === acq.key || (e.name !== null && acq.name !== null && sameReceiver(cx, acq.node, e.node)))) rel = e;
       }
       if (!rel) continue;
       if (inFinally(m, rel.node, acq.end)) continue;
@@ -351,4 +352,31 @@ function inFinally(m: FileModel, node: Node, after: number): boolean {
     if (fin.start <= node.start && node.end <= fin.end && (t.block as Node).end >= after) return true;
   }
   return false;
+}
+
+/**
+ * A take (`if (Atomics.load(n, i) > 0) Atomics.sub(n, i, 1)`) that only the main thread makes, and the only one of
+ * its cell in the file: the workers only add, so between the check and the take the count can only grow. (Which
+ * thread a site is on: its isMainThread branch, or a file that starts workers and is never one itself.)
+ */
+function soleTaker(cx: LintContext, take: AtomicsCall): boolean {
+  const m = cx.m;
+  const onMain = (s: AtomicsCall): boolean => s.side === 'main' || (!s.side && m.workerSpawns.length > 0 && !m.checksMainThread && !m.usesWorkerApi);
+  const cell = cellOf(cx, take);
+  return onMain(take) && !m.atomics.some((c) => c !== take && cellOf(cx, c) === cell && (c.op === 'sub' || c.op === 'compareExchange' || c.op === 'exchange' || c.op === 'store'));
+}
+
+/**
+ * Whether a named acquire and release may work one lock: unless both are methods of receivers that differ
+ * (`slots.acquire()` … `items.release(1)`, a hand-over between two semaphores), where neither receiver is a
+ * part of the other (`sem.acquire()` … `sem[CTRL].release()`).
+ */
+function sameReceiver(cx: LintContext, a: Node, b: Node): boolean {
+  const recv = (c: Node): string | null => {
+    const callee = unwrap(c.callee as Node);
+    return callee?.type === 'MemberExpression' || callee?.type === 'OptionalMemberExpression' ? cx.text(callee.object as Node).replace(/\s+/g, '') : null;
+  };
+  const ra = recv(a);
+  const rb = recv(b);
+  return ra === null || rb === null || ra.startsWith(rb) || rb.startsWith(ra);
 }

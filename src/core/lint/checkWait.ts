@@ -1,5 +1,5 @@
 /** Rules around Atomics.wait: wait-on-main-thread, wait-without-loop, unlock-without-notify. */
-import { unwrap, type Node } from './ast';
+import { forEachChild, isFunction, isLoop, unwrap, type Node } from './ast';
 import { AliasIndex, type LintContext } from './context';
 import { notifyFix, waitLoopFix } from './fixes';
 import { ownerOf, type AtomicsCall, type CallSite, type ElementAccess, type Site, type ThreadSide } from './model';
@@ -63,7 +63,7 @@ export function checkWaits(cx: LintContext): void {
   for (const w of waits) {
     if (sideOf(w) === 'main') cx.report('wait-on-main-thread', w.node, {});
     // A wait whose result ('ok' / 'not-equal' / 'timed-out') is used is inspected deliberately.
-    if (isSleep(cx, facts, w) || !resultUnused(w)) continue;
+    if (isSleep(cx, facts, w) || !resultUnused(w) || (waitsForChange(cx, w) && (polls(cx, w) || uncalled(cx, facts, w)))) continue;
     if (!rechecked(cx, facts, w)) {
       const sp = cx.statementParent(w);
       cx.report('wait-without-loop', w.node, { a: cx.text(w.args[0] ?? null), i: cx.text(w.args[1] ?? null) }, { fix: sp ? waitLoopFix(cx, w, sp.stmt) : null });
@@ -192,10 +192,35 @@ function changes(cx: LintContext, s: AtomicsCall): boolean {
   return s.op === 'and' ? v !== -1 : v !== 0;
 }
 
-/** A timed wait with a short constant timeout (≤ 1 s): the waiter polls. */
+/** A timed wait with a short timeout (≤ 1 s: a constant, or `Math.min(x, 10)`): the waiter polls. */
 function polls(cx: LintContext, w: AtomicsCall): boolean {
-  const t = cx.constNumber(w.args[3] ?? null);
+  const t = upperBound(cx, w.args[3] ?? null);
   return t !== null && t <= 1000;
+}
+
+/** An upper bound of a number: a constant, or the least bound among the arguments of `Math.min(…)`. */
+function upperBound(cx: LintContext, n: Node | null): number | null {
+  const e = unwrap(n);
+  const c = cx.constNumber(e);
+  if (c !== null || !e || e.type !== 'CallExpression' || cx.text(e.callee as Node).replace(/\s+/g, '') !== 'Math.min') return c;
+  const bounds = ((e.arguments as Node[]) ?? []).map((a) => upperBound(cx, a)).filter((b): b is number => b !== null);
+  return bounds.length ? Math.min(...bounds) : null;
+}
+
+/**
+ * `Atomics.wait(a, i, Atomics.load(a, i))`, or a wait on a value loaded from the cell just before (`seq = load;
+ * unlock(); wait(a, i, seq)`): a wait for any change of the cell, the primitive a condition variable or a
+ * polling nap is built from. In a function nothing here calls (a library's `cond.wait(guard)`), or with a short
+ * timeout, what has changed is its caller's to check; a barrier the file itself calls once is still flagged.
+ */
+function waitsForChange(cx: LintContext, w: AtomicsCall): boolean {
+  let v = unwrap(w.args[2] ?? null);
+  if (v?.type === 'Identifier') {
+    const b = cx.m.refs.get(v);
+    v = b && b.kind === 'const' && b.path.length === 0 ? unwrap(b.init) : null;
+  }
+  const load = v ? cx.m.atomics.find((c) => c.node === v && c.op === 'load') : undefined;
+  return !!load && sameArray(cx, load, w) && cx.indexKey(load.index) === cx.indexKey(w.index);
 }
 
 /** True when the call is a statement of its own (its value is discarded). */
@@ -264,8 +289,29 @@ function recheckedHere(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boole
     if (findWithin(accesses, loop.start, loop.end, () => true)) return true;
     // A loop whose condition is some other flag or call still re-checks something.
     if ((loop.type === 'WhileStatement' || loop.type === 'DoWhileStatement') && retests(loop)) return true;
+    // `while (true) { if (tryLock()) return; Atomics.wait(…); }`: the loop's way out is a test.
+    if (exitsOnTest(loop.body as Node)) return true;
   }
   return false;
+}
+
+/** True when a loop body leaves the loop (`return`, `break`) from an `if` of its own, outside nested functions and loops. */
+function exitsOnTest(body: Node | null): boolean {
+  let found = false;
+  const exits = (n: Node | null): boolean => {
+    const e = n?.type === 'BlockStatement' ? (n.body as Node[])[(n.body as Node[]).length - 1] : n;
+    return e?.type === 'ReturnStatement' || (e?.type === 'BreakStatement' && !e.label);
+  };
+  const visit = (n: Node): void => {
+    if (found || isFunction(n) || isLoop(n) || n.type === 'SwitchStatement') return;
+    if (n.type === 'IfStatement' && (exits(n.consequent as Node) || exits(n.alternate as Node | null))) {
+      found = true;
+      return;
+    }
+    forEachChild(n, visit);
+  };
+  if (body) visit(body);
+  return found;
 }
 
 /** Same array: the same binding, or the same text. */
@@ -278,4 +324,11 @@ function sameArray(cx: LintContext, a: AtomicsCall, b: AtomicsCall): boolean {
 /** The text of a call's array without white space. */
 function arrayText(cx: LintContext, c: AtomicsCall): string {
   return cx.text(c.array).replace(/\s+/g, '');
+}
+
+/** True when the wait sits in a named function that no code in this file calls: an API for other modules. */
+function uncalled(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boolean {
+  const owner = ownerOf(cx.m, w);
+  const name = owner === cx.m.program ? null : cx.m.fns.get(owner)?.name;
+  return !!name && !(facts.callsByName.get(name) ?? []).some((c) => !c.fns.includes(owner));
 }
