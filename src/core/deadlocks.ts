@@ -57,8 +57,27 @@ function siteRow(threadId: number, s: ResolvedSite | null, role: string): Site |
   return s ? { threadId, file: s.file, line: s.line, role } : null;
 }
 
+/** Per lock id, the threads (key) that took it and never gave it back, with the acquiring site of the last time. */
+function unreleased(holds: HoldEvent[]): Map<string, Map<LoadedThread, number>> {
+  const count = new Map<string, Map<LoadedThread, { n: number; site: number }>>();
+  const inOrder = [...holds].sort((a, b) => (a.thread.key < b.thread.key ? -1 : a.thread.key > b.thread.key ? 1 : a.seq - b.seq));
+  for (const e of inOrder) {
+    let per = count.get(e.lock);
+    if (!per) count.set(e.lock, (per = new Map()));
+    const c = per.get(e.thread) ?? { n: 0, site: 0 };
+    if (e.acquire) per.set(e.thread, { n: c.n + 1, site: e.site });
+    else per.set(e.thread, { n: Math.max(0, c.n - 1), site: c.site });
+  }
+  const out = new Map<string, Map<LoadedThread, number>>();
+  for (const [lock, per] of count) {
+    for (const [t, c] of per) if (c.n > 0) (out.get(lock) ?? out.set(lock, new Map()).get(lock)!).set(t, c.site);
+  }
+  return out;
+}
+
 /** Deadlocks the watchdog saw: the cycle of the wait-for graph, or every blocked thread. */
-export function cycleDeadlocks(run: LoadedRun, index: RunIndex): DeadlockReport[] {
+export function cycleDeadlocks(run: LoadedRun, index: RunIndex, holds: HoldEvent[] = []): DeadlockReport[] {
+  const kept = unreleased(holds);
   const out: DeadlockReport[] = [];
   const seen = new Set<string>();
   for (const writer of run.threads) {
@@ -69,14 +88,14 @@ export function cycleDeadlocks(run: LoadedRun, index: RunIndex): DeadlockReport[
         .join(',');
       if (seen.has(`${writer.pid}|${sig}`)) continue;
       seen.add(`${writer.pid}|${sig}`);
-      const r = oneCycle(writer.pid, rec.threads, index);
+      const r = oneCycle(writer.pid, rec.threads, index, kept);
       if (r) out.push(r);
     }
   }
   return out;
 }
 
-function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threads'], index: RunIndex): DeadlockReport | null {
+function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threads'], index: RunIndex, kept: Map<string, Map<LoadedThread, number>>): DeadlockReport | null {
   const owner = new Map<string, number>();
   for (const t of threads) for (const h of t.holds) owner.set(`${h.buf}:${h.off}`, t.tid);
   const byTid = new Map(threads.map((t) => [t.tid, t]));
@@ -133,9 +152,24 @@ function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threa
     );
   }
   const someHeld = members.some((tid) => owner.has(waitsFor(tid) ?? ''));
+  // A lock no live thread holds, kept by a thread that is gone: it exited holding it.
+  const gone: string[] = [];
+  for (const tid of members) {
+    const lock = waitsFor(tid);
+    if (lock === undefined || owner.has(lock)) continue;
+    for (const [t, site] of kept.get(lock) ?? []) {
+      if (t.pid !== pid || byTid.has(t.tid)) continue;
+      const at = index.site(t, site);
+      gone.push(`thread ${t.id} took lock ${lockName(lock, index)} at ${whereCalled(at, callerOf(index, t, site, at))} and ended without releasing it`);
+      const r = siteRow(t.id, at, `took ${lock} and ended holding it`);
+      if (r) sites.push(r);
+    }
+  }
   const message = cycle.length
     ? `Deadlock: ${parts.join('; ')}. The watchdog ended the program.`
-    : someHeld
+    : gone.length && !someHeld
+      ? `Every live thread was blocked on a lock whose holder is gone: ${[...new Set(gone)].join('; ')}; ${parts.join('; ')}. The watchdog ended the program.`
+      : someHeld
       ? `Every live thread was blocked, with no cycle of held locks (a thread waits for something else: a barrier, a flag, a message): ${parts.join('; ')}. The watchdog ended the program.`
       : `Every live thread was blocked and no thread holds what another waits for (a lost or missing Atomics.notify?): ${parts.join('; ')}. The watchdog ended the program.`;
   return { kind: 'cycle', threadIds: members.map(id), locks, message, sites };

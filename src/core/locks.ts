@@ -185,7 +185,7 @@ export function analyseLocks(run: LoadedRun, idle?: IdleTime): { locks: LockRepo
   addDeadlockedWaits(run, index, locks, locations);
   sameCodeSameShape(locks);
   locks.sort((a, b) => b.waitMs + b.spinMs - (a.waitMs + a.spinMs) || b.contended - a.contended || a.id.localeCompare(b.id));
-  const cycles = cycleDeadlocks(run, index);
+  const cycles = cycleDeadlocks(run, index, holds);
   const seen = new Set(cycles.map((c) => [...c.locks].sort().join('|')));
   const orders = lockOrderInversions(holds, index).filter((d) => !seen.has([...d.locks].sort().join('|')));
   return { locks, deadlocks: [...cycles, ...orders], wakeups: wakeups(locations, run.originUs) };

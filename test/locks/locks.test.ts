@@ -462,6 +462,27 @@ test('every thread blocked without a cycle of held locks is reported as a lost w
   assert.match(deadlocks[0]!.message, /no thread holds what another waits for/);
 });
 
+test('a thread blocked on a lock whose holder ended without releasing it: the report names that holder', () => {
+  const [main, w1, w2] = threads(3);
+  atoms(w1!, [[10, CAS_OK, 12, 1, 0, 0, 40]]); // takes the lock at line 40, then exits holding it
+  atoms(w2!, [
+    [20, CAS_FAIL, 12, 1, 1, 0, 40],
+    [21, WAIT, 12, 1, OK, 0, 41],
+  ]);
+  main!.deadlocks.push({
+    k: 'deadlock',
+    us: 1000,
+    threads: [
+      { tid: 0, waiting: null, holds: [], idle: true },
+      { tid: 2, waiting: { buf: 'B', off: 12, site: site(41), sinceUs: 21 }, holds: [], idle: false },
+    ],
+  });
+  const { deadlocks } = analyseLocks(run(main!, w1!, w2!));
+  assert.equal(deadlocks.length, 1);
+  assert.match(deadlocks[0]!.message, /holder is gone: thread 1 took lock main.js:3@12 at main\.js:40 and ended without releasing it; thread 2 waits at main\.js:41/);
+  assert.ok(deadlocks[0]!.sites.some((x) => x.threadId === 1 && x.line === 40 && /ended holding it/.test(x.role)));
+});
+
 test('the same deadlock noticed by two threads is reported once', () => {
   const [main, w1, w2] = threads(3);
   const rec = {
