@@ -33,6 +33,11 @@ if (!filters.length && !args.includes('--no-lint')) {
     console.error('test: eslint failed (see above)');
     process.exit(1);
   }
+  // Type errors: the tests run through tsx, which strips types without checking them.
+  if (run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--noEmit']) !== 0) {
+    console.error('test: tsc found type errors (see above)');
+    process.exit(1);
+  }
 }
 let files = findTests(join(root, 'test')).sort();
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));

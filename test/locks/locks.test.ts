@@ -480,7 +480,7 @@ test('a thread blocked on a lock whose holder ended without releasing it: the re
   const { deadlocks } = analyseLocks(run(main!, w1!, w2!));
   assert.equal(deadlocks.length, 1);
   assert.match(deadlocks[0]!.message, /holder is gone: thread 1 took lock main.js:3@12 at main\.js:40 and ended without releasing it; thread 2 waits at main\.js:41/);
-  assert.ok(deadlocks[0]!.sites.some((x) => x.threadId === 1 && x.line === 40 && /ended holding it/.test(x.role)));
+  assert.ok(deadlocks[0]!.sites.some((x) => x.threadId === 1 && x.line === 40 && /ended holding it/.test(x.role ?? '')));
 });
 
 test('the same deadlock noticed by two threads is reported once', () => {

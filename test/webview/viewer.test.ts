@@ -246,6 +246,8 @@ test('the scaling view plots speedup, efficiency and wall time; a point opens it
   await screenshot(page, 'scaling');
   const pt = (await page.evaluate(() => window.__parprof!.pointAt!('speedup', 4)))!;
   await page.mouse.click(pt.x, pt.y);
+  // chart.js may hand the click to its handler on the next animation frame: wait for the outcome.
+  await page.waitForFunction(() => document.body.dataset.lastOpenRun !== undefined, null, { timeout: 5000 }).catch(() => undefined);
   assert.equal(await page.evaluate(() => document.body.dataset.lastOpenRun), '/tmp/scale/w4', 'clicking the 4-worker point opens its run');
   await page.click('.scaling-table tbody tr[data-workers="2"] button');
   assert.equal(await page.evaluate(() => document.body.dataset.lastOpenRun), '/tmp/scale/w2');
