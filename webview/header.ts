@@ -33,7 +33,7 @@ export function createHeader(report: Report): HTMLElement {
     stat('CPU time', fmtMs(m.cpuMs)),
     stat('threads', String(m.threadsUsed ?? report.threads.length)),
     stat('parallelism', fmtNum(m.parallelism), 'average number of busy threads over wall time'),
-    stat('efficiency', fmtPct(m.efficiency), 'parallelism / threads used'),
+    stat('efficiency', fmtPct(m.efficiency), m.cores ? `parallelism / min(threads used, ${m.cores} cores)` : 'parallelism / threads used'),
     stat('serial fraction', fmtPct(m.observedSerialFraction, 1), 'share of wall time with at most one busy thread'),
     stat('Amdahl ceiling', m.amdahlCeiling === null ? '—' : `${fmtNum(m.amdahlCeiling, 1)}×`, 'the most speedup this serial fraction allows'),
   );

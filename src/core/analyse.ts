@@ -258,7 +258,7 @@ export function analyseRun(run: LoadedRun, arrowBudget = ARROW_BUDGET): Report {
     locks: [],
     deadlocks: [],
     messages: [],
-    metrics: computeMetrics(timeline, wallMs, profilerLeaf(interner, ids)),
+    metrics: computeMetrics(timeline, wallMs, profilerLeaf(interner, ids), run.manifest?.cores),
     diagnostics: [],
     timeline,
     stacks: interner.table(ids),

@@ -24,7 +24,7 @@ function isBusy(state: number): boolean {
  * Computes the run metrics over [0, wallMs]. Slices whose stack `isOverhead` (the profiler's
  * own code) are not the program's work: they count in `profilerCpuMs`, not in busy time.
  */
-export function computeMetrics(tl: TimelineData, wallMs: number, isOverhead: (stack: number) => boolean = () => false): RunMetrics {
+export function computeMetrics(tl: TimelineData, wallMs: number, isOverhead: (stack: number) => boolean = () => false, cores?: number): RunMetrics {
   const n = tl.start.length;
   let busyCount = 0;
   let profilerCpuMs = 0;
@@ -98,11 +98,15 @@ export function computeMetrics(tl: TimelineData, wallMs: number, isOverhead: (st
   const threadsUsed = usedLanes.size;
   const parallelism = wallMs > 0 ? cpuMs / wallMs : 0;
   const osf = wallMs > 0 && threadsUsed > 0 ? Math.min(1, atMostOne / wallMs) : null;
+  // Processors used: the threads, or the cores when there were more busy threads than cores
+  // (4 workers on 2 cores can at best keep 2 busy).
+  const processors = cores && cores > 0 ? Math.min(threadsUsed, cores) : threadsUsed;
   return {
     cpuMs,
     parallelism,
-    efficiency: threadsUsed > 0 ? parallelism / threadsUsed : 0,
+    efficiency: processors > 0 ? parallelism / processors : 0,
     threadsUsed,
+    ...(cores && cores > 0 ? { cores } : {}),
     observedSerialFraction: osf,
     amdahlCeiling: osf !== null && osf > 0 ? 1 / osf : null,
     busyOverTime: { bucketMs, busy },

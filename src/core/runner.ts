@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { AGENT_OPTIONS_ENV, RUN_MANIFEST, RUN_OUTCOME, type AgentOptions, type RunManifest, type RunOutcome } from '../protocol/events';
@@ -101,7 +102,7 @@ export async function runProgram(opts: ProfileOptions, runDir: string): Promise<
   clearRunDir(runDir);
   const node = opts.node ?? 'node';
   const options = agentOptions(opts, runDir);
-  const manifest: RunManifest = { file, args: opts.args, cwd, node, startedUs: nowUs(), options, toolVersion: toolVersion() };
+  const manifest: RunManifest = { file, args: opts.args, cwd, node, startedUs: nowUs(), options, toolVersion: toolVersion(), cores: availableParallelism() };
   writeFileSync(join(runDir, RUN_MANIFEST), JSON.stringify(manifest, null, 2));
 
   const argv = ['--require', agentPath(), ...(opts.nodeArgs ?? []), file, ...opts.args];

@@ -56,6 +56,8 @@ export interface RunManifest {
   startedUs: number;
   options: AgentOptions;
   toolVersion: string;
+  /** Logical CPUs the program could run on (os.availableParallelism()); absent in older runs. */
+  cores?: number;
 }
 
 /** Written by the runner when the program has ended. */

@@ -190,9 +190,11 @@ export interface RunMetrics {
   cpuMs: number;
   /** Average number of busy threads over wall time. */
   parallelism: number;
-  /** parallelism / threads used. */
+  /** parallelism / processors used: min(threads used, cores) when the core count is known. */
   efficiency: number;
   threadsUsed: number;
+  /** Logical CPUs of the machine the run was on (absent when unknown). */
+  cores?: number;
   /** Share of wall time with at most one busy thread. */
   observedSerialFraction: number | null;
   /** 1 / observedSerialFraction, the Amdahl ceiling implied by this run. */

@@ -118,6 +118,15 @@ test('metrics: cpu, parallelism, efficiency, busy over time and serial phases', 
   assert.ok(m.serialPhases.some((p) => p.startMs === 8.5 && p.endMs === 12.5), JSON.stringify(m.serialPhases));
 });
 
+test('efficiency divides by the processors used: the threads, or the cores when threads outnumber them', () => {
+  const run = loadRun(join(runs, 'basic'));
+  const onOne = analyseRun({ ...run, manifest: { ...run.manifest!, cores: 1 } }).metrics;
+  assert.equal(onOne.cores, 1);
+  assert.ok(Math.abs(onOne.efficiency - 18.5 / 26) < 1e-9, 'two busy threads on one core: parallelism / 1');
+  const onEight = analyseRun({ ...run, manifest: { ...run.manifest!, cores: 8 } }).metrics;
+  assert.ok(Math.abs(onEight.efficiency - 18.5 / 26 / 2) < 1e-9, 'two threads on eight cores: parallelism / 2');
+});
+
 test('a killed run is analysed and marked partial; a cut-off last record is dropped', () => {
   const r = analyseRunDir(join(runs, 'killed'));
   assert.equal(r.partial, true);
