@@ -27,6 +27,7 @@ import type { LoadedRun, LoadedThread } from './runData';
 import { RunIndex } from './hbSites';
 import { cycleDeadlocks, lockOrderInversions, type HoldEvent } from './deadlocks';
 import { threadAtomicOps, type AtomicOp } from './atomOps';
+import { lowerBound } from './search';
 
 export type { AtomicOp };
 
@@ -138,13 +139,7 @@ class LockStats {
   chargeReleasers(): void {
     const rel = this.releases.sort((a, b) => a.us - b.us);
     for (const d of this.delays) {
-      let lo = 0;
-      let hi = rel.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (rel[mid]!.us <= d.us + RELEASE_SKEW_US) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = lowerBound(rel.length, (k) => rel[k]!.us > d.us + RELEASE_SKEW_US);
       for (let k = lo - 1; k >= 0; k--) {
         if (rel[k]!.op.thread === d.thread) continue;
         this.row(rel[k]!.op, 'release').waitMs += d.delay / 1000;
@@ -668,13 +663,7 @@ export function pairWakeups<T extends TimedOp>(waits: T[], notifies: T[], stats?
     // A notify that found nobody parked can still have ended a wait the agent slices into
     // short waits (for its watchdog): one wait in progress across the notify is its wake-up.
     const limit = n.res > 0 ? n.res : 1;
-    let lo = 0;
-    let hi = waits.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (waits[mid]!.us + waits[mid]!.dur < n.us) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(waits.length, (k) => waits[k]!.us + waits[k]!.dur >= n.us);
     let woken = 0;
     for (let k = open.firstAtMost(lo, n.us); k >= 0 && woken < limit; k = open.firstAtMost(k + 1, n.us)) {
       const w = waits[k]!;

@@ -5,6 +5,7 @@
  */
 import type { MessageRecord } from '../protocol/events';
 import type { MessageRecord as ReportMessage } from '../protocol/report';
+import { lowerBound } from './search';
 
 /** A typed-array column that grows by doubling. */
 class Column<A extends Float64Array | Int32Array> {
@@ -160,13 +161,7 @@ function seqOrder(log: MessageLog): Uint32Array {
 /** Index of the send with this seq in a thread's seq order, or -1. */
 function findSend(log: MessageLog, order: Uint32Array, seq: number): number {
   const s = log.sendSeq.a;
-  let lo = 0;
-  let hi = order.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (s[order[mid]!]! < seq) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(order.length, (k) => s[order[k]!]! >= seq);
   return lo < order.length && s[order[lo]!] === seq ? order[lo]! : -1;
 }
 

@@ -12,6 +12,7 @@ import type { RaceAccess, RaceReport } from '../protocol/report';
 import type { LoadedRun, LoadedThread, ResolvedSite } from './runData';
 import { RunIndex, siteKey } from './hbSites';
 import { ProcessClocks } from './hbClocks';
+import { lowerBound } from './search';
 
 const OPS: RaceAccess['op'][] = ['read', 'write', 'atomic-read', 'atomic-write'];
 const isWrite = (kind: number): boolean => kind === 1 || kind === 3;
@@ -244,18 +245,6 @@ function concurrentPairs(t: GroupTable, a: number, b: number, clocks: ProcessClo
     if (hi > lo) total += hi - lo;
   }
   return total;
-}
-
-/** First k in [0, n) where the monotone predicate holds (n when it never does). */
-function lowerBound(n: number, pred: (k: number) => boolean): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pred(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /** Adds n racing pairs between groups a and b to the report of their site pair. */

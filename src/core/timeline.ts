@@ -8,6 +8,7 @@ import { ThreadState, type StackTable, type TimelineData } from '../protocol/rep
 import { isAgentFile, PROFILER_FRAME, urlToFile, type FunctionIdentities } from './functions';
 import { NodeKind, type ParsedProfile } from './profile';
 import type { LoadedThread } from './runData';
+import { lowerBound } from './search';
 
 /** Interned call stacks over function identities (frame index = identity index). */
 export class StackInterner {
@@ -316,16 +317,7 @@ export function idleTimeOf(tl: TimelineData, originUs: number): (lane: number, f
     l.sum.push(l.sum[l.sum.length - 1]! + (e - s));
   }
   // First index whose value is > x (values ascending).
-  const after = (a: number[], x: number): number => {
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid]! > x) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
+  const after = (a: number[], x: number): number => lowerBound(a.length, (k) => a[k]! > x);
   return (lane, fromUs, toUs) => {
     const l = lanes.get(lane);
     if (!l || toUs <= fromUs) return 0;

@@ -5,6 +5,7 @@ import { casFix } from './fixes';
 import type { LockModel } from './locks';
 import { ownerOf, type AtomicsCall, type CallSite, type FileModel, type Site } from './model';
 import { anyOffsetWithin, filterWithin, findAfter, findStarting, findWithin, groupBy } from './ranges';
+import { lowerBound } from '../search';
 
 const PURE_CALLEES = /^(Math|Atomics|console|Number|String|Boolean|BigInt|Object\.is|Array\.isArray|Date\.now|performance\.now)\b/;
 
@@ -339,13 +340,7 @@ function inFinally(m: FileModel, node: Node, after: number): boolean {
   // The last `try … finally` starting before the node lies inside the innermost one around it (if any), so the
   // ones around the node are on the chain outwards from it.
   const list = m.finallyTries;
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.node.start <= node.start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(list.length, (k) => list[k]!.node.start > node.start);
   for (let k = lo - 1; k >= 0; k = list[k]!.outer) {
     const t = list[k]!.node;
     const fin = t.finalizer as Node;

@@ -4,6 +4,7 @@ import { AliasIndex, type LintContext } from './context';
 import { notifyFix, waitLoopFix } from './fixes';
 import { ownerOf, type AtomicsCall, type CallSite, type ElementAccess, type Site, type ThreadSide } from './model';
 import { findWithin, groupBy } from './ranges';
+import { lowerBound } from '../search';
 
 /** The facts of a file the wait rules look up by name, array, text or place, gathered once. */
 interface WaitFacts {
@@ -266,14 +267,7 @@ function rechecked(cx: LintContext, facts: WaitFacts, w: AtomicsCall): boolean {
   return calls.length > 0 && calls.every((c) => {
     // The outermost re-testing loops of a function are disjoint: only the last one starting before the call can hold it.
     const loops = facts.retestingLoops.get(ownerOf(m, c)) ?? [];
-    let lo = 0;
-    let hi = loops.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (loops[mid]!.start <= c.node.start) lo = mid + 1;
-      else hi = mid;
-    }
-    const l = loops[lo - 1];
+    const l = loops[lowerBound(loops.length, (k) => loops[k]!.start > c.node.start) - 1];
     return !!l && c.node.end <= l.end;
   });
 }

@@ -5,17 +5,11 @@
  * at or after a range's start can stop at the first one that starts past its end.
  */
 import type { Node } from './ast';
+import { lowerBound } from '../search';
 
 /** Index of the first fact whose node starts at or after `pos`. */
 export function firstFrom<T extends { node: Node }>(list: readonly T[], pos: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.node.start < pos) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return lowerBound(list.length, (k) => list[k]!.node.start >= pos);
 }
 
 /** The first fact that lies within [start, end) (its node starts and ends there) and that `keep` accepts. */
@@ -60,13 +54,7 @@ export function findAfter<T extends { node: Node }>(list: readonly T[], pos: num
 
 /** True when a sorted list of offsets holds one in [start, end). */
 export function anyOffsetWithin(offsets: readonly number[], start: number, end: number): boolean {
-  let lo = 0;
-  let hi = offsets.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (offsets[mid]! < start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(offsets.length, (k) => offsets[k]! >= start);
   return lo < offsets.length && offsets[lo]! < end;
 }
 
