@@ -5,27 +5,11 @@
  */
 import type { MessageRecord } from '../protocol/events';
 import type { MessageRecord as ReportMessage } from '../protocol/report';
+import { Column } from './columns';
 import { lowerBound } from './search';
 
-/** A typed-array column that grows by doubling. */
-class Column<A extends Float64Array | Int32Array> {
-  n = 0;
-  constructor(
-    public a: A,
-    private readonly make: (length: number) => A,
-  ) {}
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = this.make(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-}
-
-const f64 = () => new Column(new Float64Array(16), (n) => new Float64Array(n));
-const i32 = () => new Column(new Int32Array(16), (n) => new Int32Array(n));
+const f64 = () => new Column(new Float64Array(16));
+const i32 = () => new Column(new Int32Array(16));
 
 /** "pid.tid.seq" of older agents' message ids → [pid, tid, seq] (NaN where unreadable). */
 function parseId(id: string): [number, number, number] {

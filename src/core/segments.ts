@@ -7,13 +7,7 @@
  * in the garbage collector. Here a segment costs 16 bytes, an access run 29 and a clock entry 8.
  */
 import type { SegmentBatchRecord, SegmentRecord } from '../protocol/events';
-
-function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, need: number): T {
-  if (need <= a.length) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
-  b.set(a);
-  return b;
-}
+import { grown } from './columns';
 
 export class SegmentStore {
   /** Number of segments. */
