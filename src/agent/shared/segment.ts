@@ -142,17 +142,6 @@ function endSegment(): void {
  */
 let held: SegmentRecord | null = null;
 
-function sameRuns(a: import('../../protocol/events').SegmentRecord, b: import('../../protocol/events').SegmentRecord): boolean {
-  if (a.self !== b.self || a.sampled !== b.sampled || a.buf.length !== b.buf.length || a.vc.length !== b.vc.length) return false;
-  for (let i = 0; i < a.buf.length; i++) {
-    if (a.buf[i] !== b.buf[i] || a.off[i] !== b.off[i] || a.len[i] !== b.len[i] || a.kind[i] !== b.kind[i] || a.site[i] !== b.site[i]) return false;
-  }
-  for (let k = 0; k < a.vc.length; k += 2) {
-    if (a.vc[k] !== b.vc[k] || (a.vc[k] !== a.self && a.vc[k + 1] !== b.vc[k + 1])) return false;
-  }
-  return true;
-}
-
 /**
  * Strided runs of the current segment: `count` blocks of `width` bytes, `stride` bytes apart
  * from `off`. A loop walking a column of a row-major matrix is one; the next column's walk
@@ -230,29 +219,22 @@ export function emitSegment(): void {
   if (kN > 0) expandStrided();
   if (!ctx || !clock || sN === 0) return;
   const n = sN;
-  if (n <= 16 && repeatsHeld(n, clock)) {
-    // The common case of a hot synchronising loop (a counter bumped with Atomics.add): no garbage.
-    shadowBytes -= n * 32;
-    sN = 0;
-    emitGen++;
-    return;
-  }
-  let runs: { buf: number[]; off: number[]; len: number[]; kind: number[]; site: number[] };
-  if (n > 16) runs = mergeRuns(n);
-  else {
-    runs = { buf: [], off: [], len: [], kind: [], site: [] };
-    for (let i = 0; i < n; i++) {
-      runs.buf.push(sBuf[i]!);
-      runs.off.push(sOff[i]!);
-      runs.len.push(sLen[i]!);
-      runs.kind.push(sKind[i]!);
-      runs.site.push(sSite[i]!);
-    }
-  }
-  const rec: SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
-  if (partial || degraded) rec.sampled = false;
-  if (held && sameRuns(held, rec)) held.vc = rec.vc;
-  else {
+  const sampled = !(partial || degraded);
+  // Up to 16 runs are compared (and kept) as recorded; more are sorted and merged first.
+  const merged = n > 16 ? mergeRuns(n) : null;
+  const repeat = merged
+    ? repeatsHeld(merged.buf, merged.off, merged.len, merged.kind, merged.site, merged.buf.length, clock, sampled)
+    : repeatsHeld(sBuf, sOff, sLen, sKind, sSite, n, clock, sampled);
+  if (!repeat) {
+    // (A hot synchronising loop, a counter bumped with Atomics.add, repeats: no garbage then.)
+    const head = (a: Col): number[] => {
+      const out = new Array<number>(n);
+      for (let i = 0; i < n; i++) out[i] = a[i]!;
+      return out;
+    };
+    const runs = merged ?? { buf: head(sBuf), off: head(sOff), len: head(sLen), kind: head(sKind), site: head(sSite) };
+    const rec: SegmentRecord = { k: 'seg', self: clock.self, vc: clock.sparse(), ...runs };
+    if (!sampled) rec.sampled = false;
     if (held) batchAdd(held);
     held = rec;
   }
@@ -262,16 +244,18 @@ export function emitSegment(): void {
   partial = false;
 }
 
+type Col = ArrayLike<number>;
+
 /**
- * Whether the n (≤ 16, unmerged) runs being emitted are the held segment's and the clock is
- * held's but for this thread's own epoch (what sameRuns would find); if so held takes the new
- * epoch in place.
+ * Whether the n runs being emitted (columns) are the held segment's, with the same sampling,
+ * and the clock is held's but for this thread's own epoch; if so held takes the new epoch in
+ * place (nothing is allocated).
  */
-function repeatsHeld(n: number, c: VectorClock): boolean {
+function repeatsHeld(buf: Col, off: Col, len: Col, kind: Col, site: Col, n: number, c: VectorClock, sampled: boolean): boolean {
   const h = held;
-  if (!h || partial || degraded || h.sampled === false || h.self !== c.self || h.buf.length !== n) return false;
+  if (!h || (h.sampled !== false) !== sampled || h.self !== c.self || h.buf.length !== n) return false;
   for (let i = 0; i < n; i++) {
-    if (h.buf[i] !== sBuf[i] || h.off[i] !== sOff[i] || h.len[i] !== sLen[i] || h.kind[i] !== sKind[i] || h.site[i] !== sSite[i]) return false;
+    if (h.buf[i] !== buf[i] || h.off[i] !== off[i] || h.len[i] !== len[i] || h.kind[i] !== kind[i] || h.site[i] !== site[i]) return false;
   }
   const vc = h.vc;
   const width = c.width();
