@@ -135,10 +135,6 @@ export class AtomicsTracker {
     return this.ctl!.row(h >>> 0);
   }
 
-  private lockRow(at: number): void {
-    lockWord(this.ctl!.i32, at); // held for a few dozen instructions by another thread
-  }
-
   /**
    * Under the row lock: true when the row serves this location alone (an unused row is claimed).
    * A row two locations hash to is marked mixed for good: there releases only merge clocks
@@ -162,7 +158,7 @@ export class AtomicsTracker {
   private release(b: BufferState, off: number, salt = 0): void {
     if (!this.ctl || !this.clock.valid) return;
     const at = this.rowOf(b, off, salt);
-    this.lockRow(at);
+    lockWord(this.ctl.i32, at);
     this.ownRow(at, b, off, salt);
     this.clock.releaseInto(this.ctl.i32, at + ROW_CLOCKS);
     unlockWord(this.ctl.i32, at);
@@ -172,7 +168,7 @@ export class AtomicsTracker {
   private acquire(b: BufferState, off: number, salt = 0): void {
     if (!this.ctl || !this.clock.valid) return;
     const at = this.rowOf(b, off, salt);
-    this.lockRow(at);
+    lockWord(this.ctl.i32, at);
     try {
       this.clock.joinRow(this.ctl.i32, at + ROW_CLOCKS);
     } finally {
@@ -190,7 +186,7 @@ export class AtomicsTracker {
     if (!this.ctl || !this.clock.valid) return op();
     const i = this.ctl.i32;
     const at = this.rowOf(b, off);
-    this.lockRow(at);
+    lockWord(i, at); // held for a few dozen instructions by another thread
     try {
       const res = op();
       if (acquire) this.clock.joinRow(i, at + ROW_CLOCKS);

@@ -113,12 +113,12 @@ export class Control {
     return OFF_PUB + idx * MAXT + k;
   }
 
-  /** Word index of a sync row's lock word; generation at +1, clocks at +2+k. */
   /** Index of the [holders, waiters] pair of a Web Locks name's hash. */
   webLock(h: number): number {
     return OFF_WL + 2 * (h & (NWL - 1));
   }
 
+  /** Word index of a sync row's lock word (a lockWord); generation at +1, tag at ROW_TAG, clocks from ROW_CLOCKS. */
   row(h: number): number {
     return OFF_SYNC + (h & (NSYNC - 1)) * ROW;
   }

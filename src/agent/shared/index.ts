@@ -39,6 +39,13 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
     if (final && ctl && self >= 0 && self < MAXT) Watchdog.markExited(ctl, self);
   };
 
+  /** The clock slot of a child thread of this process (-1 when none holds it). */
+  const childSlot = (childTid: number): number => {
+    if (!ctl) return -1;
+    for (let k = 1, n = ctl.used(); k < n; k++) if (ctl.i32[ctl.slot(k, S_TID)] === childTid && k !== self) return k;
+    return -1;
+  };
+
   const ext: AgentExtension = {
     moduleProto: { ...accessMethods, A: makeAtomicsMethod(() => tracker) },
     // hc: hoisted-loop caches (access.ts), aw: Atomics wrappers (atomics.ts), q: write token, t: optional-chain temporary.
@@ -110,28 +117,19 @@ export function createSharedExtension(ctx: AgentContext): AgentExtension | null 
     },
 
     onChildError(childTid: number): void {
-      if (!ctl || !o.races) return;
-      const n = ctl.used();
-      for (let k = 1; k < n; k++) {
-        if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
-        // Only a child that has finished (its last flush marks it): an 'error' the program emits
-        // on a running worker itself orders nothing. The slot stays the child's until its 'exit'.
-        if (nativeAtomics.load(ctl.i32, ctl.slot(k, S_STATE)) === ST_EXITED) clock.joinRow(ctl.i32, ctl.pub(k, 0));
-        break;
-      }
+      const k = childSlot(childTid);
+      // Only a child that has finished (its last flush marks it): an 'error' the program emits
+      // on a running worker itself orders nothing. The slot stays the child's until its 'exit'.
+      if (ctl && o.races && k > 0 && nativeAtomics.load(ctl.i32, ctl.slot(k, S_STATE)) === ST_EXITED) clock.joinRow(ctl.i32, ctl.pub(k, 0));
     },
 
     onJoin(childTid: number, observed: boolean): void {
-      if (!ctl) return;
-      const n = ctl.used();
-      for (let k = 1; k < n; k++) {
-        if (ctl.i32[ctl.slot(k, S_TID)] !== childTid || k === self) continue;
-        if (o.races && observed) clock.joinRow(ctl.i32, ctl.pub(k, 0));
-        Watchdog.markExited(ctl, k);
-        ctl.i32[ctl.slot(k, S_TID)] = -1; // a second 'exit' must not free it twice
-        ctl.freeSlot(k); // joined: a new thread may take it
-        break;
-      }
+      const k = childSlot(childTid);
+      if (!ctl || k < 0) return;
+      if (o.races && observed) clock.joinRow(ctl.i32, ctl.pub(k, 0));
+      Watchdog.markExited(ctl, k);
+      ctl.i32[ctl.slot(k, S_TID)] = -1; // a second 'exit' must not free it twice
+      ctl.freeSlot(k); // joined: a new thread may take it
     },
 
     flush(final: boolean): void {
