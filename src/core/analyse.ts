@@ -154,11 +154,13 @@ function threadName(t: LoadedThread): string {
   return `${entry} (pid ${t.pid})`;
 }
 
+/** The thread that started worker t (same process), if it was recorded. */
+function parentWorkerOf(run: LoadedRun, t: LoadedThread): LoadedThread | undefined {
+  return run.threads.find((x) => x.pid === t.pid && x.tid === t.info.parentTid);
+}
+
 function parentOf(run: LoadedRun, t: LoadedThread): number | null {
-  if (t.info.kind === 'worker') {
-    const p = run.threads.find((x) => x.pid === t.pid && x.tid === t.info.parentTid);
-    return p?.id ?? null;
-  }
+  if (t.info.kind === 'worker') return parentWorkerOf(run, t)?.id ?? null;
   for (const x of run.threads) if (x.forks.some((f) => f.childPid === t.pid)) return x.id;
   return null;
 }
@@ -170,8 +172,7 @@ function parentOf(run: LoadedRun, t: LoadedThread): number | null {
 function exitCodeOf(run: LoadedRun, t: LoadedThread): number | null {
   const own = t.exit?.code ?? null;
   if (own !== null || t.info.kind !== 'worker') return own;
-  const parent = run.threads.find((x) => x.pid === t.pid && x.tid === t.info.parentTid);
-  return parent?.joins.find((j) => j.childTid === t.tid)?.exitCode ?? null;
+  return parentWorkerOf(run, t)?.joins.find((j) => j.childTid === t.tid)?.exitCode ?? null;
 }
 
 /** Analyses a loaded run into the report (schema 1); arrowBudget caps report.messages and timeline.wakeups (tests use small ones). */

@@ -77,7 +77,8 @@ function unreleased(holds: HoldEvent[]): Map<string, Map<LoadedThread, number>> 
 
 /** Deadlocks the watchdog saw: the cycle of the wait-for graph, or every blocked thread. */
 export function cycleDeadlocks(run: LoadedRun, index: RunIndex, holds: HoldEvent[] = []): DeadlockReport[] {
-  const kept = unreleased(holds);
+  // Who ended holding what: only needed to explain a watchdog record.
+  let kept: Map<string, Map<LoadedThread, number>> | null = null;
   const out: DeadlockReport[] = [];
   const seen = new Set<string>();
   for (const writer of run.threads) {
@@ -88,7 +89,7 @@ export function cycleDeadlocks(run: LoadedRun, index: RunIndex, holds: HoldEvent
         .join(',');
       if (seen.has(`${writer.pid}|${sig}`)) continue;
       seen.add(`${writer.pid}|${sig}`);
-      const r = oneCycle(writer.pid, rec.threads, index, kept);
+      const r = oneCycle(writer.pid, rec.threads, index, (kept ??= unreleased(holds)));
       if (r) out.push(r);
     }
   }
