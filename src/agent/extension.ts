@@ -69,7 +69,7 @@ export interface AgentExtension {
 
 /** What `globalThis.__pp.m(url, funcs, names, sites)` returns: one per transformed module. */
 export interface ModuleRuntime {
-  /** ncalls per function index. */
+  /** ncalls per function index, then one counter per call site of functions counted at their call sites. */
   c: Uint32Array;
   /** Primitive calls per function index (only maintained for directly recursive ones). */
   p: Uint32Array;

@@ -10,6 +10,30 @@ interface RegisteredModule {
   rt: ModuleRuntime;
   /** Sum of ncalls at the last written counts record (skip unchanged modules). */
   lastTotal: number;
+  /** Counter n + j is call site j of function slots[j] (`~i`: a self-call site of function i). */
+  slots: number[];
+}
+
+/**
+ * ncalls and primitive calls per function from a module's counters: `c` holds one counter per
+ * function, then one per call site (`slots[j]` is the function counted at c[n + j], `~i` for a
+ * self-call site of function i). Depth-tracked functions keep p (> 0 once they ran);
+ * self-call-counted ones subtract their self-calls; the rest are all primitive.
+ */
+export function callCounts(c: ArrayLike<number>, p: ArrayLike<number>, s: ArrayLike<number>, slots: readonly number[]): { ncalls: number[]; prim: number[] } {
+  const n = s.length;
+  const ncalls = Array.from({ length: n }, (_, i) => c[i]!);
+  const self = Array.from(s);
+  slots.forEach((f, j) => {
+    const calls = c[n + j]!;
+    if (f >= 0) ncalls[f]! += calls;
+    else {
+      ncalls[~f]! += calls;
+      self[~f]! += calls;
+    }
+  });
+  const prim = ncalls.map((k, i) => (p[i]! > 0 ? p[i]! : Math.max(0, k - self[i]!)));
+  return { ncalls, prim };
 }
 
 /** The per-thread module registry behind globalThis.__pp. */
@@ -26,22 +50,26 @@ export class ModuleRegistry {
    * with `extra` entry points other threads call through the inspector (reach.ts).
    */
   install(extra: Record<string, unknown> = {}): void {
-    const m = (url: string, funcs: number[], names: string[], sites: number[], file?: string): ModuleRuntime =>
-      this.register(url, funcs, names, sites, file);
+    const m = (url: string, funcs: number[], names: string[], sites: number[], file?: string, slots?: number[]): ModuleRuntime =>
+      this.register(url, funcs, names, sites, file, slots);
     Object.defineProperty(globalThis, '__pp', { value: { ...extra, m }, configurable: true, enumerable: false, writable: false });
   }
 
-  register(url: string, funcs: number[], names: string[], sites: number[], file?: string): ModuleRuntime {
+  /**
+   * `slots`: the call-site counters after the n function counters (transform/functions.ts),
+   * each the index of the function it counts, or `~i` for a self-call site of function i.
+   */
+  register(url: string, funcs: number[], names: string[], sites: number[], file?: string, slots: number[] = []): ModuleRuntime {
     const fid = this.modules.length + 1; // site id 0 means "not instrumented"
     const n = names.length;
     const rt = Object.create(this.ext?.moduleProto ?? Object.prototype) as ModuleRuntime;
-    rt.c = new Uint32Array(n);
+    rt.c = new Uint32Array(n + slots.length);
     rt.p = new Uint32Array(n);
     rt.d = new Uint32Array(n);
     rt.s = new Uint32Array(n);
     rt.fid = fid;
     if (this.ext?.moduleFields) Object.assign(rt, this.ext.moduleFields());
-    this.modules.push({ rt, lastTotal: 0 });
+    this.modules.push({ rt, lastTotal: 0, slots });
     let path = file;
     if (path === undefined) {
       try {
@@ -62,9 +90,7 @@ export class ModuleRegistry {
       for (let i = 0; i < c.length; i++) total += c[i]!;
       if (total === m.lastTotal) continue;
       m.lastTotal = total;
-      const ncalls = Array.from(c);
-      // Depth-tracked functions keep p (> 0 once they ran); self-call-counted ones keep s; the rest are all primitive.
-      const prim = ncalls.map((n, i) => (p[i]! > 0 ? p[i]! : Math.max(0, n - s[i]!)));
+      const { ncalls, prim } = callCounts(c, p, s, m.slots);
       this.ctx.write({ k: 'counts', fid: m.rt.fid, ncalls, prim });
     }
   }

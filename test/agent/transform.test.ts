@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import vm from 'node:vm';
 import { Edits } from '../../src/agent/transform/edits';
 import { transformSource } from '../../src/agent/transform/index';
+import { callCounts } from '../../src/agent/runtime';
 import { testOptions } from './runAgent';
 
 const options = testOptions('/nonexistent');
@@ -37,11 +38,12 @@ function runScript(code: string, extra: Record<string, unknown> = {}, shared: Re
   const context = vm.createContext({
     ...extra,
     __pp: {
-      m(_url: string, funcs: number[], names: string[]) {
+      m(_url: string, funcs: number[], names: string[], _sites: number[], _file?: string, slots: number[] = []) {
         state.funcs = funcs;
         state.names = names;
+        state.slots = [...slots];
         const n = names.length;
-        state.rt = Object.assign(Object.create({ ...passThroughShared, ...shared }), { c: new Uint32Array(n), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 });
+        state.rt = Object.assign(Object.create({ ...passThroughShared, ...shared }), { c: new Uint32Array(n + slots.length), p: new Uint32Array(n), d: new Uint32Array(n), s: new Uint32Array(n), fid: 1 });
         return state.rt;
       },
     },
@@ -49,9 +51,9 @@ function runScript(code: string, extra: Record<string, unknown> = {}, shared: Re
   const result = vm.runInContext(code, context);
   // Arrays made inside the vm context belong to another realm: copy them for deepEqual.
   const { c, p, s } = state.rt;
-  // the same rule as the runtime's counts records
-  const prim = Array.from(c as Uint32Array, (n, i) => (p[i] > 0 ? p[i] : n - s[i]));
-  return { result, funcs: [...state.funcs], names: [...state.names], c: Array.from(c as Uint32Array), prim };
+  // the runtime's counts records
+  const { ncalls, prim } = callCounts(c, p, s, state.slots);
+  return { result, funcs: [...state.funcs], names: [...state.names], c: ncalls, prim };
 }
 
 describe('agent: source transform', () => {
@@ -118,10 +120,80 @@ describe('agent: source transform', () => {
     assert.deepEqual(calls('blk'), [1, 1], 'a block-level const shadows the name');
   });
 
+  it('counts a function that is only ever called by name at its call sites, exactly', () => {
+    const src = [
+      'function helper(x) { return x + 1; }',
+      'const sq = (x) => x * x;',
+      'function Point(x) { this.x = x; }',
+      'const maybe = (x) => x;',
+      'function rec(n) { return n > 0 ? rec(n - 1) : 0; }',
+      'const named = function inner(n) { return n > 0 ? inner(n - 1) : 0; };',
+      'function kept() { return 1; }',
+      'const passed = () => 2;',
+      'function reassigned() { return 3; }',
+      'function* gen() { yield 1; }',
+      'function viaTypeof() { return 4; }',
+      'function outer() { if (true) { function blockFn() { return 5; } } return blockFn(); }',
+      'var twice = function first() { return 6; };',
+      'var twice = function second() { return 7; };',
+      'let s = 0;',
+      'for (let i = 0; i < 5; i++) s += helper(i) + sq(i) + helper(sq(i));',
+      's += new Point(3).x + maybe?.(2) + rec(3) + named(2) + (() => sq(2))();',
+      'const keep = [kept];',
+      's += keep[0]() + [1].map(passed)[0];',
+      's += reassigned(); reassigned = () => 30; s += reassigned();',
+      's += [...gen()].length + (typeof viaTypeof === "function" ? viaTypeof() : 0) + outer() + twice();',
+      's;',
+    ].join('\n');
+    const code = transform(src);
+    const r = runScript(code);
+    assert.equal(r.result, 142, 'what plain node gives');
+    const at = (n: string, k = 0) => r.names.findIndex((x, i) => x === n && r.names.slice(0, i).filter((y) => y === n).length === k);
+    const calls = (n: string, k = 0) => [r.c[at(n, k)], r.prim[at(n, k)]];
+    assert.deepEqual(calls('helper'), [10, 10]);
+    assert.deepEqual(calls('sq'), [11, 11], 'one of them from inside an arrow');
+    assert.deepEqual(calls('Point'), [1, 1], 'new');
+    assert.deepEqual(calls('maybe'), [1, 1], 'an optional call');
+    assert.deepEqual(calls('rec'), [4, 1], 'self-call sites are the recursive calls');
+    assert.deepEqual(calls('inner'), [3, 1], "a named function expression's own name");
+    assert.deepEqual(calls('kept'), [1, 1]);
+    assert.deepEqual(calls('passed'), [1, 1]);
+    assert.deepEqual(calls('reassigned', 0), [1, 1]);
+    assert.deepEqual(calls('reassigned', 1), [1, 1]);
+    assert.deepEqual(calls('gen'), [1, 1]);
+    assert.deepEqual(calls('viaTypeof'), [1, 1]);
+    assert.deepEqual(calls('blockFn'), [1, 1], "a sloppy block's function is also bound outside the block");
+    assert.deepEqual(calls('first'), [0, 0], 'redeclared before it was called');
+    assert.deepEqual(calls('second'), [1, 1]);
+    // Which were counted at their call sites: no counter at their entry.
+    const entryCounted = (decl: string) => new RegExp(`${decl.replace(/[()*]/g, '\\$&')} \\{__ppM\\.c\\[`).test(code);
+    for (const d of ['function helper(x)', 'function rec(n)', 'function inner(n)']) assert.ok(!entryCounted(d), `${d}: at its call sites`);
+    assert.doesNotMatch(code, /const sq = \(x\) => \(__ppM/, 'sq: at its call sites');
+    // One call site: no chain of one counter to break, so at entry.
+    assert.match(code, /const maybe = \(x\) => \(__ppM/, 'maybe: at entry');
+    for (const d of ['function Point(x)', 'function kept()', 'function reassigned()', 'function* gen()', 'function viaTypeof()', 'function blockFn()', 'function first()', 'function second()']) {
+      assert.ok(entryCounted(d), `${d}: at entry`);
+    }
+  });
+
+  it('counts every function at entry when something could reach one without its name', () => {
+    for (const [src, total] of [
+      ['function e1() { return 1; }\neval("e1()") + e1();', 2],
+      ['function ac(n) { return n > 0 ? arguments.callee(n - 1) : 0; }\nac(2);', 0],
+      ['function wf() { return 1; }\nwith ({}) wf();', 1],
+    ] as const) {
+      const code = transform(src);
+      assert.doesNotMatch(code, /\(__ppM\.c\[\d+\]\+\+,/, src);
+      const r = runScript(code);
+      assert.equal(r.result, total, src);
+      assert.equal(r.c[0], src.startsWith('function ac') ? 3 : src.startsWith('function e1') ? 2 : 1, src);
+    }
+  });
+
   it('nests a self-call inside the element access it starts', () => {
     const src = 'const ta = new Int32Array(4);\nfunction f(n) { if (n > 0) f(n - 1)[n] = n; return ta; }\nArray.from(f(3)).join();';
     const code = transform(src, false, sharedOptions);
-    assert.match(code, /\(__ppM\.t=\(__ppM\.s\[0\]\+\+,f\(n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
+    assert.match(code, /\(__ppM\.t=\(__ppM\.[sc]\[\d+\]\+\+,f\(n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
     const seen: unknown[] = [];
     const r = runScript(code, { Int32Array, Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
     assert.equal(r.result, '0,1,2,3');
@@ -146,7 +218,8 @@ describe('agent: source transform', () => {
   });
 
   it('keeps directive prologues in force', () => {
-    const src = 'function f() {\n  "use strict";\n  return this;\n}\nf() === undefined;';
+    // `g = f` reads f's binding: f is counted at entry.
+    const src = 'function f() {\n  "use strict";\n  return this;\n}\nconst g = f;\ng() === undefined;';
     const code = transform(src);
     assert.match(code, /"use strict";;__ppM\.c\[0\]\+\+;/);
     assert.equal(runScript(code).result, true);
@@ -200,7 +273,7 @@ describe('agent: source transform', () => {
     ].join('\n');
     const code = transform(src, false, sharedOptions);
     assert.equal(code.split('\n').length, src.split('\n').length, 'no line added');
-    assert.match(code, /\n {2};\(__ppM\.s\[\d\]\+\+,countdown\(n - 1\)\)/);
+    assert.match(code, /\n {2};\(__ppM\.[sc]\[\d+\]\+\+,countdown\(n - 1\)\)/);
     assert.match(code, /\nif \(log\.length\) \(__ppM\.t=/, 'a statement that is not in a list gets no `;`');
     const r = runScript(code, { Int32Array, Array });
     assert.equal(r.result, '3,2,1,0:5,1,7,1,0,0,0,0');

@@ -161,7 +161,7 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
     options,
   };
   const fns = findFunctions(ctx);
-  if (options.counts) instrumentFunctions(ctx, fns);
+  const callSlots = options.counts ? instrumentFunctions(ctx, fns) : [];
   if (withShared) instrumentSharedAccess(ctx);
   if (edits.size === 0 && sites.length === 0) return null;
 
@@ -179,7 +179,8 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   const siteJson = JSON.stringify(sites);
   const url = JSON.stringify(input.url);
   // The runtime derives the file from a file: URL; other code (eval workers) names its file.
-  const fileArg = input.url.startsWith('file:') ? '' : `,${JSON.stringify(input.file)}`;
+  const fileArg = input.url.startsWith('file:') ? (callSlots.length ? ',void 0' : '') : `,${JSON.stringify(input.file)}`;
+  const slotArg = callSlots.length ? `,${JSON.stringify(callSlots)}` : '';
   /** The text at header.at and after the last line, given the length of the text at header.at. */
   const render = (headLength: number): { head: string; tail: string } => {
     const funcs: number[] = [];
@@ -192,7 +193,7 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
       const shift = v8Line === headerLine && gen >= genHeaderAt ? headLength : 0;
       funcs.push(line, f.defStart - starts[line - 1]! + 1, v8Line, gen - lineStartGen + 1 + shift);
     }
-    const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg})`;
+    const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg}${slotArg})`;
     const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columnTable(applied.spans, starts, header.at, headLength))})`;
     if (!input.isModule) return { head: `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`, tail: `function ${HEADER_FN}(){var m=${register};${cols};return m}` };
     const imp = `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`;

@@ -124,11 +124,12 @@ function declaredFunction(decl: any): any {
 }
 
 /**
- * The function among `ancestors` (outermost first, the call last) that the plain call
- * `name(…)` calls, or null when the name resolves to anything else (another binding, a
- * global, a parameter that shadows it…).
+ * The function the identifier `name` names where it stands (`ancestors`: outermost first, the
+ * node itself last): a function declaration, a `const`/`let`/`var` initialised with a function,
+ * or a named function expression's own name; null when it resolves to anything else (another
+ * binding, a global, a parameter that shadows it…).
  */
-export function calledAncestor(name: string, ancestors: readonly any[]): any {
+export function resolvedFunction(name: string, ancestors: readonly any[]): any {
   for (let k = ancestors.length - 2; k >= 0; k--) {
     const a = ancestors[k];
     // A function's body block is part of the function's scope.
@@ -137,12 +138,18 @@ export function calledAncestor(name: string, ancestors: readonly any[]): any {
     const d = declaredIn(a);
     if (d === null) continue;
     const decl = d.get(name);
-    if (decl !== undefined) {
-      const fn = declaredFunction(decl);
-      return fn && ancestors.includes(fn) ? fn : null;
-    }
+    if (decl !== undefined) return declaredFunction(decl);
     // A named function expression binds its own name inside itself.
     if (a.type === 'FunctionExpression' && a.id?.name === name) return a;
   }
   return null;
+}
+
+/**
+ * The function among `ancestors` (outermost first, the call last) that the plain call
+ * `name(…)` calls, or null when the name resolves to anything else.
+ */
+export function calledAncestor(name: string, ancestors: readonly any[]): any {
+  const fn = resolvedFunction(name, ancestors);
+  return fn && ancestors.includes(fn) ? fn : null;
 }

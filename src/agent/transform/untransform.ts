@@ -82,7 +82,7 @@ function statementList(list: any[], text: string, cuts: Cut[]): void {
       cuts.push([s.start, s.end, '']);
     } else if (isDepthTry(s)) {
       cuts.push([s.start, s.block.start + 1, ''], [s.block.end - 1, s.end, '']);
-    } else if ((text.startsWith(`(${RT}.t=`, s.start) || (text.startsWith(`((${RT}.t=`, s.start) && s.expression?.type === 'ConditionalExpression' && isRt(s.expression.test?.left?.left, 't')) || text.startsWith(`(${RT}.s[`, s.start)) && text[s.start - 1] === ';') {
+    } else if ((text.startsWith(`(${RT}.t=`, s.start) || (text.startsWith(`((${RT}.t=`, s.start) && s.expression?.type === 'ConditionalExpression' && isRt(s.expression.test?.left?.left, 't')) || text.startsWith(`(${RT}.s[`, s.start) || text.startsWith(`(${RT}.c[`, s.start)) && text[s.start - 1] === ';') {
       // The ';' that kept an inserted '(' from continuing the line before (it may parse as the
       // end of the statement before). Only these insertions open with '(': a user's own
       // parenthesis before another insertion (`;(__ppM.v(x,7)).join()`) keeps its ';'.
@@ -108,7 +108,7 @@ function visit(n: any, text: string, cuts: Cut[]): void {
       statementList(n.consequent, text, cuts);
       break;
     case 'SequenceExpression':
-      // `(__ppM.c[i]++,body)` around an arrow's body, `(__ppM.s[i]++,f)` around a self-call's callee.
+      // `(__ppM.c[i]++,body)` around an arrow's body; `(__ppM.s[i]++,f(…))` and `(__ppM.c[j]++,f(…))` around a call.
       if (n.expressions.length >= 2 && (isBump(n.expressions[0], 'c') || isBump(n.expressions[0], 's')) && text[n.start - 1] === '(') {
         cuts.push([n.start - 1, n.expressions[1].start, ''], [n.end, n.end + 1, '']);
       }
