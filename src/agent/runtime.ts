@@ -36,6 +36,16 @@ export function callCounts(c: ArrayLike<number>, p: ArrayLike<number>, s: ArrayL
   return { ncalls, prim };
 }
 
+/**
+ * Counters over an ArrayBuffer of their own: V8 keeps a typed array of at most 64 bytes made
+ * from a length inside the object (on the JS heap), and a counter there cost about three times
+ * as much in optimised loops (calls.js single-threaded: 700 against 560 ms, 490 without
+ * counters). One made over an ArrayBuffer is always outside.
+ */
+function counters(n: number): Uint32Array {
+  return new Uint32Array(new ArrayBuffer(4 * n));
+}
+
 /** The per-thread module registry behind globalThis.__pp. */
 export class ModuleRegistry {
   private readonly modules: RegisteredModule[] = [];
@@ -63,10 +73,10 @@ export class ModuleRegistry {
     const fid = this.modules.length + 1; // site id 0 means "not instrumented"
     const n = names.length;
     const rt = Object.create(this.ext?.moduleProto ?? Object.prototype) as ModuleRuntime;
-    rt.c = new Uint32Array(n + slots.length);
-    rt.p = new Uint32Array(n);
-    rt.d = new Uint32Array(n);
-    rt.s = new Uint32Array(n);
+    rt.c = counters(n + slots.length);
+    rt.p = counters(n);
+    rt.d = counters(n);
+    rt.s = counters(n);
     rt.fid = fid;
     if (this.ext?.moduleFields) Object.assign(rt, this.ext.moduleFields());
     this.modules.push({ rt, lastTotal: 0, slots });
