@@ -490,7 +490,10 @@ function stampsFor(b: BufferState, kind: number, bpe: number): Int32Array {
     return EMPTY;
   }
   shadowBytes += n * 4;
-  const arr = new Int32Array(n);
+  // Over an ArrayBuffer of its own: one of at most 64 bytes made from a length would live inside
+  // the object on the JS heap, where V8's optimised code reaches it more slowly (a small
+  // buffer of lock and flag words is the one touched most).
+  const arr = new Int32Array(new ArrayBuffer(n * 4));
   b.stamps[k] = arr;
   stampArrays.push(new WeakRef(arr));
   return arr;
