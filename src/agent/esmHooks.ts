@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AgentOptions } from '../protocol/events';
+import { dataModuleName } from './codeNames';
 import { isTypeScript, shouldInstrument } from './instrumentable';
 import { transformSource } from './transform/index';
 import { loadStripTypes } from './tsLoader';
@@ -25,13 +26,6 @@ export async function initialize(d: HooksData): Promise<void> {
 
 type LoadResult = { format?: string | null; source?: string | ArrayBuffer | Uint8Array | null; shortCircuit?: boolean };
 type NextLoad = (url: string, context?: unknown) => Promise<LoadResult>;
-
-/** Name of a `data:` URL module in reports: short and the same in every thread ("[data: module 1a2b3c4d]"). */
-export function dataModuleName(url: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < url.length; i++) h = Math.imul(h ^ url.charCodeAt(i), 0x01000193);
-  return `[data: module ${(h >>> 0).toString(16).padStart(8, '0')}]`;
-}
 
 /** Loader hook: transform the source of user modules. */
 export async function load(url: string, context: { format?: string | null }, nextLoad: NextLoad): Promise<LoadResult> {

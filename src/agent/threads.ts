@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wt from 'node:worker_threads';
 import { AGENT_OPTIONS_ENV } from '../protocol/events';
+import { evalWorkerName } from './codeNames';
 import type { MessageTracker } from './messages';
 import type { FlushWhy, ThreadReach } from './reach';
 import { CTL_EXITING, CTL_FLUSHED, CTL_READY, ENV_SPAWN, PCTL_LIVE, FORKED_BY_ENV, type AgentState, type SpawnData } from './state';
@@ -65,8 +66,6 @@ export interface ThreadHooks {
   /** From the periodic flush: ask children whose heartbeat stopped (busy, or blocked natively) for a flush. */
   pokeStuckChildren(): void;
 }
-
-let evalCount = 0;
 
 function entryOf(filename: unknown, isEval: boolean): string | null {
   if (isEval) return '[eval]';
@@ -120,7 +119,7 @@ export function installThreadHooks(st: AgentState, messages: MessageTracker, con
       let opts = options;
       let code = filename;
       if (isEval && typeof filename === 'string') {
-        const file = `[worker eval ${++evalCount}]`;
+        const file = evalWorkerName(filename);
         const out = transformSource({ source: filename, file, url: '[worker eval]', isModule: false, options: ctx.options });
         if (out.warning) st.warn(out.warning);
         if (out.code !== null) code = out.code;

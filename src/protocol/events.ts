@@ -158,7 +158,7 @@ export interface ThreadRecord {
 export interface ModuleRecord {
   k: 'module';
   fid: number;
-  /** Absolute path (or "[worker eval N]"); url is what V8 reports in callFrame.url. */
+  /** Absolute path (or "[worker eval <hash of the code>]"); url is what V8 reports in callFrame.url. */
   file: string;
   url: string;
   funcs: number[];

@@ -51,6 +51,20 @@ test('a race report names both threads, their creation line and the allocation l
   assert.equal(r.bufferInfo?.elementType, 'Int32Array', 'the view type of both accesses');
 });
 
+test('a pool of eval workers from one code string is one source: one report per race, one row per function', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
+  const { report } = await profileFixture(join(DIR, 'racy-eval-pool.js'));
+  assert.equal(report.threads.filter((t) => t.kind === 'worker').length, 3);
+  assert.equal(report.races.length, 1, describeRaces(report.races));
+  const files = new Set(report.races[0]!.accesses.map((a) => a.file));
+  assert.equal(files.size, 1, 'both accesses name the same eval source');
+  const merged = report.functions.filter((f) => f.threadId === -1 && f.name === 'task');
+  assert.deepEqual(
+    merged.map((f) => f.ncalls),
+    [12],
+    'four rounds of three tasks, in one merged row',
+  );
+});
+
 test('each element type is named in its race report', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
   const { report } = await profileFixture(join(DIR, 'racy-elemtypes.js'));
   const types = report.races.map((r) => r.bufferInfo?.elementType).sort();

@@ -20,7 +20,7 @@ const HEADER_FN = '__ppH';
 /** What to transform and how it is named. */
 export interface TransformInput {
   source: string;
-  /** Absolute path or "[worker eval N]". */
+  /** Absolute path or "[worker eval <hash of the code>]". */
   file: string;
   /** What V8 reports as callFrame.url for this code. */
   url: string;

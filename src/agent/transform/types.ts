@@ -49,7 +49,7 @@ export interface TransformContext {
   addSiteAt(node: Node, kind: SiteKind): number;
   /** Name of the module runtime variable in the generated code: `__ppM`. */
   runtimeVar: string;
-  /** Absolute path, or "[worker eval N]". */
+  /** Absolute path, or "[worker eval <hash of the code>]". */
   file: string;
   /** What V8 reports as callFrame.url (file:// URL for files). */
   url: string;
