@@ -176,6 +176,39 @@ describe('agent: source transform', () => {
     }
   });
 
+  it('keeps call-site counts exact where a call by name runs another function or none', () => {
+    const src = [
+      // new: the instance's constructor and new.target are the function, callable unnamed
+      'function Point(x) { this.x = x; }',
+      'const a = new Point(1), b = new Point(2);',
+      'const c = new a.constructor(3); a.constructor.call(c, 4);',
+      'let saved; function K() { saved = saved || new.target; }',
+      'new K(); new K(); saved(); saved();',
+      // an optional call of a var not yet assigned calls nothing, and ends its chain
+      'var r = [late?.(), late?.().x];',
+      'var late = function () { return { x: 1 }; };',
+      'late(); late();',
+      // a default parameter does not see the body's declarations
+      'function g() { return "o"; }',
+      'function h(p = g(), q = g()) { function g() { return "i"; } return p + q + g(); }',
+      // sloppy mode: the block's function is also run's own blk, assigned when the block runs (Annex B)
+      'function blk() { return "outer"; }',
+      'function run() { { function blk() { return "inner"; } } return blk() + blk(); }',
+      '[c.x, r.length, typeof saved, h(), g(), run(), blk()].join();',
+    ].join('\n');
+    const r = runScript(transform(src));
+    assert.equal(r.result, '4,2,function,ooi,o,innerinner,outer', 'what plain node gives');
+    const at = (n: string, k = 0) => r.names.findIndex((x, i) => x === n && r.names.slice(0, i).filter((y) => y === n).length === k);
+    const calls = (n: string, k = 0) => [r.c[at(n, k)], r.prim[at(n, k)]];
+    assert.deepEqual(calls('Point'), [4, 4]);
+    assert.deepEqual(calls('K'), [4, 4]);
+    assert.deepEqual(calls('late'), [2, 2]);
+    assert.deepEqual(calls('g', 0), [3, 3], 'the outer g: two defaults and one call');
+    assert.deepEqual(calls('g', 1), [1, 1], 'the inner g: the body\'s call');
+    assert.deepEqual(calls('blk', 0), [1, 1], 'the outer blk: the last call');
+    assert.deepEqual(calls('blk', 1), [2, 2], "run's calls: its own blk, once the block ran");
+  });
+
   it('counts every function at entry when something could reach one without its name', () => {
     for (const [src, total] of [
       ['function e1() { return 1; }\neval("e1()") + e1();', 2],
