@@ -209,6 +209,35 @@ describe('agent: source transform', () => {
     assert.deepEqual(calls('blk', 1), [2, 2], "run's calls: its own blk, once the block ran");
   });
 
+  it("keeps V8's text of a call site in a TypeError: the counter goes around the first argument", () => {
+    const src = [
+      'function h(...a) { return a.length; }',
+      'const errs = [];',
+      'for (const call of [() => h(1).x(), () => h(...[1, 2])(), () => h(h(1)).y.z()]) {',
+      '  try { call(); } catch (e) { errs.push(e.message); }',
+      '}',
+      'errs.join("; ");',
+    ].join('\n');
+    const code = transform(src);
+    assert.match(code, /h\(\(__ppM\.c\[\d+\]\+\+,1\)\)\.x\(\)/, 'h: at its call sites');
+    const r = runScript(code);
+    assert.equal(r.result, 'h(...).x is not a function; h(...) is not a function; Cannot read properties of undefined (reading \'z\')');
+    assert.deepEqual([r.c[0], r.prim[0]], [4, 4]);
+  });
+
+  it('opens a call site counter around its first argument before the shared pass wraps a part of it', () => {
+    const src = [
+      'function add(x) { return x.length; }',
+      'const o = { chunk: (a) => [a, a] };',
+      'add(o.chunk(1).map((c) => c)) + add(o.chunk(2));',
+    ].join('\n');
+    const code = transform(src, false, sharedOptions);
+    assert.match(code, /add\(\(__ppM\.c\[\d+\]\+\+,__ppM\.v\(/, code);
+    const r = runScript(code);
+    assert.equal(r.result, 4);
+    assert.equal(r.c[0], 2);
+  });
+
   it('counts every function at entry when something could reach one without its name', () => {
     for (const [src, total] of [
       ['function e1() { return 1; }\neval("e1()") + e1();', 2],
@@ -226,7 +255,7 @@ describe('agent: source transform', () => {
   it('nests a self-call inside the element access it starts', () => {
     const src = 'const ta = new Int32Array(4);\nfunction f(n) { if (n > 0) f(n - 1)[n] = n; return ta; }\nArray.from(f(3)).join();';
     const code = transform(src, false, sharedOptions);
-    assert.match(code, /\(__ppM\.t=\(__ppM\.[sc]\[\d+\]\+\+,f\(n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
+    assert.match(code, /\(__ppM\.t=f\(\(__ppM\.c\[\d+\]\+\+,n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
     const seen: unknown[] = [];
     const r = runScript(code, { Int32Array, Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
     assert.equal(r.result, '0,1,2,3');
@@ -297,6 +326,7 @@ describe('agent: source transform', () => {
       '  countdown(n - 1)',
       '}',
       'countdown(3)',
+      'get()',
       'get()[0] = 5',
       'get()[1]++',
       'if (log.length) get()[2] = 7',
@@ -306,11 +336,11 @@ describe('agent: source transform', () => {
     ].join('\n');
     const code = transform(src, false, sharedOptions);
     assert.equal(code.split('\n').length, src.split('\n').length, 'no line added');
-    assert.match(code, /\n {2};\(__ppM\.[sc]\[\d+\]\+\+,countdown\(n - 1\)\)/);
+    assert.match(code, /\n;\(__ppM\.c\[\d+\]\+\+,get\(\)\)\n/);
     assert.match(code, /\nif \(log\.length\) \(__ppM\.t=/, 'a statement that is not in a list gets no `;`');
     const r = runScript(code, { Int32Array, Array });
     assert.equal(r.result, '3,2,1,0:5,1,7,1,0,0,0,0');
-    assert.deepEqual(r.c, [4, 4], "get, countdown");
+    assert.deepEqual(r.c, [5, 4], "get, countdown");
   });
 
   it('evaluates the object of an element access once: getters, proxies and calls run as often as written', () => {

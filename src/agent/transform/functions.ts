@@ -6,13 +6,14 @@
  * themselves or an override) use depth tracking
  * (`if(__ppM.d[i]++===0)__ppM.p[i]++;try{…}finally{__ppM.d[i]--}`).
  *
- * A function that can only be called where the module names it (every reference to its binding
- * is the callee of a plain call, not `new` nor `?.()`; nothing exports, reassigns or reads it), at two sites or
- * more, is counted at its call sites instead: each site bumps a slot of its own, `(__ppM.c[n+j]++,f(…))`, and the
- * runtime adds a function's slots up (self-call slots are its recursive calls). A helper called
- * three times in a loop's test then bumps three different words, not one word three times in a
- * chain of stores and loads; on bench/kernels/parse.js that took the counters' cost from about
- * 30% to about 15% (single thread, by hand). A call whose arguments throw is counted.
+ * A function that can only be called where the module names it (every reference to its binding is
+ * the callee of a plain call, not `new` nor `?.()`; nothing exports, reassigns or reads it), at
+ * two sites or more, is counted at its call sites instead: each site bumps a slot of its own,
+ * `f((__ppM.c[n+j]++,a),…)` (`(__ppM.c[n+j]++,f())` without arguments), and the runtime adds a
+ * function's slots up (self-call slots are its recursive calls). A helper called three times in a
+ * loop's test then bumps three different words, not one word three times in a chain of stores and
+ * loads; on bench/kernels/parse.js that took the counters' cost from about 30% to about 15%
+ * (single thread, by hand). A call whose arguments throw is counted.
  */
 import { fullAncestor } from 'acorn-walk';
 import type { Node } from 'acorn';
@@ -302,9 +303,20 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
       for (const site of f.callSites) {
         const slot = fns.length + slots.length;
         slots.push(site.self ? ~i : i);
-        // Innermost among the wrappers starting there, as a self-call's.
-        ctx.edits.insert(site.node.start, `(${M}.c[${slot}]++,`, -1);
-        ctx.edits.insert(site.node.end, ')', 1);
+        // Around the first argument when there is one: V8 names the callee in a TypeError's
+        // text, which must stay `f(...).x is not a function`, not `((__ppM.c[9]++) , f(...)).x…`.
+        const first = site.node.arguments[0];
+        if (first) {
+          // Outermost at the argument's start: the shared pass's wrappers starting there wrap
+          // a part of it (`__ppM.v(` around the object of `a.b().map(…)`).
+          const arg = first.type === 'SpreadElement' ? first.argument : first;
+          ctx.edits.insert(arg.start, `(${M}.c[${slot}]++,`, -1000);
+          ctx.edits.insert(arg.end, ')', 1000);
+        } else {
+          // Innermost among the wrappers starting there, as a self-call's.
+          ctx.edits.insert(site.node.start, `(${M}.c[${slot}]++,`, -1);
+          ctx.edits.insert(site.node.end, ')', 1);
+        }
       }
       return;
     }
