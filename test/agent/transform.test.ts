@@ -176,6 +176,68 @@ describe('agent: source transform', () => {
     }
   });
 
+  it('keeps call-site counts exact where a call by name runs another function or none', () => {
+    const src = [
+      // new: the instance's constructor and new.target are the function, callable unnamed
+      'function Point(x) { this.x = x; }',
+      'const a = new Point(1), b = new Point(2);',
+      'const c = new a.constructor(3); a.constructor.call(c, 4);',
+      'let saved; function K() { saved = saved || new.target; }',
+      'new K(); new K(); saved(); saved();',
+      // an optional call of a var not yet assigned calls nothing, and ends its chain
+      'var r = [late?.(), late?.().x];',
+      'var late = function () { return { x: 1 }; };',
+      'late(); late();',
+      // a default parameter does not see the body's declarations
+      'function g() { return "o"; }',
+      'function h(p = g(), q = g()) { function g() { return "i"; } return p + q + g(); }',
+      // sloppy mode: the block's function is also run's own blk, assigned when the block runs (Annex B)
+      'function blk() { return "outer"; }',
+      'function run() { { function blk() { return "inner"; } } return blk() + blk(); }',
+      '[c.x, r.length, typeof saved, h(), g(), run(), blk()].join();',
+    ].join('\n');
+    const r = runScript(transform(src));
+    assert.equal(r.result, '4,2,function,ooi,o,innerinner,outer', 'what plain node gives');
+    const at = (n: string, k = 0) => r.names.findIndex((x, i) => x === n && r.names.slice(0, i).filter((y) => y === n).length === k);
+    const calls = (n: string, k = 0) => [r.c[at(n, k)], r.prim[at(n, k)]];
+    assert.deepEqual(calls('Point'), [4, 4]);
+    assert.deepEqual(calls('K'), [4, 4]);
+    assert.deepEqual(calls('late'), [2, 2]);
+    assert.deepEqual(calls('g', 0), [3, 3], 'the outer g: two defaults and one call');
+    assert.deepEqual(calls('g', 1), [1, 1], 'the inner g: the body\'s call');
+    assert.deepEqual(calls('blk', 0), [1, 1], 'the outer blk: the last call');
+    assert.deepEqual(calls('blk', 1), [2, 2], "run's calls: its own blk, once the block ran");
+  });
+
+  it("keeps V8's text of a call site in a TypeError: the counter goes around the first argument", () => {
+    const src = [
+      'function h(...a) { return a.length; }',
+      'const errs = [];',
+      'for (const call of [() => h(1).x(), () => h(...[1, 2])(), () => h(h(1)).y.z()]) {',
+      '  try { call(); } catch (e) { errs.push(e.message); }',
+      '}',
+      'errs.join("; ");',
+    ].join('\n');
+    const code = transform(src);
+    assert.match(code, /h\(\(__ppM\.c\[\d+\]\+\+,1\)\)\.x\(\)/, 'h: at its call sites');
+    const r = runScript(code);
+    assert.equal(r.result, 'h(...).x is not a function; h(...) is not a function; Cannot read properties of undefined (reading \'z\')');
+    assert.deepEqual([r.c[0], r.prim[0]], [4, 4]);
+  });
+
+  it('opens a call site counter around its first argument before the shared pass wraps a part of it', () => {
+    const src = [
+      'function add(x) { return x.length; }',
+      'const o = { chunk: (a) => [a, a] };',
+      'add(o.chunk(1).map((c) => c)) + add(o.chunk(2));',
+    ].join('\n');
+    const code = transform(src, false, sharedOptions);
+    assert.match(code, /add\(\(__ppM\.c\[\d+\]\+\+,__ppM\.v\(/, code);
+    const r = runScript(code);
+    assert.equal(r.result, 4);
+    assert.equal(r.c[0], 2);
+  });
+
   it('counts every function at entry when something could reach one without its name', () => {
     for (const [src, total] of [
       ['function e1() { return 1; }\neval("e1()") + e1();', 2],
@@ -193,7 +255,7 @@ describe('agent: source transform', () => {
   it('nests a self-call inside the element access it starts', () => {
     const src = 'const ta = new Int32Array(4);\nfunction f(n) { if (n > 0) f(n - 1)[n] = n; return ta; }\nArray.from(f(3)).join();';
     const code = transform(src, false, sharedOptions);
-    assert.match(code, /\(__ppM\.t=\(__ppM\.[sc]\[\d+\]\+\+,f\(n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
+    assert.match(code, /\(__ppM\.t=f\(\(__ppM\.c\[\d+\]\+\+,n - 1\)\)\)\[__ppM\.w\(__ppM\.t,n,\d+\)\]/);
     const seen: unknown[] = [];
     const r = runScript(code, { Int32Array, Array }, { w: (a: unknown, i: unknown) => (seen.push(a), i) });
     assert.equal(r.result, '0,1,2,3');
@@ -264,6 +326,7 @@ describe('agent: source transform', () => {
       '  countdown(n - 1)',
       '}',
       'countdown(3)',
+      'get()',
       'get()[0] = 5',
       'get()[1]++',
       'if (log.length) get()[2] = 7',
@@ -273,11 +336,11 @@ describe('agent: source transform', () => {
     ].join('\n');
     const code = transform(src, false, sharedOptions);
     assert.equal(code.split('\n').length, src.split('\n').length, 'no line added');
-    assert.match(code, /\n {2};\(__ppM\.[sc]\[\d+\]\+\+,countdown\(n - 1\)\)/);
+    assert.match(code, /\n;\(__ppM\.c\[\d+\]\+\+,get\(\)\)\n/);
     assert.match(code, /\nif \(log\.length\) \(__ppM\.t=/, 'a statement that is not in a list gets no `;`');
     const r = runScript(code, { Int32Array, Array });
     assert.equal(r.result, '3,2,1,0:5,1,7,1,0,0,0,0');
-    assert.deepEqual(r.c, [4, 4], "get, countdown");
+    assert.deepEqual(r.c, [5, 4], "get, countdown");
   });
 
   it('evaluates the object of an element access once: getters, proxies and calls run as often as written', () => {

@@ -87,6 +87,12 @@ describe('agent: original text of instrumented functions', () => {
       '  console.log(n)',
       '  noSemicolons(n - 1)',
       '}',
+      // Call sites of a function counted there: around the first argument, or the whole call.
+      'function help(...a) { return a.length; }',
+      'function callsHelp(xs) {',
+      '  help()',
+      '  return help(...xs) + help((xs), help()) + help(help(1, 2), ...xs)',
+      '}',
     ].join('\n');
     assert.ok(roundTrip(src, false) >= 16);
     assert.ok(roundTrip(src, false, counts) >= 16);

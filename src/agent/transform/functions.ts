@@ -6,13 +6,14 @@
  * themselves or an override) use depth tracking
  * (`if(__ppM.d[i]++===0)__ppM.p[i]++;try{…}finally{__ppM.d[i]--}`).
  *
- * A function that can only be called where the module names it (every reference to its binding
- * is the callee of a call or `new`; nothing exports, reassigns or reads it), at two sites or
- * more, is counted at its call sites instead: each site bumps a slot of its own, `(__ppM.c[n+j]++,f(…))`, and the
- * runtime adds a function's slots up (self-call slots are its recursive calls). A helper called
- * three times in a loop's test then bumps three different words, not one word three times in a
- * chain of stores and loads; on bench/kernels/parse.js that took the counters' cost from about
- * 30% to about 15% (single thread, by hand). A call whose arguments throw is counted.
+ * A function that can only be called where the module names it (every reference to its binding is
+ * the callee of a plain call, not `new` nor `?.()`; nothing exports, reassigns or reads it), at
+ * two sites or more, is counted at its call sites instead: each site bumps a slot of its own,
+ * `f((__ppM.c[n+j]++,a),…)` (`(__ppM.c[n+j]++,f())` without arguments), and the runtime adds a
+ * function's slots up (self-call slots are its recursive calls). A helper called three times in a
+ * loop's test then bumps three different words, not one word three times in a chain of stores and
+ * loads; on bench/kernels/parse.js that took the counters' cost from about 30% to about 15%
+ * (single thread, by hand). A call whose arguments throw is counted.
  */
 import { fullAncestor } from 'acorn-walk';
 import type { Node } from 'acorn';
@@ -36,7 +37,7 @@ export interface FoundFunction {
   callSites: CallSite[] | null;
 }
 
-/** A call (or `new`) of a function counted at its call sites. */
+/** A call of a function counted at its call sites. */
 export interface CallSite {
   node: any;
   /** Inside the function itself: a recursive call (not primitive). */
@@ -196,6 +197,13 @@ function noteFacts(node: any, facts: ModuleFacts): void {
   }
 }
 
+/** A function declaration directly in a program or function body (an export's declaration is too): not a block's. */
+function atScopeTop(fn: any, facts: ModuleFacts): boolean {
+  let [parent, grand] = facts.up.get(fn) ?? [];
+  if (parent?.type === 'ExportNamedDeclaration' || parent?.type === 'ExportDefaultDeclaration') [parent, grand] = [grand, facts.up.get(fn)?.[2]];
+  return parent?.type === 'Program' || (parent?.type === 'BlockStatement' && !!grand && FUNCTION_TYPES.has(grand.type) && grand.body === parent);
+}
+
 /**
  * The name a function is bound to, when the call-site count can take it: a function declaration
  * (not a generator: its body starts at the first `next()`) in a program or function body (a
@@ -205,14 +213,14 @@ function noteFacts(node: any, facts: ModuleFacts): void {
 function boundName(f: FoundFunction, facts: ModuleFacts, topLevelIsGlobal: boolean): string | null {
   const fn = f.node;
   if (fn.generator) return null;
-  const [parent, grand, great] = facts.up.get(fn) ?? [];
+  const [parent, , great] = facts.up.get(fn) ?? [];
   let name: string;
   let holder: any;
   if (fn.type === 'FunctionDeclaration') {
     if (!fn.id) return null;
     name = fn.id.name;
     holder = parent;
-    if (parent?.type !== 'Program' && (parent?.type !== 'BlockStatement' || !grand || !FUNCTION_TYPES.has(grand.type) || grand.body !== parent)) return null;
+    if (!atScopeTop(fn, facts)) return null;
   } else {
     if (parent?.type !== 'VariableDeclarator' || parent.init !== fn || parent.id.type !== 'Identifier') return null;
     name = parent.id.name;
@@ -225,7 +233,7 @@ function boundName(f: FoundFunction, facts: ModuleFacts, topLevelIsGlobal: boole
 
 /**
  * Which functions are counted at their call sites, and where those are: a function declared by
- * name (boundName) whose binding is read nowhere but as the callee of a call or `new`.
+ * name (boundName) whose binding is read nowhere but as the callee of a plain call (not `new`, not `?.()`).
  * Anything that could reach it otherwise (direct eval, with, arguments.callee, .caller, an
  * export list) keeps every function of the module counted at entry.
  */
@@ -233,11 +241,18 @@ function findCallSites(ctx: TransformContext, fns: FoundFunction[], facts: Modul
   if (facts.opaque) return;
   // Top-level declarations of a plain script (eval code) are properties of the global object.
   const topLevelIsGlobal = !ctx.isModule && !ctx.url.startsWith('file:');
+  // In sloppy code a block's function declaration also assigns the function's (or program's)
+  // binding of its name when the block runs (Annex B), replacing a function of that name
+  // declared there: calls the scope analysis gives to that function may run the block's.
+  const blockNames = new Set<string>();
+  for (const f of fns) {
+    if (f.node.type === 'FunctionDeclaration' && f.node.id && !atScopeTop(f.node, facts)) blockNames.add(f.node.id.name);
+  }
   const byNode = new Map<Node, FoundFunction>();
   const names = new Set<string>();
   for (const f of fns) {
     const name = boundName(f, facts, topLevelIsGlobal);
-    if (name === null) continue;
+    if (name === null || blockNames.has(name) || (f.node.type === 'FunctionExpression' && f.node.id && blockNames.has(f.node.id.name))) continue;
     f.callSites = [];
     byNode.set(f.node, f);
     names.add(name);
@@ -261,7 +276,9 @@ function findCallSites(ctx: TransformContext, fns: FoundFunction[], facts: Modul
     const fn = resolvedFunction(node.name, ancestors);
     const f = fn ? byNode.get(fn) : undefined;
     if (!f || out.has(f)) return;
-    if ((parent?.type === 'CallExpression' || parent?.type === 'NewExpression') && parent.callee === node) {
+    // Not `new f(…)`: the instance's `constructor` (and `new.target`) is f, callable unnamed;
+    // not `f?.(…)`: wrapped, it would count a call it skips and break the chain it ends.
+    if (parent?.type === 'CallExpression' && parent.callee === node && !parent.optional) {
       f.callSites!.push({ node: parent, self: ancestors.includes(fn) });
     } else out.add(f);
   });
@@ -286,9 +303,20 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
       for (const site of f.callSites) {
         const slot = fns.length + slots.length;
         slots.push(site.self ? ~i : i);
-        // Innermost among the wrappers starting there, as a self-call's.
-        ctx.edits.insert(site.node.start, `(${M}.c[${slot}]++,`, -1);
-        ctx.edits.insert(site.node.end, ')', 1);
+        // Around the first argument when there is one: V8 names the callee in a TypeError's
+        // text, which must stay `f(...).x is not a function`, not `((__ppM.c[9]++) , f(...)).x…`.
+        const first = site.node.arguments[0];
+        if (first) {
+          // Outermost at the argument's start: the shared pass's wrappers starting there wrap
+          // a part of it (`__ppM.v(` around the object of `a.b().map(…)`).
+          const arg = first.type === 'SpreadElement' ? first.argument : first;
+          ctx.edits.insert(arg.start, `(${M}.c[${slot}]++,`, -1000);
+          ctx.edits.insert(arg.end, ')', 1000);
+        } else {
+          // Innermost among the wrappers starting there, as a self-call's.
+          ctx.edits.insert(site.node.start, `(${M}.c[${slot}]++,`, -1);
+          ctx.edits.insert(site.node.end, ')', 1);
+        }
       }
       return;
     }

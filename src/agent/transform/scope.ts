@@ -135,6 +135,13 @@ export function resolvedFunction(name: string, ancestors: readonly any[]): any {
     // A function's body block is part of the function's scope.
     if (a.type === 'BlockStatement' && k > 0 && FUNCTION_TYPES.has(ancestors[k - 1].type) && ancestors[k - 1].body === a) continue;
     if ((a.type === 'ClassExpression' || a.type === 'ClassDeclaration') && a.id?.name === name) return null;
+    if (FUNCTION_TYPES.has(a.type) && ancestors[k + 1] !== a.body) {
+      // In the parameter list: defaults see the parameters and the scopes outside, not the
+      // body's declarations (`function h(a = g()) { function g() {} }` calls the outer g).
+      if (a.params.some((p: any) => patternNames(p, []).includes(name))) return null;
+      if (a.type === 'FunctionExpression' && a.id?.name === name) return a;
+      continue;
+    }
     const d = declaredIn(a);
     if (d === null) continue;
     const decl = d.get(name);
