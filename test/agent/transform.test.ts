@@ -239,17 +239,26 @@ describe('agent: source transform', () => {
   });
 
   it('counts every function at entry when something could reach one without its name', () => {
-    for (const [src, total] of [
-      ['function e1() { return 1; }\neval("e1()") + e1();', 2],
-      ['function ac(n) { return n > 0 ? arguments.callee(n - 1) : 0; }\nac(2);', 0],
-      ['function wf() { return 1; }\nwith ({}) wf();', 1],
+    for (const [src, total, calls] of [
+      ['function e1() { return 1; }\neval("e1()") + e1() + e1();', 3, 3],
+      ['function ac(n) { return n > 0 ? arguments.callee(n - 1) : 0; }\nac(2) + ac(0);', 0, 4],
+      ['function wf() { return 1; }\nlet t = 0; with ({}) t += wf(); t += wf(); t;', 2, 2],
+      ['function pa(n) { return n > 0 ? pass(arguments) : 0; }\nfunction pass(a) { return a.callee(0) + 1; }\npa(1) + pa(0);', 1, 3],
     ] as const) {
       const code = transform(src);
       assert.doesNotMatch(code, /\(__ppM\.c\[\d+\]\+\+,/, src);
       const r = runScript(code);
       assert.equal(r.result, total, src);
-      assert.equal(r.c[0], src.startsWith('function ac') ? 3 : src.startsWith('function e1') ? 2 : 1, src);
+      assert.equal(r.c[0], calls, src);
     }
+  });
+
+  it("keeps call-site counts in a module that reads a parser node's .callee", () => {
+    const code = transform('function k(x) { return x.callee; }\nk({ callee: 1 }) + k({ callee: 2 });');
+    assert.match(code, /k\(\(__ppM\.c\[\d+\]\+\+,/);
+    const r = runScript(code);
+    assert.equal(r.result, 3);
+    assert.deepEqual([r.c[0], r.prim[0]], [2, 2]);
   });
 
   it('nests a self-call inside the element access it starts', () => {

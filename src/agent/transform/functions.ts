@@ -111,9 +111,9 @@ export function findFunctions(ctx: TransformContext): FoundFunction[] {
   const found = new Map<Node, FoundFunction>();
   const selfCallsOf = new Map<Node, any[]>();
   const thisCallers = new Set<Node>();
-  const facts: ModuleFacts = { opaque: false, exported: new Set(), up: new Map() };
+  const facts: ModuleFacts = { opaque: false, callee: false, argumentsPassed: false, exported: new Set(), up: new Map() };
   fullAncestor(ctx.ast, (node: any, _state, ancestors: any[]) => {
-    noteFacts(node, facts);
+    noteFacts(node, ancestors[ancestors.length - 2], facts);
     if (FUNCTION_TYPES.has(node.type)) {
       facts.up.set(node, [ancestors[ancestors.length - 2], ancestors[ancestors.length - 3], ancestors[ancestors.length - 4]]);
       const parent = ancestors[ancestors.length - 2];
@@ -171,13 +171,17 @@ export function findFunctions(ctx: TransformContext): FoundFunction[] {
 interface ModuleFacts {
   /** Something could reach a function without naming it: direct eval, with, arguments.callee, .caller. */
   opaque: boolean;
+  /** `.callee` read of something other than `arguments` (opaque only with argumentsPassed). */
+  callee: boolean;
+  /** `arguments` used as a value (passed on, stored), not only as `arguments[i]`/`arguments.length`. */
+  argumentsPassed: boolean;
   /** Names in export lists (`export { f }`). */
   exported: Set<string>;
   /** Each function's parent, grandparent and great-grandparent. */
   up: Map<Node, any[]>;
 }
 
-function noteFacts(node: any, facts: ModuleFacts): void {
+function noteFacts(node: any, parent: any, facts: ModuleFacts): void {
   switch (node.type) {
     case 'WithStatement':
       facts.opaque = true;
@@ -188,9 +192,19 @@ function noteFacts(node: any, facts: ModuleFacts): void {
     case 'MemberExpression': {
       const p = node.property;
       const name = node.computed ? (p.type === 'Literal' ? String(p.value) : '') : p.name;
-      if (name === 'callee' || name === 'caller') facts.opaque = true;
+      // `.caller` hands back the calling function; `.callee` only on an arguments object (a
+      // parser's `node.callee` is not one), so only `arguments.callee` or `.callee` in a module
+      // that passes `arguments` around.
+      if (name === 'caller') facts.opaque = true;
+      else if (name === 'callee') {
+        if (node.object.type === 'Identifier' && node.object.name === 'arguments') facts.opaque = true;
+        else facts.callee = true;
+      }
       break;
     }
+    case 'Identifier':
+      if (node.name === 'arguments' && !(parent?.type === 'MemberExpression' && parent.object === node)) facts.argumentsPassed = true;
+      break;
     case 'ExportNamedDeclaration':
       if (!node.source) for (const sp of node.specifiers) if (sp.local.type === 'Identifier') facts.exported.add(sp.local.name);
       break;
@@ -238,7 +252,7 @@ function boundName(f: FoundFunction, facts: ModuleFacts, topLevelIsGlobal: boole
  * export list) keeps every function of the module counted at entry.
  */
 function findCallSites(ctx: TransformContext, fns: FoundFunction[], facts: ModuleFacts): void {
-  if (facts.opaque) return;
+  if (facts.opaque || (facts.callee && facts.argumentsPassed)) return;
   // Top-level declarations of a plain script (eval code) are properties of the global object.
   const topLevelIsGlobal = !ctx.isModule && !ctx.url.startsWith('file:');
   // In sloppy code a block's function declaration also assigns the function's (or program's)
