@@ -223,6 +223,12 @@ describe('agent: source transform', () => {
     const r = runScript(code);
     assert.equal(r.result, 'h(...).x is not a function; h(...) is not a function; Cannot read properties of undefined (reading \'z\')');
     assert.deepEqual([r.c[0], r.prim[0]], [4, 4]);
+    // A self-call of a function counted at entry (it is passed as a value) too.
+    const rec = transform('function f(n) { if (n > 0) return f(n - 1).x(); return {}; }\nlet m = ""; try { [f][0](2); } catch (e) { m = e.message; } m;');
+    assert.match(rec, /f\(\(__ppM\.s\[0\]\+\+,n - 1\)\)\.x\(\)/);
+    const rr = runScript(rec);
+    assert.equal(rr.result, 'f(...).x is not a function');
+    assert.deepEqual([rr.c[0], rr.prim[0]], [3, 1]);
   });
 
   it('opens a call site counter around its first argument before the shared pass wraps a part of it', () => {

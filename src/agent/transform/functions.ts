@@ -305,6 +305,28 @@ function findCallSites(ctx: TransformContext, fns: FoundFunction[], facts: Modul
 }
 
 /**
+ * Count `call` with `bump` (`__ppM.c[j]++`): around its first argument when it has one, since
+ * V8 names the callee in a TypeError's text, which must stay `f(...).x is not a function`, not
+ * `((__ppM.c[9]++) , f(...)).x…`; else around the whole call (V8 still reports the call at its
+ * name).
+ */
+function countCall(ctx: TransformContext, call: any, bump: string): void {
+  const first = call.arguments[0];
+  if (first) {
+    // Outermost at the argument's start: the shared pass's wrappers starting there wrap a part
+    // of it (`__ppM.v(` around the object of `a.b().map(…)`).
+    const arg = first.type === 'SpreadElement' ? first.argument : first;
+    ctx.edits.insert(arg.start, `(${bump},`, -1000);
+    ctx.edits.insert(arg.end, ')', 1000);
+  } else {
+    // Innermost among the wrappers starting there (the shared pass's `(__ppM.t=` around
+    // `f()[k]` opens before it and closes after it).
+    ctx.edits.insert(call.start, `(${bump},`, -1);
+    ctx.edits.insert(call.end, ')', 1);
+  }
+}
+
+/**
  * Add the counter edits for `fns` (function i of the list gets counter slot i). Returns the
  * call-site slots (n + j for entry j): the function index counted there, or its complement
  * (`~i`) for a self-call site.
@@ -317,20 +339,7 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
       for (const site of f.callSites) {
         const slot = fns.length + slots.length;
         slots.push(site.self ? ~i : i);
-        // Around the first argument when there is one: V8 names the callee in a TypeError's
-        // text, which must stay `f(...).x is not a function`, not `((__ppM.c[9]++) , f(...)).x…`.
-        const first = site.node.arguments[0];
-        if (first) {
-          // Outermost at the argument's start: the shared pass's wrappers starting there wrap
-          // a part of it (`__ppM.v(` around the object of `a.b().map(…)`).
-          const arg = first.type === 'SpreadElement' ? first.argument : first;
-          ctx.edits.insert(arg.start, `(${M}.c[${slot}]++,`, -1000);
-          ctx.edits.insert(arg.end, ')', 1000);
-        } else {
-          // Innermost among the wrappers starting there, as a self-call's.
-          ctx.edits.insert(site.node.start, `(${M}.c[${slot}]++,`, -1);
-          ctx.edits.insert(site.node.end, ')', 1);
-        }
+        countCall(ctx, site.node, `${M}.c[${slot}]++`);
       }
       return;
     }
@@ -338,13 +347,7 @@ export function instrumentFunctions(ctx: TransformContext, fns: FoundFunction[])
     const count = `${M}.c[${i}]++`;
     const depth = f.depthTracked;
     if (f.recursive && !depth) {
-      for (const call of f.selfCalls) {
-        // Around the whole call, so V8 still reports the call at its name; innermost among the
-        // wrappers starting there (the shared pass's `(__ppM.t=` around `f(n)[k]` opens
-        // before it and closes after it).
-        ctx.edits.insert(call.start, `(${M}.s[${i}]++,`, -1);
-        ctx.edits.insert(call.end, ')', 1);
-      }
+      for (const call of f.selfCalls) countCall(ctx, call, `${M}.s[${i}]++`);
     }
     if (body.type !== 'BlockStatement') {
       // An arrow's expression body (arrows have no `this` of their own: never depth-tracked).
