@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import * as wt from 'node:worker_threads';
 import { SITE_FID_SCALE, type AgentOptions, type ExitRecord } from '../protocol/events';
 import { installCjsHook } from './cjsHook';
+import { installDynamicCodeHooks } from './dynamicCode';
 import { installColumnMaps, originalFrame } from './transform/columns';
 import { installOriginalToString } from './transform/toString';
 import type { AgentContext, AgentExtension } from './extension';
@@ -290,7 +291,14 @@ export function startAgent(options: AgentOptions, optionsJson: string, agentFile
   const entry = isMain ? (process.argv[1] ?? null) : (spawn?.entry ?? null);
   if (isEsmEntry(entry) || spawn?.dynamicImport) registerEsmHooks();
   installCjsHook(options, agentDir, st.warn, registerEsmHooks);
-  if (options.counts || options.races || options.locks) installOriginalToString();
+  if (options.counts || options.races || options.locks) {
+    installOriginalToString();
+    try {
+      installDynamicCodeHooks(st);
+    } catch (e) {
+      st.warn(`code compiled from strings runs uninstrumented: ${errorText(e)}`);
+    }
+  }
 
   messages = new MessageTracker(st, spawn?.parentTid ?? null);
   messages.install();

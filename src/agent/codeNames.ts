@@ -20,3 +20,13 @@ export function dataModuleName(url: string): string {
 export function evalWorkerName(code: string): string {
   return `[worker eval ${shortHash(code)}]`;
 }
+
+/** Name of code compiled through the vm module without a filename ("[vm 1a2b3c4d]"). */
+export function vmCodeName(code: string): string {
+  return `[vm ${shortHash(code)}]`;
+}
+
+/** Name of a function built by the Function constructor, from its whole text ("[function 1a2b3c4d]"). */
+export function functionCodeName(text: string): string {
+  return `[function ${shortHash(text)}]`;
+}

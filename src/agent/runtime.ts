@@ -49,6 +49,8 @@ function counters(n: number): Uint32Array {
 /** The per-thread module registry behind globalThis.__pp. */
 export class ModuleRegistry {
   private readonly modules: RegisteredModule[] = [];
+  /** Runtimes of code without a file (vm, Function), by url and tables: see register. */
+  private readonly byCode = new Map<string, ModuleRuntime>();
 
   constructor(
     private readonly ctx: AgentContext,
@@ -70,6 +72,14 @@ export class ModuleRegistry {
    * each the index of the function it counts, or `~i` for a self-call site of function i.
    */
   register(url: string, funcs: number[], names: string[], sites: number[], file?: string, slots: number[] = []): ModuleRuntime {
+    // Code compiled from a string registers each time it is compiled (a pool that rebuilds a
+    // task with `new Function` or vm for every call): the same code is one module, one row.
+    let key: string | undefined;
+    if (file !== undefined && file.startsWith('[') && !file.startsWith('[worker eval')) {
+      key = JSON.stringify([url, file, funcs, names, sites, slots]);
+      const known = this.byCode.get(key);
+      if (known) return known;
+    }
     const fid = this.modules.length + 1; // site id 0 means "not instrumented"
     const n = names.length;
     const rt = Object.create(this.ext?.moduleProto ?? Object.prototype) as ModuleRuntime;
@@ -89,6 +99,7 @@ export class ModuleRegistry {
       }
     }
     this.ctx.write({ k: 'module', fid, file: path, url, funcs, names, sites });
+    if (key !== undefined) this.byCode.set(key, rt);
     return rt;
   }
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import vm from 'node:vm';
 import { Edits } from '../../src/agent/transform/edits';
 import { transformSource } from '../../src/agent/transform/index';
+import { originalFunctionText } from '../../src/agent/transform/untransform';
 import { callCounts } from '../../src/agent/runtime';
 import { testOptions } from './runAgent';
 
@@ -57,6 +58,23 @@ function runScript(code: string, extra: Record<string, unknown> = {}, shared: Re
 }
 
 describe('agent: source transform', () => {
+  it('compiles code from strings as one expression, its runtime in a scope of its own', () => {
+    const opts = { ...testOptions('/tmp'), races: true };
+    const source = '(function anonymous(a,b\n) {\nreturn a + b // sum\n})';
+    const out = transformSource({ source, file: '[function 1]', url: '[function 1]', isModule: false, options: opts, expression: true });
+    assert.ok(out.code?.startsWith('(function __ppH(){var __ppM=__ppH();return((function anonymous(a,b\n'), out.code ?? '');
+    const { result, names, c } = runScript(`var seen = typeof __ppM; var f = ${out.code}; [f(2, 3), f(4, 5), seen, typeof __ppM, typeof __ppH]`);
+    assert.deepEqual([...(result as unknown[])], [5, 9, 'undefined', 'undefined', 'undefined'], 'nothing declared in the global scope');
+    assert.deepEqual(names, ['anonymous']);
+    assert.deepEqual(c, [2]);
+    assert.equal(originalFunctionText(String(runScript(`${out.code}`).result)), 'function anonymous(a,b\n) {\nreturn a + b // sum\n}');
+    for (const notOne of ['var x = 1; x', '"use strict"', 'f(); g()', '#!/bin/node\n(1)']) {
+      const r = transformSource({ source: notOne, file: '[vm 1]', url: '[vm 1]', isModule: false, options: opts, expression: true });
+      assert.equal(r.code, null, notOne);
+      assert.equal(r.notExpression, true, notOne);
+    }
+  });
+
   it('keeps every line where it was', () => {
     const src = '#!/usr/bin/env node\n"use strict";\n\nfunction a(x) {\n  return x;\n}\nconst b = (y) =>\n  y * 2;\nclass C { m() {} }\n';
     const code = transform(src);

@@ -65,6 +65,24 @@ test('a pool of eval workers from one code string is one source: one report per 
   );
 });
 
+test('a function sent as text and rebuilt with new Function (workerpool\'s exec) is checked and counted', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
+  const { report } = await profileFixture(join(DIR, 'racy-function-text.js'));
+  assert.equal(report.races.length, 1, describeRaces(report.races));
+  const files = new Set(report.races[0]!.accesses.map((a) => a.file));
+  assert.equal(files.size, 1, 'both accesses name the same Function code');
+  assert.match([...files][0]!, /^\[function [0-9a-f]{8}\]$/);
+  const merged = report.functions.filter((f) => f.threadId === -1 && f.file === [...files][0]);
+  assert.deepEqual(
+    merged.map((f) => [f.name, f.ncalls]).sort(),
+    [
+      ['anonymous', 2],
+      ['racyAdd', 2],
+    ],
+    'one call of the built function and of the task in each of two workers',
+  );
+  assert.ok(!report.warnings.some((w) => w.includes('compiled from a string')), report.warnings.join(' | '));
+});
+
 test('each element type is named in its race report', { skip: agentMissing() ?? false, timeout: 90_000 }, async () => {
   const { report } = await profileFixture(join(DIR, 'racy-elemtypes.js'));
   const types = report.races.map((r) => r.bufferInfo?.elementType).sort();

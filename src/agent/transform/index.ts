@@ -26,12 +26,23 @@ export interface TransformInput {
   url: string;
   isModule: boolean;
   options: AgentOptions;
+  /**
+   * The source is one expression (a script that is a single expression statement, as code
+   * compiled at run time often is): the output is `(function __ppH(){var __ppM=__ppH();return(` …
+   * `)` … `\n;function __ppH(){…}})()`, which evaluates to the expression's value and keeps the
+   * module runtime in a scope of its own. A script's top-level `var __ppM` would be a global,
+   * shared by every such script of the thread. Code that is not one expression statement
+   * comes out null.
+   */
+  expression?: boolean;
 }
 
 /** Transformed code, or null when nothing was (or could be) instrumented; warning says why a pass was skipped. */
 export interface TransformOutput {
   code: string | null;
   warning?: string;
+  /** With `expression`: the code was not one expression statement (left as it is). */
+  notExpression?: boolean;
 }
 
 /** Most import assertions one module is parsed again for. */
@@ -164,6 +175,8 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
   const callSlots = options.counts ? instrumentFunctions(ctx, fns) : [];
   if (withShared) instrumentSharedAccess(ctx);
   if (edits.size === 0 && sites.length === 0) return null;
+  // Closes the `return(` of the head (a ';' or a line comment may follow the expression).
+  if (input.expression) edits.insert((ast.body[0] as any).expression.end, ')', 1000);
 
   const applied = edits.apply(source, statementStarts(ast, edits.continuationCandidates()));
   // Scripts and CommonJS start with a short `var __ppM=__ppH();` and declare the (hoisted)
@@ -195,6 +208,9 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
     }
     const register = `globalThis.__pp.m(${url},${JSON.stringify(funcs)},${names},${siteJson}${fileArg}${slotArg})`;
     const cols = `globalThis.__pp.cols&&globalThis.__pp.cols(${url},${JSON.stringify(columnTable(applied.spans, starts, header.at, headLength))})`;
+    // The wrapper takes the name of the table builder (which its body's own __ppH shadows), so
+    // the report counts its time, spent registering, as the profiler's, as it does __ppH's.
+    if (input.expression) return { head: `(function ${HEADER_FN}(){var ${RUNTIME_VAR}=${HEADER_FN}();return(`, tail: `\n;function ${HEADER_FN}(){var m=${register};${cols};return m}})()` };
     if (!input.isModule) return { head: `${header.prefix}var ${RUNTIME_VAR}=${HEADER_FN}();`, tail: `function ${HEADER_FN}(){var m=${register};${cols};return m}` };
     const imp = `import ${RUNTIME_VAR} from ${JSON.stringify('data:text/javascript,' + encodeURIComponent(`export default ${register};${cols}`))};`;
     return header.atEnd ? { head: '', tail: imp } : { head: header.prefix + imp, tail: '' };
@@ -208,6 +224,7 @@ function build(input: TransformInput, ast: Program, withShared: boolean): string
     if (settled) break;
   }
   const code = applied.code.slice(0, genHeaderAt) + out.head + applied.code.slice(genHeaderAt);
+  if (input.expression) return code + out.tail;
   return out.tail ? code + tailSeparator(source, ast) + out.tail : code;
 }
 
@@ -266,6 +283,12 @@ function insertedBefore(applied: { generatedOffset(o: number): number }, offset:
   return applied.generatedOffset(offset) - applied.generatedOffset(offset - 1) - 1;
 }
 
+/** True when a script is one expression statement (not a directive) and nothing else. */
+function isOneExpression(ast: Program): boolean {
+  const body = ast.body as any[];
+  return ast.sourceType === 'script' && body.length === 1 && body[0].type === 'ExpressionStatement' && typeof body[0].directive !== 'string';
+}
+
 /** Transform one module's source; never throws. */
 export function transformSource(input: TransformInput): TransformOutput {
   let ast: Program;
@@ -275,6 +298,7 @@ export function transformSource(input: TransformInput): TransformOutput {
     // Node reports real syntax errors itself; this only says why the module has no counts.
     return { code: null, warning: `${input.file} runs uninstrumented: the profiler could not parse it (${e instanceof Error ? e.message : String(e)})` };
   }
+  if (input.expression && (!isOneExpression(ast) || input.source.startsWith('#!'))) return { code: null, notExpression: true };
   const shared = input.options.races || input.options.locks;
   try {
     return { code: build(input, ast, shared) };

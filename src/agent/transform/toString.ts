@@ -8,6 +8,20 @@ import { originalFunctionText } from './untransform';
 
 const NATIVE_TEXT = 'function toString() { [native code] }';
 let installed = false;
+/** Texts known up front (functions built by the Function hook: V8's own text of the uninstrumented twin). */
+const known = new WeakMap<object, string>();
+/** Stand-ins whose text is their target's (the Proxy installed as globalThis.Function). */
+const aliases = new WeakMap<object, object>();
+
+/** `fn.toString()` gives `text` (fn's own text holds instrumentation). */
+export function rememberFunctionText(fn: object, text: string): void {
+  known.set(fn, text);
+}
+
+/** `Function.prototype.toString.call(standIn)` gives target's text (a Proxy's would be "function () { [native code] }"). */
+export function aliasFunctionText(standIn: object, target: object): void {
+  aliases.set(standIn, target);
+}
 
 /** Patch Function.prototype.toString in this thread (once). */
 export function installOriginalToString(): void {
@@ -20,10 +34,11 @@ export function installOriginalToString(): void {
   const { toString } = {
     toString(this: unknown): string {
       if (this === toString) return NATIVE_TEXT;
-      const text = native.call(this);
+      const alias = typeof this === 'function' ? aliases.get(this) : undefined;
+      const text = native.call(alias ?? this);
       if (!text.includes('__ppM')) return text;
       const fn = this as object;
-      let orig = cache.get(fn);
+      let orig = known.get(fn) ?? cache.get(fn);
       if (orig === undefined) {
         orig = originalFunctionText(text) ?? text;
         cache.set(fn, orig);
