@@ -35,4 +35,19 @@ describe('agent: code compiled from strings', () => {
       assert.ok(warns.every((m) => m.includes('not counted') || !m.includes('compiled from a string')));
     });
   }
+
+  it('instruments the first 256 different codes of a code generator and says the rest ran as they are', async () => {
+    const run = await runAgent('many-functions.js', {});
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), String(300 * 3 + 2 * ((299 * 300) / 2)));
+    const main = threadByTid(run, 0);
+    const fnMods = recordsOf(main, 'module').filter((m) => /^\[function [0-9a-f]{8}\]$/.test(m.file));
+    assert.equal(fnMods.length, 256);
+    // Counts records are cumulative: the last one of each module.
+    const last = new Map<number, number>();
+    for (const c of recordsOf(main, 'counts')) last.set(c.fid, c.ncalls[0]!);
+    assert.deepEqual(fnMods.map((m) => last.get(m.fid)), fnMods.map(() => 2), 'each instrumented one called twice');
+    const warns = recordsOf(main, 'warn').filter((w) => w.msg.includes('more than 256 different codes'));
+    assert.equal(warns.length, 1);
+  });
 });
