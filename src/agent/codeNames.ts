@@ -30,3 +30,8 @@ export function vmCodeName(code: string): string {
 export function functionCodeName(text: string): string {
   return `[function ${shortHash(text)}]`;
 }
+
+/** True for the name of code compiled from a string in this thread (vm, Function), which a pool may compile again and again. */
+export function isStringCodeName(file: string): boolean {
+  return /^\[(vm|function) [0-9a-f]{8}\]$/.test(file);
+}

@@ -4,6 +4,7 @@
  * cumulative, at every flush.
  */
 import { fileURLToPath } from 'node:url';
+import { isStringCodeName } from './codeNames';
 import type { AgentContext, AgentExtension, ModuleRuntime } from './extension';
 
 interface RegisteredModule {
@@ -75,7 +76,7 @@ export class ModuleRegistry {
     // Code compiled from a string registers each time it is compiled (a pool that rebuilds a
     // task with `new Function` or vm for every call): the same code is one module, one row.
     let key: string | undefined;
-    if (file !== undefined && file.startsWith('[') && !file.startsWith('[worker eval')) {
+    if (file !== undefined && isStringCodeName(file)) {
       key = JSON.stringify([url, file, funcs, names, sites, slots]);
       const known = this.byCode.get(key);
       if (known) return known;
