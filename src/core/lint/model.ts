@@ -103,6 +103,12 @@ export function buildModel(source: string, program: Node): FileModel {
   const pendingRefs: { id: Node; scope: Scope | null }[] = [];
   const pendingCalls: { call: CallSite; id: Node }[] = [];
   const pendingAssign: { id: Node; right: Node }[] = [];
+  /**
+   * Calls that may go through a name bound to Atomics (`const A = Atomics; A.wait(…)`,
+   * `const { wait } = Atomics; wait(…)`), confirmed once references resolve. Only looked for when
+   * the text assigns Atomics to something, so other files pay nothing.
+   */
+  const aliasCalls = ATOMICS_ALIAS.test(source) ? ([] as { site: Site; id: Node; prop: string | null }[]) : null;
   const m: FileModel = {
     source, program, scopes, refs: new Map(), atomics: [], accesses: [], calls: [], fns: new Map(),
     messageHandlers: new Set(), joinCallbacks: new Set(), exitCallbacks: new Set(), memberAssigned: new Map(), workerSpawns: [], spawnOwners: new Map(),
@@ -236,6 +242,11 @@ export function buildModel(source: string, program: Node): FileModel {
       return;
     }
     const callee = unwrap(node.callee as Node);
+    if (aliasCalls && callee) {
+      const obj = isMember(callee) ? unwrap(callee.object as Node) : null;
+      if (callee.type === 'Identifier') aliasCalls.push({ site: site(node), id: callee, prop: null });
+      else if (obj?.type === 'Identifier' && propName(callee)) aliasCalls.push({ site: site(node), id: obj, prop: propName(callee) });
+    }
     let name: string | null = null;
     const binding: Binding | null = null;
     const deferred = callee?.type === 'Identifier';
@@ -466,6 +477,7 @@ export function buildModel(source: string, program: Node): FileModel {
     }
   }
   for (const c of pendingCalls) c.call.binding = m.refs.get(c.id) ?? null;
+  if (aliasCalls?.length) resolveAtomicsAliases(m, aliasCalls);
   // worker_threads' own `workerData` / `parentPort` (or the module holding them), not a local of that name.
   m.usesWorkerApi ||= workerApiRefs.some((id) => {
     const b = m.refs.get(id);
@@ -476,6 +488,37 @@ export function buildModel(source: string, program: Node): FileModel {
   for (const u of pendingUpdates) m.refs.get(u.id)?.updates.push(u.node);
   for (const n of pendingNews) n.entry.binding = m.refs.get(n.id) ?? null;
   return m;
+}
+
+/** Text that binds Atomics to a name: `= Atomics` not followed by a member access or call. */
+const ATOMICS_ALIAS = /=\s*(?:globalThis\s*\.\s*)?Atomics\b(?!\s*[.[(])/;
+
+/** True for `Atomics` / `globalThis.Atomics`. */
+function isAtomicsObject(n: Node | null): boolean {
+  const u = unwrap(n);
+  if (u?.type === 'Identifier') return u.name === 'Atomics';
+  const obj = isMember(u) ? unwrap(u.object as Node) : null;
+  return obj?.type === 'Identifier' && obj.name === 'globalThis' && propName(u!) === 'Atomics';
+}
+
+/**
+ * Adds the calls made through a never-reassigned name bound to Atomics (`A.wait(…)` after
+ * `const A = Atomics`, `wait(…)` after `const { wait } = Atomics`) to the Atomics calls, in source order.
+ */
+function resolveAtomicsAliases(m: FileModel, cands: { site: Site; id: Node; prop: string | null }[]): void {
+  const found = new Set<Node>();
+  for (const { site, id, prop } of cands) {
+    const b = m.refs.get(id);
+    if (!b || b.kind === 'param' || b.assigned.length || b.updates.length || !isAtomicsObject(b.init)) continue;
+    const op = prop === null ? (b.path.length === 1 ? b.path[0]! : null) : b.path.length === 0 ? prop : null;
+    if (!op) continue;
+    const args = (site.node.arguments as Node[]) ?? [];
+    m.atomics.push({ ...site, op, args, array: unwrap(args[0]) ?? null, index: unwrap(args[1]) ?? null });
+    found.add(site.node);
+  }
+  if (!found.size) return;
+  m.atomics.sort((a, b) => a.node.start - b.node.start);
+  m.calls = m.calls.filter((c) => !found.has(c.node));
 }
 
 /** Key of a non-computed member chain (`this.view`, `obj.a.b`): its text, with `this` tied to its class. */
