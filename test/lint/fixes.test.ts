@@ -73,6 +73,11 @@ test('a bare wait is wrapped in a loop that re-checks the value', () => {
   assert.equal(fixed(body, 'wait-without-loop'), 'function waitReady() {\n  while (Atomics.load(a, 0) === 0) Atomics.wait(a, 0, 0);\n  Atomics.store(a, 1, 1);\n}\n');
 });
 
+test('a bare awaited waitAsync is wrapped in the same re-check loop', () => {
+  const body = 'async function recv() {\n  await Atomics.waitAsync(a, 0, 0).value;\n  return Atomics.load(a, 1);\n}\n';
+  assert.equal(fixed(body, 'wait-without-loop'), 'async function recv() {\n  while (Atomics.load(a, 0) === 0) await Atomics.waitAsync(a, 0, 0).value;\n  return Atomics.load(a, 1);\n}\n');
+});
+
 test('TypeScript: fixes keep the original array expression text', () => {
   const src = 'export function f(view: Int32Array<SharedArrayBuffer>): void {\n  view![0] += 2;\n}\n';
   const f = analyseSource(src, 'f.ts').find((x) => x.rule === 'shared-plain-rmw')!;

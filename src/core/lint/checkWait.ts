@@ -61,13 +61,15 @@ export function checkWaits(cx: LintContext): void {
     return m.workerSpawns.length > 0 && !m.checksMainThread && !m.usesWorkerApi ? 'main' : null;
   };
 
-  for (const w of waits) {
-    if (sideOf(w) === 'main') cx.report('wait-on-main-thread', w.node, {});
+  // `await Atomics.waitAsync(…).value;` as a statement is the async form of a bare wait and can return as early.
+  const bare = [...waits, ...m.atomics.filter((c) => c.op === 'waitAsync' && awaitedStatement(c))].sort((a, b) => a.node.start - b.node.start);
+  for (const w of bare) {
+    if (w.op === 'wait' && sideOf(w) === 'main') cx.report('wait-on-main-thread', w.node, {});
     // A wait whose result ('ok' / 'not-equal' / 'timed-out') is used is inspected deliberately.
     if (isSleep(cx, facts, w) || !resultUnused(w) || (waitsForChange(cx, w) && (polls(cx, w) || uncalled(cx, facts, w)))) continue;
     if (!rechecked(cx, facts, w)) {
-      const sp = cx.statementParent(w);
-      cx.report('wait-without-loop', w.node, { a: cx.text(w.args[0] ?? null), i: cx.text(w.args[1] ?? null) }, { fix: sp ? waitLoopFix(cx, w, sp.stmt) : null });
+      const stmt = w.op === 'wait' ? cx.statementParent(w)?.stmt : awaitedStatement(w);
+      cx.report('wait-without-loop', w.node, { op: w.op, a: cx.text(w.args[0] ?? null), i: cx.text(w.args[1] ?? null) }, { fix: stmt ? waitLoopFix(cx, w, stmt) : null });
     }
   }
 
@@ -224,10 +226,22 @@ function waitsForChange(cx: LintContext, w: AtomicsCall): boolean {
   return !!load && sameArray(cx, load, w) && cx.indexKey(load.index) === cx.indexKey(w.index);
 }
 
-/** True when the call is a statement of its own (its value is discarded). */
+/** True when the call is a statement of its own (its value is discarded), or `await Atomics.waitAsync(…).value;`. */
 function resultUnused(c: AtomicsCall): boolean {
   const parent = c.ancestors[c.ancestors.length - 1];
-  return parent?.type === 'ExpressionStatement';
+  return parent?.type === 'ExpressionStatement' || (c.op === 'waitAsync' && !!awaitedStatement(c));
+}
+
+/**
+ * The statement of `await Atomics.waitAsync(…).value;` in a block (its outcome discarded), else null.
+ * The call's ancestors end with the statement, the await and the `.value` member.
+ */
+function awaitedStatement(c: AtomicsCall): Node | null {
+  const a = c.ancestors;
+  const [list, stmt, aw, mem] = [a[a.length - 4], a[a.length - 3], a[a.length - 2], a[a.length - 1]];
+  if (mem?.type !== 'MemberExpression' || mem.computed || mem.object !== c.node || mem.property?.name !== 'value') return null;
+  if (aw?.type !== 'AwaitExpression' || stmt?.type !== 'ExpressionStatement' || !list) return null;
+  return list.type === 'BlockStatement' || list.type === 'Program' || list.type === 'SwitchCase' ? stmt : null;
 }
 
 /**

@@ -79,7 +79,7 @@ export const RULES: Record<RuleId, RuleInfo> = {
     id: 'wait-without-loop',
     severity: 'warning',
     title: 'Atomics.wait not inside a re-check loop',
-    message: 'Atomics.wait can return while the condition still does not hold (a notify meant for another waiter, a timeout, a value that changed back), so re-check {a}[{i}] in a loop around the wait.',
+    message: 'Atomics.{op} can return while the condition still does not hold (a notify meant for another waiter, a timeout, a value that changed back), so re-check {a}[{i}] in a loop around the wait.',
   },
   'spin-without-backoff': {
     id: 'spin-without-backoff',
