@@ -1,5 +1,5 @@
 /** Lock-shaped rules: check-then-act, spin-without-backoff, lock-without-release. */
-import { literalNumber, unwrap, type Node } from './ast';
+import { isMember, literalNumber, unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { casFix } from './fixes';
 import type { LockModel } from './locks';
@@ -314,13 +314,28 @@ function lockWithoutRelease(cx: LintContext, locks: LockModel): void {
   }
 }
 
-/** True when a call evidently can throw: it reaches a local function with a `throw` statement (two calls deep). */
+/** Built-ins whose whole job is to reject bad input by throwing (`JSON.parse` of a malformed line). */
+const THROWING_BUILTINS = /^(JSON\.parse|structuredClone|decodeURIComponent|decodeURI)$/;
+
+/**
+ * True when a call evidently can throw: it reaches a local function with a `throw` statement, or a
+ * global built-in that throws on bad input (two calls deep).
+ */
 function throws(cx: LintContext, callsIn: Map<Node, CallSite[]>, c: CallSite, depth: number): boolean {
+  if (depth <= 2 && throwingBuiltin(cx, c)) return true;
   const b = c.binding;
   const fn = b?.decl ?? unwrap(b?.init);
   if (!b || !fn || !cx.m.fns.has(fn) || depth > 2) return false;
   if ((cx.m.exits.get(fn) ?? []).some((e) => e.type === 'ThrowStatement')) return true;
   return (callsIn.get(fn) ?? []).some((x) => throws(cx, callsIn, x, depth + 1));
+}
+
+/** `JSON.parse(…)`, `decodeURIComponent(…)`, … of the global, not of a local that shadows it. */
+function throwingBuiltin(cx: LintContext, c: CallSite): boolean {
+  const callee = unwrap(c.node.callee as Node);
+  const root = callee?.type === 'Identifier' ? callee : isMember(callee) ? unwrap(callee.object as Node) : null;
+  if (root?.type !== 'Identifier' || cx.m.refs.has(root)) return false;
+  return THROWING_BUILTINS.test(cx.text(callee).replace(/\s+/g, ''));
 }
 
 /** Facts by the function (or the program) they sit in, each list in source order. */
