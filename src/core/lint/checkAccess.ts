@@ -1,7 +1,8 @@
-/** Rules on plain element accesses: shared-plain-rmw and mixed-atomic-plain-access. */
+/** Rules on plain element accesses: shared-plain-rmw, mixed-atomic-plain-access and plain-spin-read. */
 import { unwrap, type Node } from './ast';
 import type { LintContext } from './context';
 import { rmwFix, plainReadFix, plainWriteFix } from './fixes';
+import { emptyBody, onlyTests, pollsUntil } from './checkLocks';
 import type { LockModel } from './locks';
 import { isCallbackOf, ownerOf, type AtomicsCall, type ElementAccess, type Site } from './model';
 
@@ -54,6 +55,12 @@ export function checkAccesses(cx: LintContext, locks: LockModel): void {
     const other = cx.otherViewAtomics(a.array, a.index);
     const shared = atomic || !!other || (threaded && v?.k === 'ta' && v.shared === 'yes');
     if (!shared) continue;
+    // `while (stop[0] === 0) {}` over shared memory with no Atomics on the cell (with Atomics on
+    // it, mixed-atomic-plain-access says it): nothing in the loop makes the read happen again.
+    if (a.kind === 'read' && !atomic && !other && spins(a)) {
+      cx.report('plain-spin-read', a.node, { a: cx.text(a.array), i: cx.text(a.index) }, { fix: plainReadFix(cx, a) });
+      continue;
+    }
     if ((locks.guarded(a) && !locks.isLockWord(key, a.index)) || ordered(a)) continue;
     const vars = { a: cx.text(a.array), i: cx.text(a.index) };
     const bigint = v?.k === 'ta' && v.type.startsWith('Big');
@@ -164,4 +171,11 @@ function addressArithmetic(cx: LintContext, index: Node | null, depth = 0): bool
     return !!b && b.kind === 'const' && b.path.length === 0 && addressArithmetic(cx, b.init, depth + 1);
   }
   return e?.type === 'BinaryExpression' && cx.constNumber(e) === null && cx.lowerBound(e, 0) === null;
+}
+
+/** True when the access is the whole test of a loop that does nothing else (or the one exit test of an endless loop). */
+function spins(a: ElementAccess): boolean {
+  const loop = a.loops[a.loops.length - 1];
+  if (!loop) return false;
+  return (onlyTests(loop.test as Node | null, a.node) && emptyBody(loop.body as Node | null)) || pollsUntil(loop, a.node);
 }

@@ -250,7 +250,7 @@ function spinWithoutBackoff(cx: LintContext): void {
 }
 
 /** True when a loop test is just this load (compared with something simple, or negated). */
-function onlyTests(test: Node | null, load: Node): boolean {
+export function onlyTests(test: Node | null, load: Node): boolean {
   const t = unwrap(test);
   if (!t) return false;
   if (t === load) return true;
@@ -263,7 +263,7 @@ function onlyTests(test: Node | null, load: Node): boolean {
 }
 
 /** `for (;;) { if (Atomics.load(a, i) === 1) break; }`: an endless loop whose only statement leaves once the load says so. */
-function pollsUntil(loop: Node, load: Node): boolean {
+export function pollsUntil(loop: Node, load: Node): boolean {
   const test = unwrap(loop.test as Node | null);
   if (loop.type !== 'ForStatement' && loop.type !== 'WhileStatement' && loop.type !== 'DoWhileStatement') return false;
   if (test && !(test.type === 'BooleanLiteral' && test.value === true)) return false;
@@ -277,7 +277,7 @@ function pollsUntil(loop: Node, load: Node): boolean {
 }
 
 /** True for a loop body that does nothing: `;`, `{}`, `continue;`. */
-function emptyBody(body: Node | null): boolean {
+export function emptyBody(body: Node | null): boolean {
   if (!body) return false;
   if (body.type === 'EmptyStatement' || (body.type === 'ContinueStatement' && !body.label)) return true;
   const list = body.type === 'BlockStatement' ? ((body.body as Node[]) ?? []) : null;

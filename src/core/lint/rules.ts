@@ -4,6 +4,7 @@
 export const RULE_IDS = [
   'shared-plain-rmw',
   'mixed-atomic-plain-access',
+  'plain-spin-read',
   'check-then-act',
   'atomics-bad-array',
   'atomics-non-shared',
@@ -44,6 +45,12 @@ export const RULES: Record<RuleId, RuleInfo> = {
     severity: 'warning',
     title: 'Plain access to an element used with Atomics elsewhere',
     message: '{a}[{i}] is accessed with Atomics elsewhere, so this plain {kind} is unordered against other threads and may see stale or torn values; use Atomics.{op}.',
+  },
+  'plain-spin-read': {
+    id: 'plain-spin-read',
+    severity: 'error',
+    title: 'Busy-wait on a plain read of shared memory',
+    message: 'This loop waits for another thread to change {a}[{i}] but reads it plainly: the compiler may read it once and spin forever; read it with Atomics.load({a}, {i}) (and wait on it with Atomics.wait rather than spinning).',
   },
   'check-then-act': {
     id: 'check-then-act',
