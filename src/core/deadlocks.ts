@@ -100,6 +100,17 @@ function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threa
   const owner = new Map<string, number>();
   for (const t of threads) for (const h of t.holds) owner.set(`${h.buf}:${h.off}`, t.tid);
   const byTid = new Map(threads.map((t) => [t.tid, t]));
+  // Locks the agent does not track as held (a ticket lock's turn is a load of the serving word)
+  // but the analysis saw a blocked thread take and never give back.
+  const alsoHeld = new Map<number, { lock: string; site: number }[]>();
+  for (const [lock, per] of kept) {
+    if (owner.has(lock)) continue;
+    for (const [t, site] of per) {
+      if (t.pid !== pid || !byTid.has(t.tid)) continue;
+      owner.set(lock, t.tid);
+      (alsoHeld.get(t.tid) ?? alsoHeld.set(t.tid, []).get(t.tid)!).push({ lock, site });
+    }
+  }
   const waitsFor = (tid: number): string | undefined => {
     const w = byTid.get(tid)?.waiting;
     return w ? `${w.buf}:${w.off}` : undefined;
@@ -137,9 +148,9 @@ function oneCycle(pid: number, threads: LoadedThread['deadlocks'][number]['threa
     const waitSite = thread ? index.site(thread, w.site) : null;
     const waitCaller = callerOf(index, thread, w.site, waitSite);
     for (const r of [siteRow(id(tid), waitSite, 'waits'), siteRow(id(tid), waitCaller, 'waits: called from')]) if (r) sites.push(r);
-    const held = t.holds.map((h) => {
+    const held = [...t.holds.map((h) => ({ lock: `${h.buf}:${h.off}`, site: h.site })), ...(alsoHeld.get(tid) ?? [])].map((h) => {
       const site = thread ? index.site(thread, h.site) : null;
-      return { lock: `${h.buf}:${h.off}`, site, caller: callerOf(index, thread, h.site, site) };
+      return { lock: h.lock, site, caller: callerOf(index, thread, h.site, site) };
     });
     for (const h of held) {
       for (const r of [siteRow(id(tid), h.site, `holds ${h.lock}`), siteRow(id(tid), h.caller, `holds ${h.lock}: called from`)]) if (r) sites.push(r);

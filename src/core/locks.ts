@@ -22,6 +22,7 @@ const OP_WAIT = AtomOp.Wait as number;
 const OP_WAITASYNC = AtomOp.WaitAsync as number;
 const OP_XOR = AtomOp.Xor as number;
 const WAIT_OK = WaitResult.Ok as number;
+const WAIT_TIMED_OUT = WaitResult.TimedOut as number;
 import type { DeadlockReport, LockReport, LockSite, TimelineData } from '../protocol/report';
 import type { LoadedRun, LoadedThread } from './runData';
 import { RunIndex } from './hbSites';
@@ -51,6 +52,8 @@ interface ThreadState {
   lastTryUs: number;
   trySites: Set<number>;
   waited: boolean;
+  /** Whether this attempt's latest wait ran out its timeout (a timed lock that may give up). */
+  timedOut: boolean;
   waitUs: number;
   /** Time between this attempt's tries that the thread spent elsewhere (polling from a timer is not spinning). */
   awayUs: number;
@@ -61,7 +64,7 @@ interface ThreadState {
 }
 
 const newState = (): ThreadState => ({
-  held: [], firstTryUs: null, lastTryUs: 0, trySites: new Set(), waited: false, waitUs: 0, awayUs: 0, pendingAwayUs: 0, pendingEndUs: 0, undo: false,
+  held: [], firstTryUs: null, lastTryUs: 0, trySites: new Set(), waited: false, timedOut: false, waitUs: 0, awayUs: 0, pendingAwayUs: 0, pendingEndUs: 0, undo: false,
 });
 
 /**
@@ -162,7 +165,6 @@ export function analyseLocks(run: LoadedRun, idle?: IdleTime): { locks: LockRepo
   const locations = collect(run, index);
   const locks: LockReport[] = [];
   const holds: HoldEvent[] = [];
-  const tickets = ticketIndexOf(locations);
   // Locks the watchdog saw waited for or held: never released because the program hung.
   const inDeadlock = new Set<string>();
   for (const t of run.threads) {
@@ -173,6 +175,7 @@ export function analyseLocks(run: LoadedRun, idle?: IdleTime): { locks: LockRepo
       }
     }
   }
+  const tickets = ticketIndexOf(locations, inDeadlock);
   for (const loc of locations) {
     const r = analyseLocation(loc, tickets, index, holds, inDeadlock, idle);
     if (r) locks.push(r);
@@ -335,7 +338,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     shape = 'semaphore';
     classify = semaphoreRole;
   } else {
-    return ticketLock(loc, ticketIndex, index, holds);
+    return ticketLock(loc, ticketIndex, index, holds, inDeadlock);
   }
   // The agent logs each Web Locks name (navigator.locks) as a mutex on a stand-in word.
   if (loc.buffer.startsWith(WEB_LOCK_PREFIX) && shape === 'mutex') shape = 'web lock';
@@ -343,6 +346,8 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
   const stats = new LockStats(index);
   const states = new Map<LoadedThread, ThreadState>();
   const mine: HoldEvent[] = [];
+  /** Acquisitions not yet released, over all threads. */
+  let holders = 0;
   for (const o of ops) {
     let st = states.get(o.thread);
     if (!st) states.set(o.thread, (st = newState()));
@@ -350,6 +355,10 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     // A thread that holds the lock and reads back the value its own acquisition wrote (a
     // reentrant lock checking "is the owner me?" by load or a failing CAS) is not held out.
     if (role === 'try' && !semaphore && st.held.length > 0 && o.res === st.held[st.held.length - 1]!.val) role = null;
+    // A CAS from a held-looking value that nobody holds: the word carries more than held/free (a
+    // writer that announced itself over the readers and swaps "writer waiting" for "writer
+    // holds" once they drained). Nobody was in, so that swap is the acquisition.
+    if (role === 'try' && !semaphore && o.op === OP_CASOK && o.val !== o.res && holders === 0) role = 'acq';
     if (role === 'wait') {
       noteGap(st, o, idle);
       stats.site(o, 'wait', o.dur);
@@ -357,6 +366,7 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
       st.waitUs += o.dur;
       st.firstTryUs ??= o.us;
       st.waited = true;
+      st.timedOut = o.res === WAIT_TIMED_OUT;
       st.lastTryUs = o.us + o.dur;
       st.trySites.add(o.site);
     } else if (role === 'try') {
@@ -374,12 +384,14 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
       noteGap(st, o, idle);
       // On a reader-writer lock, counting up by one is a reader's (shared) acquisition.
       acquire(stats, st, o, loc, semaphore ? null : mine, shared && o.op === OP_CASOK && o.val === o.res + 1);
+      holders += o.w;
     } else if (role === 'rel') {
       // A mutex "released" by a thread that does not hold it is an initialising store; a
       // semaphore is often posted by a thread that never waited on it (producer → consumer).
       if (st.held.length === 0 && !semaphore) continue;
       const since = semaphore ? st.held.shift() : st.held.pop();
       if (since !== undefined) {
+        holders = Math.max(0, holders - o.w);
         // A stand-in release times one cycle (its first repetition against the acquisition's);
         // a real one pairs with the last repetition of a stand-in acquisition.
         stats.holdUs += o.w > 1 ? o.w * Math.max(0, o.us - since.us) : Math.max(0, o.us - since.lastUs);
@@ -406,7 +418,10 @@ function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, 
   let delay = 0;
   // A failed try given up long ago (tryLock, then other work, then lock() elsewhere) is not
   // part of this acquisition.
-  const attempt = st.firstTryUs !== null && (st.waited || st.trySites.has(o.site) || o.us - st.lastTryUs < GIVE_UP_US);
+  // So is a timed lock that ran out its wait and went elsewhere: waiting does not tie it to
+  // this acquisition then.
+  const gaveUp = st.timedOut && o.us - st.lastTryUs >= GIVE_UP_US;
+  const attempt = st.firstTryUs !== null && ((st.waited && !gaveUp) || st.trySites.has(o.site) || o.us - st.lastTryUs < GIVE_UP_US);
   if (attempt) {
     stats.contended += o.w;
     delay = Math.max(0, o.us - st.firstTryUs!);
@@ -419,6 +434,7 @@ function acquire(stats: LockStats, st: ThreadState, o: AtomicOp, loc: Location, 
   st.awayUs = 0;
   st.pendingAwayUs = 0;
   st.waited = false;
+  st.timedOut = false;
   st.trySites.clear();
   st.held.push({ us: o.us, lastUs: o.lastUs, val: o.val });
   holds?.push({ thread: o.thread, seq: o.seq, us: o.us, lock: loc.id, acquire: true, site: o.site, ...(shared ? { shared } : {}) });
@@ -483,13 +499,14 @@ function semaphoreRole(o: AtomicOp, st: ThreadState): Role {
 /** Per (buffer, thread): the tickets taken there (fetch-add results), for ticket-lock recognition without a quadratic search. */
 type TicketIndex = Map<string, Map<LoadedThread, Map<number, { seq: number; off: number }[]>>>;
 
-function ticketIndexOf(locations: Location[]): TicketIndex {
+function ticketIndexOf(locations: Location[], inDeadlock: Set<string>): TicketIndex {
   const idx: TicketIndex = new Map();
   // Only a buffer with a possible "now serving" word (loaded, and added to or stored) can hold a
   // ticket lock: a plain counter bumped millions of times is not indexed (it cost seconds and GBs).
+  // A serving word the watchdog saw waited on may never have been advanced: its holder hung.
   const serving = new Set<string>();
   for (const loc of locations) {
-    if (loc.ops.some((o) => o.op === OP_LOAD) && loc.ops.some((o) => o.op === OP_ADD || o.op === OP_STORE)) serving.add(loc.buffer);
+    if (loc.ops.some((o) => o.op === OP_LOAD) && (inDeadlock.has(loc.id) || loc.ops.some((o) => o.op === OP_ADD || o.op === OP_STORE))) serving.add(loc.buffer);
   }
   for (const loc of locations) {
     if (!serving.has(loc.buffer)) continue;
@@ -512,9 +529,9 @@ function ticketIndexOf(locations: Location[]): TicketIndex {
  * of the buffer, spun or waited until a load here returned v (acquire), and later released
  * by fetch-add here returning v, or by storing v + 1.
  */
-function ticketLock(loc: Location, tickets: TicketIndex, index: RunIndex, allHolds: HoldEvent[]): LockReport | null {
+function ticketLock(loc: Location, tickets: TicketIndex, index: RunIndex, allHolds: HoldEvent[], inDeadlock: Set<string>): LockReport | null {
   const ops = loc.ops;
-  if (!ops.some((o) => o.op === OP_ADD || o.op === OP_STORE) || !ops.some((o) => o.op === OP_LOAD)) return null;
+  if (!(inDeadlock.has(loc.id) || ops.some((o) => o.op === OP_ADD || o.op === OP_STORE)) || !ops.some((o) => o.op === OP_LOAD)) return null;
   const inBuffer = tickets.get(loc.buffer);
   if (!inBuffer) return null;
   const stats = new LockStats(index);
@@ -562,6 +579,20 @@ function ticketLock(loc: Location, tickets: TicketIndex, index: RunIndex, allHol
       stats.releases.push({ us: rel.us, op: rel });
       holds.push({ thread, seq: rel.seq, us: rel.us, lock: loc.id, acquire: false, site: rel.site });
       from = k + 1;
+    }
+    // A holder the watchdog found stuck never released: its turn came (a load returned its own
+    // ticket) and it still holds the lock, which the deadlock's cycle goes through.
+    if (!inDeadlock.has(loc.id) || !mine) continue;
+    // Its turn is the ticket it drew last before that load (an older fetch-add, such as a
+    // barrier's arrival count, may return the same number by chance).
+    for (let q = list.length - 1; q >= from; q--) {
+      const o = list[q]!;
+      if (o.op !== OP_LOAD) continue;
+      let latest: { seq: number; v: number } | null = null;
+      for (const [v, taken] of mine) for (const t of taken) if (t.off !== loc.off && t.seq < o.seq && (!latest || t.seq > latest.seq)) latest = { seq: t.seq, v };
+      if (latest?.v !== o.res) continue;
+      acquire(stats, newState(), o, loc, holds);
+      break;
     }
   }
   // In a ticket lock every release returns the releaser's own ticket; a barrier's generation

@@ -1,5 +1,5 @@
 /**
- * The lock corpus: 75 small programs written against the lock analysis and the watchdog from
+ * The lock corpus: 77 small programs written against the lock analysis and the watchdog from
  * the outside (test/fixtures/locks/corpus), each with the truth it was written to: exact
  * acquisition counts, which words are locks and which are only flags, counters, gauges or
  * barriers, contention that did or did not happen, held-for times set by sleeping on a private
@@ -359,6 +359,28 @@ const CASES: Record<string, Case> = {
       for (const o of [0, 4, 8, 12]) assert.equal(L(o).acquisitions, 90, `stripe @${o}`);
       assert.equal(L(16).acquisitions, 362, 'readers joining other readers are acquisitions too, however busy the lock');
       assert.match(out, /total 360 resizes 2/);
+    },
+  },
+  'p76-timed-lock-gives-up.js': {
+    check: (r, out, { L }) => {
+      assert.deepEqual(r.deadlocks.map((d) => d.message), []);
+      assert.deepEqual([L(0).acquisitions, L(4).acquisitions], [2, 2]);
+      assert.equal(L(0).contended, 0, 'a timed lock that gave up is not part of the later lock() that found the word free');
+      assert.ok(L(0).spinMs < 50, `spinMs ${L(0).spinMs}: blocked elsewhere, not spinning`);
+      assert.match(out, /gave up true/);
+    },
+  },
+  'p77-deadlock3-mixed-kinds.js': {
+    opts: watch,
+    check: (r, _o, { L, cycles, ids, offs }) => {
+      assert.equal(r.program.outcome, 'deadlock');
+      assert.equal(cycles.length, 1);
+      assert.equal(ids(cycles[0]!), '1,2,3');
+      assert.equal(offs(cycles[0]!), '0,8,12');
+      assert.match(cycles[0]!.message, /^Deadlock:/, 'the ticket lock the stuck thread 2 holds closes the cycle');
+      assert.deepEqual([L(8).shape, L(8).acquisitions], ['ticket', 1]);
+      const waits = cycles[0]!.sites.filter((s) => s.role === 'waits').map((s) => `${s.threadId}:${basename(s.file)}:${s.line}`).sort();
+      assert.deepEqual(waits, ['1:p77-deadlock3-mixed-kinds.js:16', '2:p77-deadlock3-mixed-kinds.js:9', '3:mutex.js:13']);
     },
   },
 };
