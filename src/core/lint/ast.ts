@@ -106,12 +106,18 @@ export function isCall(n: Node | null): n is Node {
   return !!n && (n.type === 'CallExpression' || n.type === 'OptionalCallExpression');
 }
 
-/** `Atomics.<op>(…)` → op name, else null. */
+/** True for `Atomics` / `globalThis.Atomics`. */
+export function isAtomicsObject(n: Node | null): boolean {
+  const u = unwrap(n);
+  if (u?.type === 'Identifier') return u.name === 'Atomics';
+  const obj = isMember(u) ? unwrap(u.object as Node) : null;
+  return obj?.type === 'Identifier' && obj.name === 'globalThis' && propName(u!) === 'Atomics';
+}
+
+/** `Atomics.<op>(…)` (or `globalThis.Atomics.<op>(…)`) → op name, else null. */
 export function atomicsOp(call: Node): string | null {
   const callee = unwrap(call.callee as Node);
-  if (!isMember(callee)) return null;
-  const obj = unwrap(callee.object as Node);
-  if (!obj || obj.type !== 'Identifier' || obj.name !== 'Atomics') return null;
+  if (!isMember(callee) || !isAtomicsObject(callee.object as Node)) return null;
   return propName(callee);
 }
 

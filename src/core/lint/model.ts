@@ -1,5 +1,5 @@
 /** One walk over a file: declares scopes, resolves names, and collects the facts the rules read (Atomics calls, element accesses, calls, loops). */
-import { atomicsOp, forEachChild, functionName, isCall, isFunction, isLoop, isMember, literalNumber, propName, unwrap, type Node } from './ast';
+import { atomicsOp, forEachChild, isAtomicsObject, functionName, isCall, isFunction, isLoop, isMember, literalNumber, propName, unwrap, type Node } from './ast';
 import { scopeBuilder, lookup, type Binding, type Scope, type ScopeTable } from './scope';
 
 /** Which thread a piece of code evidently runs on, from `isMainThread` branches; null when unknown. */
@@ -492,14 +492,6 @@ export function buildModel(source: string, program: Node): FileModel {
 
 /** Text that binds Atomics to a name: `= Atomics` not followed by a member access or call. */
 const ATOMICS_ALIAS = /=\s*(?:globalThis\s*\.\s*)?Atomics\b(?!\s*[.[(])/;
-
-/** True for `Atomics` / `globalThis.Atomics`. */
-function isAtomicsObject(n: Node | null): boolean {
-  const u = unwrap(n);
-  if (u?.type === 'Identifier') return u.name === 'Atomics';
-  const obj = isMember(u) ? unwrap(u.object as Node) : null;
-  return obj?.type === 'Identifier' && obj.name === 'globalThis' && propName(u!) === 'Atomics';
-}
 
 /**
  * Adds the calls made through a never-reassigned name bound to Atomics (`A.wait(…)` after
