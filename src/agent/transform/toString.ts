@@ -8,14 +8,14 @@ import { originalFunctionText } from './untransform';
 
 const NATIVE_TEXT = 'function toString() { [native code] }';
 let installed = false;
-/** Texts known up front (functions built by the Function hook: V8's own text of the uninstrumented twin). */
-const known = new WeakMap<object, string>();
+/** Original texts by function: recovered on first call, or known up front (functions built by the Function hook: V8's own text of the uninstrumented twin). */
+const originals = new WeakMap<object, string>();
 /** Stand-ins whose text is their target's (the Proxy installed as globalThis.Function). */
 const aliases = new WeakMap<object, object>();
 
 /** `fn.toString()` gives `text` (fn's own text holds instrumentation). */
 export function rememberFunctionText(fn: object, text: string): void {
-  known.set(fn, text);
+  originals.set(fn, text);
 }
 
 /** `Function.prototype.toString.call(standIn)` gives target's text (a Proxy's would be "function () { [native code] }"). */
@@ -29,7 +29,6 @@ export function installOriginalToString(): void {
   installed = true;
   const proto = Function.prototype as any;
   const native: (this: unknown) => string = proto.toString;
-  const cache = new WeakMap<object, string>();
   // Method syntax: like the native one, it has no prototype and cannot be constructed.
   const { toString } = {
     toString(this: unknown): string {
@@ -38,10 +37,10 @@ export function installOriginalToString(): void {
       const text = native.call(alias ?? this);
       if (!text.includes('__ppM')) return text;
       const fn = this as object;
-      let orig = known.get(fn) ?? cache.get(fn);
+      let orig = originals.get(fn);
       if (orig === undefined) {
         orig = originalFunctionText(text) ?? text;
-        cache.set(fn, orig);
+        originals.set(fn, orig);
       }
       return orig;
     },
