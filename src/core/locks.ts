@@ -312,6 +312,8 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
   let shape: string;
   let classify: (o: AtomicOp, st: ThreadState) => Role;
   let shared = false;
+  /** Some acquisition takes the word from free to free + 2: a futex mutex's "held, with waiters" state. */
+  let contendedState = false;
   const decrementing = count(casOk, (o) => o.res > 0 && o.val === o.res - 1);
   const subAcquires = count(ops, (o) => o.op === OP_SUB && o.res - o.val >= 0);
   const adds = count(ops, (o) => o.op === OP_ADD && o.val > 0);
@@ -323,7 +325,8 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     // Readers joining a held word (count up) make it a reader-writer lock: each step down is a release.
     // Not when some acquisition jumps from free to free + 2: that is a futex mutex's "locked,
     // with waiters" state (Drepper's mutex marks a held word contended by CAS 1→2, no reader).
-    shared = casOk.some((o) => o.res > free && o.val === o.res + 1) && !casOk.some((o) => o.res === free && o.val === free + 2);
+    contendedState = casOk.some((o) => o.res === free && o.val === free + 2);
+    shared = casOk.some((o) => o.res > free && o.val === o.res + 1) && !contendedState;
     if (casOkW > 0 && count(casOk, (o) => o.res === free || (shared && o.res > free && o.val === o.res + 1)) * 2 < casOkW) return null; // a CAS counter, not a lock
     // Waiting, notifying or releasing by decrement (futex style) make it a mutex even when
     // this run never contended it, and so does a CAS acquisition released by exchange (the
@@ -357,8 +360,10 @@ function analyseLocation(loc: Location, ticketIndex: TicketIndex, index: RunInde
     if (role === 'try' && !semaphore && st.held.length > 0 && o.res === st.held[st.held.length - 1]!.val) role = null;
     // A CAS from a held-looking value that nobody holds: the word carries more than held/free (a
     // writer that announced itself over the readers and swaps "writer waiting" for "writer
-    // holds" once they drained). Nobody was in, so that swap is the acquisition.
-    if (role === 'try' && !semaphore && o.op === OP_CASOK && o.val !== o.res && holders === 0) role = 'acq';
+    // holds" once they drained). Nobody was in, so that swap is the acquisition. Not on a futex
+    // mutex with a contended state: there a waiter's CAS 1→2 can land between the holder's
+    // release (2→1) and its store of 0, and it only marks the word.
+    if (role === 'try' && !semaphore && !contendedState && o.op === OP_CASOK && o.val !== o.res && holders === 0) role = 'acq';
     if (role === 'wait') {
       noteGap(st, o, idle);
       stats.site(o, 'wait', o.dur);

@@ -96,6 +96,39 @@ test("Drepper's futex mutex (CAS 1→2 marks a held word contended) is a mutex, 
   assert.equal(l?.contended, 1);
 });
 
+test("Drepper's mutex: a waiter's marking CAS 1→2 logged while nobody holds the word is no acquisition", () => {
+  // Threads' logs order ops only by their clocks: w3's mark (1→2) can come out after w1's
+  // release and before w4's acquisition (0→1) that it really followed.
+  const [main, w1, w2, w3, w4] = threads(5);
+  atoms(w1!, [
+    [10, CAS_OK, 0, 1, 0, 0, 10],
+    [50, SUB, 0, 1, 2, 0, 20],
+    [52, STORE, 0, 0, 0, 0, 21],
+    [53, NOTIFY, 0, 1, 1, 0, 22],
+  ]);
+  atoms(w2!, [
+    [20, CAS_FAIL, 0, 1, 1, 0, 10],
+    [21, CAS_OK, 0, 2, 1, 0, 11],
+    [22, WAIT, 0, 2, OK, 31, 12],
+    [70, CAS_OK, 0, 2, 0, 0, 13],
+    [72, SUB, 0, 1, 2, 0, 20],
+    [73, STORE, 0, 0, 0, 0, 21],
+  ]);
+  atoms(w3!, [
+    [54, CAS_OK, 0, 2, 1, 0, 11],
+    [80, CAS_OK, 0, 2, 0, 0, 13],
+    [85, SUB, 0, 1, 2, 0, 20],
+    [86, STORE, 0, 0, 0, 0, 21],
+  ]);
+  atoms(w4!, [
+    [55, CAS_OK, 0, 1, 0, 0, 10],
+    [65, SUB, 0, 1, 1, 0, 20],
+  ]);
+  const [l] = analyseLocks(run(main!, w1!, w2!, w3!, w4!)).locks;
+  assert.equal(l?.shape, 'mutex');
+  assert.equal(l?.acquisitions, 4);
+});
+
 test('spin lock by exchange: contention is spin time only', () => {
   const [main, w1, w2] = threads(3);
   atoms(w1!, [
@@ -137,6 +170,7 @@ test('reader-writer lock: a reader whose count-up lost to another reader was not
     [60, STORE, 0, 0, 0, 0, 32],
   ]);
   const [l] = analyseLocks(run(main!, r1!, r2!, w!)).locks;
+  console.log('DBG', JSON.stringify({a: l?.acquisitions, c: l?.contended, sites: l?.sites.map((x) => [x.role, x.threadId, x.line, x.count])}));
   assert.equal(l?.acquisitions, 3);
   assert.equal(l?.contended, 1, 'only the writer waited');
   assert.equal(l?.waitMs, 0.03);
@@ -186,6 +220,7 @@ test('reader-writer lock released by CAS (npm multithreading RwLock): readers jo
   ]);
   const [l] = analyseLocks(run(main!, r1!, r2!, w!)).locks;
   assert.equal(l?.shape, 'rwlock');
+  console.log('DBG', JSON.stringify({a: l?.acquisitions, c: l?.contended, sites: l?.sites.map((x) => [x.role, x.threadId, x.line, x.count])}));
   assert.equal(l?.acquisitions, 3);
   assert.equal(l?.contended, 1, 'the writer waited for the readers');
   assert.equal(l?.sites.filter((s) => s.role === 'release').reduce((n, s) => n + s.count, 0), 3);
