@@ -3,6 +3,7 @@
  * code gets the same name in every thread (a pool of workers started from one string is one
  * source, its functions one merged row and its races one report) and different code never shares one.
  */
+import { STRING_CODE_NAME } from '../protocol/events';
 
 /** 32-bit FNV-1a of a string, as 8 hex digits. */
 function shortHash(text: string): string {
@@ -33,5 +34,5 @@ export function functionCodeName(text: string): string {
 
 /** True for the name of code compiled from a string in this thread (vm, Function), which a pool may compile again and again. */
 export function isStringCodeName(file: string): boolean {
-  return /^\[(vm|function) [0-9a-f]{8}\]$/.test(file);
+  return STRING_CODE_NAME.test(file);
 }

@@ -5,6 +5,7 @@
  */
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STRING_CODE_NAME } from '../protocol/events';
 import type { FunctionRow } from '../protocol/report';
 import { FunctionMapper } from './load';
 import { NodeKind, type ParsedProfile } from './profile';
@@ -112,8 +113,10 @@ export function identifyNodes(p: ParsedProfile, mapper: FunctionMapper, ids: Fun
       profilerIds.add(out[i]!);
     } else {
       const m = mapper.map(url, p.line0[i]!, p.col0[i]!);
-      if (!m && p.name[i] === MODULE_HEAD_FN) {
-        // The transform's module-table builder after a script's last line: the profiler's cost.
+      const wrapperTop = !m && p.name[i] === '' && p.line0[i] === 0 && p.col0[i] === 0 && STRING_CODE_NAME.test(file);
+      if (!m && (p.name[i] === MODULE_HEAD_FN || wrapperTop)) {
+        // The transform's module-table builder after a script's last line, or the top level of
+        // code compiled from a string (the agent's wrapper around it): the profiler's cost.
         out[i] = ids.intern(PROFILER_FRAME, file, 0, 0);
         profilerIds.add(out[i]!);
       } else if (m) {

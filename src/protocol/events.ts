@@ -180,6 +180,13 @@ export const enum SiteKind {
 /** Multiplier turning (fid, local site index) into a site id. */
 export const SITE_FID_SCALE = 1 << 20;
 
+/**
+ * The file name the agent gives code it compiled from a string (`new Function`, vm without a
+ * filename): "[function 1a2b3c4d]", "[vm 1a2b3c4d]". Such code runs inside a wrapper of the
+ * agent's (transform/index.ts expression mode), so its script's top level is the profiler's.
+ */
+export const STRING_CODE_NAME = /^\[(vm|function) [0-9a-f]{8}\]$/;
+
 /** Cumulative exact call counts of one module's functions; the last record wins. */
 export interface CountsRecord {
   k: 'counts';

@@ -28,6 +28,22 @@ test("the transform's module-table builder (__ppH) is the profiler's frame, not 
   assert.deepEqual(names.slice().sort(), [PROFILER_FRAME, 'work', null].sort());
 });
 
+test("the top level of code compiled from a string (the agent's wrapper) is the profiler's frame; a user file's top level is the user's", () => {
+  const code = '[function 1a2b3c4d]';
+  const file = 'file:///w/app.js';
+  const profile: CpuProfile = {
+    nodes: [frame(1, '(root)', '', -1, [2, 3]), frame(2, '', code, 0, [4]), frame(3, '', file, 0), frame(4, 'task', code, 2)],
+    startTime: 0,
+    endTime: 3,
+    samples: [2, 3, 4],
+    timeDeltas: [1, 1, 1],
+  };
+  const ids = new FunctionIdentities();
+  const nodeFn = identifyNodes(parseProfile(profile), new FunctionMapper({ modules: new Map() } as unknown as LoadedThread), ids);
+  const rows = Array.from(nodeFn, (i) => (i < 0 ? null : `${ids.name[i]}@${ids.file[i]}`));
+  assert.deepEqual(rows, [null, `${PROFILER_FRAME}@${code}`, '(anonymous)@/w/app.js', `task@${code}`]);
+});
+
 test("time blocked in the agent's stand-in for Atomics.wait is the caller's, as under plain node; other agent frames stay the profiler's", async () => {
   const { packageRoot } = await import('../../src/core/packageInfo');
   const agent = `file://${packageRoot()}/out/agent-main.js`;
